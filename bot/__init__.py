@@ -1,0 +1,1 @@
+"""Wiring: settings, the app factory, the command line and the scheduler."""

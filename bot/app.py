@@ -1,0 +1,65 @@
+"""The app factory: one Bolt App per call, nothing created at import time."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from bot.settings import Settings
+from bot.slack import make_client
+from handlers import register_all
+from handlers.deps import Deps
+from models.db import make_engine
+
+log = logging.getLogger(__name__)
+
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on our side and nothing was saved. Please try again in a minute;"
+    " if it keeps happening, tell your CoreGroup administrator."
+)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    client: WebClient | None = None,
+    clock: Callable[[], datetime] | None = None,
+    listener_executor: Executor | None = None,
+    verify_token: bool = False,
+) -> tuple[App, Deps]:
+    """Build the Bolt app and the dependencies its listeners share."""
+    engine = engine or make_engine(settings.database_url)
+    client = client or make_client(settings)
+    app = App(
+        name="coregroup",
+        client=client,
+        signing_secret=settings.signing_secret or "socket-mode-has-no-signing-secret",
+        token_verification_enabled=verify_token,
+        listener_executor=listener_executor,
+        request_verification_enabled=bool(settings.signing_secret),
+    )
+    deps = Deps(settings=settings, engine=engine)
+    if clock is not None:
+        deps.clock = clock
+    register_all(app, deps)
+
+    @app.error
+    def on_error(error, body, logger):
+        kind = body.get("type") or ("slash_command" if body.get("command") else "unknown")
+        # The stack without the exception's message: messages can quote SQL values or Slack replies.
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        log.error("listener failed: %s on %s\n%s", type(error).__name__, kind, stack)
+        from handlers.access import tell  # local import: only needed on the error path
+
+        if kind in ("slash_command", "block_actions", "message_action", "shortcut"):
+            tell(client, body, SOMETHING_WENT_WRONG)
+
+    return app, deps

@@ -1,0 +1,114 @@
+"""The `coregroup` command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import sys
+import threading
+
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger("coregroup")
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Ids and event names only: our own log lines never carry case text, and the Slack libraries,
+    which log payloads at DEBUG, are held at WARNING."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("slack_bolt", "slack_sdk", "apscheduler", "waitress", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coregroup", description="CoreGroup: a Slack app for core groups.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the app (Socket Mode, or HTTP with --http)")
+    run.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz")
+    run.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
+    run.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on")  # noqa: S104
+    run.add_argument("--no-scheduler", action="store_true", help="do not send scheduled messages")
+    db = sub.add_parser("db", help="database tasks")
+    db.add_argument("task", choices=["upgrade", "current"])
+    for name, helptext in EXTRA_COMMANDS.items():
+        extra = sub.add_parser(name, help=helptext[0])
+        for arg, kwargs in helptext[1]:
+            extra.add_argument(arg, **kwargs)
+    return parser
+
+
+# Further sub-commands (demo, export-case, audit) are added here by their modules: name -> (help, args).
+EXTRA_COMMANDS: dict[str, tuple[str, list[tuple[str, dict]]]] = {
+    "audit": ("print a case's audit trail", [("reference", {})]),
+}
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import create_app
+    from models.db import make_engine, upgrade
+
+    socket_mode = not args.http
+    settings.require(socket_mode=socket_mode)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    app, deps = create_app(settings, engine=engine)
+    scheduler = None
+    if not args.no_scheduler:
+        from bot.scheduler import start_scheduler
+
+        scheduler = start_scheduler(deps, app.client)
+    stop = threading.Event()
+
+    def shutdown(*_):
+        stop.set()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        if not socket_mode:
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(app, app_token=settings.app_token, web_client=app.client)
+        log.info("connecting to Slack in Socket Mode")
+        handler.connect()
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+        handler.close()
+        return 0
+    from bot.server import WebApp, serve
+
+    port = args.port or settings.port
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(WebApp(app, engine), host=args.host, port=port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "run":
+            return run(args, settings)
+        if args.command == "db":
+            from models.db import current_revision, make_engine, upgrade
+
+            engine = make_engine(settings.database_url)
+            if args.task == "upgrade":
+                upgrade(engine)
+            print(f"database schema: {current_revision(engine)}")
+            return 0
+        from bot import tools
+
+        return tools.run(args, settings)
+    except SettingsError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

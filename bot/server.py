@@ -1,0 +1,46 @@
+"""HTTP mode: one WSGI app for `POST /slack/events` and `GET /healthz`, served by waitress."""
+
+from __future__ import annotations
+
+import logging
+
+import waitress
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine
+from waitress.server import create_server
+
+from models.db import ping
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+MAX_BODY = 1024 * 1024  # Slack payloads are small; refuse anything larger before parsing it
+
+
+class WebApp:
+    """The WSGI application: Slack's requests go to Bolt; /healthz answers once the database does."""
+
+    def __init__(self, app: App, engine: Engine):
+        self.slack = SlackRequestHandler(app, path=EVENTS_PATH)
+        self.engine = engine
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            healthy = ping(self.engine)
+            status = "200 OK" if healthy else "503 Service Unavailable"
+            body = b"ok\n" if healthy else b"database not answering\n"
+            start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+            return [body]
+        return self.slack(environ, start_response)
+
+
+def make_server(wsgi: WebApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 16):  # noqa: S104
+    """A waitress server object (call .run(); .close() stops it). Port 0 picks a free port."""
+    return create_server(wsgi, host=host, port=port, threads=threads, max_request_body_size=MAX_BODY,
+                         ident="coregroup")
+
+
+def serve(wsgi: WebApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> None:  # noqa: S104
+    log.info("serving Slack requests on port %s%s", port, EVENTS_PATH)
+    waitress.serve(wsgi, host=host, port=port, threads=threads, max_request_body_size=MAX_BODY, ident="coregroup")

@@ -1,0 +1,23 @@
+"""Slack in and out: one module per feature, each with register(app, deps)."""
+
+from __future__ import annotations
+
+import importlib
+
+from slack_bolt import App
+
+from handlers.deps import Deps
+
+# Feature modules in the order their sub-commands are listed; `commands` goes first (it owns the router).
+FEATURES = [
+    "handlers.commands",
+    "handlers.cases",
+    "handlers.members",
+    "handlers.plan",
+    "handlers.events",
+]
+
+
+def register_all(app: App, deps: Deps) -> None:
+    for name in FEATURES:
+        importlib.import_module(name).register(app, deps)

@@ -1,0 +1,148 @@
+"""Who is asking, and may they? Every entry point that touches a case goes through here.
+
+Private metadata and button values only say which record is meant; whether the person may act on
+it is decided again from the database on every request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from handlers.blocks import kit
+from models import cases
+from models.audit import Actor
+from models.tables import Case, CaseStatus, Member
+
+log = logging.getLogger(__name__)
+
+NOT_A_MEMBER = (
+    "Only members of this core group can do that. If you should be part of it, ask the lead social"
+    " worker to add you with `/coregroup members`."
+)
+CASE_CLOSED = "This case is closed. Its records are kept, but nothing more can be added."
+NO_CASE = "I could not find that case. It may have been closed or removed."
+
+
+def actor_of(body: dict) -> Actor:
+    """Team and user id of whoever sent a slash command, click, submission, shortcut or event."""
+    user = body.get("user")
+    if isinstance(user, dict):
+        return Actor(team_id=user.get("team_id") or _team_of(body), user_id=user.get("id"))
+    if "user_id" in body:
+        return Actor(team_id=body.get("user_team_id") or body.get("team_id"), user_id=body.get("user_id"))
+    event = body.get("event") or {}
+    return Actor(team_id=event.get("user_team") or event.get("team") or _team_of(body), user_id=event.get("user"))
+
+
+def _team_of(body: dict) -> str | None:
+    team = body.get("team")
+    if isinstance(team, dict):
+        return team.get("id")
+    return body.get("team_id") or team
+
+
+def channel_of(body: dict) -> str | None:
+    if body.get("channel_id"):
+        return body["channel_id"]
+    channel = body.get("channel")
+    if isinstance(channel, dict):
+        return channel.get("id")
+    container = body.get("container") or {}
+    return container.get("channel_id")
+
+
+def metadata(body: dict) -> dict[str, Any]:
+    """The private metadata of the submitted view, or {} if it is missing or not ours."""
+    raw = (body.get("view") or {}).get("private_metadata") or "{}"
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def button_value(body: dict) -> dict[str, Any]:
+    """The JSON value of the clicked button (or selected option), or {}."""
+    actions = body.get("actions") or [{}]
+    action = actions[0]
+    raw = action.get("value") or (action.get("selected_option") or {}).get("value") or "{}"
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def member_for(session: Session, case_id: Any, actor: Actor, *, allow_closed: bool = False
+               ) -> tuple[Case | None, Member | None, str | None]:
+    """Return (case, member, None) if the actor may act on the case, else (.., .., why not)."""
+    case_id = int_or_none(case_id)
+    case = cases.get_case(session, case_id) if case_id is not None else None
+    if case is None:
+        return None, None, NO_CASE
+    member = cases.active_member(session, case.id, actor.team_id, actor.user_id)
+    if member is None:
+        return case, None, NOT_A_MEMBER
+    if case.status != CaseStatus.OPEN and not allow_closed:
+        return case, member, CASE_CLOSED
+    return case, member, None
+
+
+def tell(client: WebClient, body: dict, text: str, respond: Any = None) -> None:
+    """Tell only the person who acted: through the response URL, an ephemeral message, or a DM."""
+    safe = text
+    try:
+        if respond is not None and (body.get("response_url") or body.get("response_urls")):
+            respond(text=safe, response_type="ephemeral", replace_original=False)
+            return
+        actor = actor_of(body)
+        channel = channel_of(body)
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=actor.user_id, text=safe)
+            return
+        client.chat_postMessage(channel=actor.user_id, text=safe)
+    except SlackApiError as error:
+        log.warning("could not tell user: %s", error.response.get("error"))
+
+
+def notice_view(title: str, text: str) -> dict:
+    """A modal that replaces the one submitted, to explain why nothing was saved."""
+    return kit.modal(title=title, blocks=[kit.section(text)], callback_id="notice", submit=None, close="Close")
+
+
+def check_click(deps, body: dict, client: WebClient, case_id: Any, respond: Any = None
+                ) -> tuple[Case, Member] | None:
+    """For a button or menu: the case and the clicking member, or None after telling them why not."""
+    with deps.session() as session:
+        case, member, why_not = member_for(session, case_id, actor_of(body))
+    if why_not:
+        log.info("refused %s for %s: %s", (body.get("actions") or [{}])[0].get("action_id"),
+                 actor_of(body).user_id, "not a member" if why_not == NOT_A_MEMBER else "case closed or missing")
+        tell(client, body, why_not, respond)
+        return None
+    return case, member
+
+
+def check_submission(deps, ack: Any, body: dict, *, title: str = "CoreGroup") -> tuple[Case, Member] | None:
+    """For a modal: the case (from metadata, re-checked) and the submitting member, or None after
+    replacing the modal with the reason. Nothing is stored for a refused submission."""
+    with deps.session() as session:
+        case, member, why_not = member_for(session, metadata(body).get("c"), actor_of(body))
+    if why_not:
+        log.info("refused view %s for %s", (body.get("view") or {}).get("callback_id"), actor_of(body).user_id)
+        ack(response_action="update", view=notice_view(title, why_not))
+        return None
+    return case, member

@@ -1,0 +1,233 @@
+"""Small builders over slack_sdk's Block Kit models, so every block is validated as it is built.
+
+User text must go through `esc()` before it is put in mrkdwn: Slack reads `<!channel>`, `<@U…>` and
+`<http://x|y>` in mrkdwn as mentions and links, and `&`, `<`, `>` are the characters that make them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, time
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+    TimePickerElement,
+    UserMultiSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+SECTION_LIMIT = 3000
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+FALLBACK_LIMIT = 3000
+
+
+def esc(text: str | None) -> str:
+    """Escape user text for mrkdwn so it cannot mention, notify or link."""
+    if not text:
+        return ""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT - 100) -> list[str]:
+    """Split long text at line breaks (or spaces) into pieces that each fit one section."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = rest.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n ")
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
+def header(text: str) -> dict:
+    return HeaderBlock(text=PlainTextObject(text=clip(text, 150))).to_dict()
+
+
+def section(text: str, *, accessory: dict | None = None, block_id: str | None = None) -> dict:
+    """One mrkdwn section. The caller has escaped any user text in `text`."""
+    block = SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)), block_id=block_id)
+    result = block.to_dict()
+    if accessory:
+        result["accessory"] = accessory
+    return result
+
+
+def sections(text: str) -> list[dict]:
+    """As many sections as long text needs, so nothing is cut off."""
+    return [section(piece) for piece in split_text(text)]
+
+
+def fields(pairs: Sequence[tuple[str, str]]) -> dict:
+    """A section of up to ten short label/value fields (values escaped by the caller)."""
+    texts = [MarkdownTextObject(text=clip(f"*{label}*\n{value}", 2000)) for label, value in pairs[:10]]
+    return SectionBlock(fields=texts).to_dict()
+
+
+def context(text: str) -> dict:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(text, 3000))]).to_dict()
+
+
+def divider() -> dict:
+    return DividerBlock().to_dict()
+
+
+def button(text: str, action_id: str, value: str | dict | None = None, *, style: str | None = None,
+           confirm: dict | None = None) -> dict:
+    if isinstance(value, dict):
+        value = json.dumps(value, separators=(",", ":"))
+    element = ButtonElement(text=clip(text, 75), action_id=action_id, value=value, style=style)
+    result = element.to_dict()
+    if confirm:
+        result["confirm"] = confirm
+    return result
+
+
+def confirm_dialog(title: str, text: str, confirm: str, deny: str = "Cancel") -> dict:
+    return {
+        "title": {"type": "plain_text", "text": clip(title, 100)},
+        "text": {"type": "plain_text", "text": clip(text, 300)},
+        "confirm": {"type": "plain_text", "text": clip(confirm, 30)},
+        "deny": {"type": "plain_text", "text": clip(deny, 30)},
+    }
+
+
+def actions(*elements: dict, block_id: str | None = None) -> dict:
+    block = ActionsBlock(elements=list(elements)[:25], block_id=block_id).to_dict()
+    return block
+
+
+def option(text: str, value: str, description: str | None = None) -> Option:
+    return Option(text=PlainTextObject(text=clip(text, 75)), value=value,
+                  description=PlainTextObject(text=clip(description, 75)) if description else None)
+
+
+def _initial(options: list[Option], value: str | None) -> Option | None:
+    for item in options:
+        if item.value == value:
+            return item
+    return None
+
+
+def plain_input(action_id: str, *, multiline: bool = False, initial: str | None = None,
+                max_length: int | None = None, placeholder: str | None = None) -> dict:
+    return PlainTextInputElement(
+        action_id=action_id,
+        multiline=multiline,
+        initial_value=initial or None,
+        max_length=max_length,
+        placeholder=PlainTextObject(text=clip(placeholder, 150)) if placeholder else None,
+    ).to_dict()
+
+
+def number_input(action_id: str, *, initial: int | None = None, minimum: int | None = None,
+                 maximum: int | None = None) -> dict:
+    return NumberInputElement(
+        action_id=action_id,
+        is_decimal_allowed=False,
+        initial_value=str(initial) if initial is not None else None,
+        min_value=str(minimum) if minimum is not None else None,
+        max_value=str(maximum) if maximum is not None else None,
+    ).to_dict()
+
+
+def date_input(action_id: str, *, initial: date | None = None) -> dict:
+    return DatePickerElement(action_id=action_id, initial_date=initial.isoformat() if initial else None).to_dict()
+
+
+def time_input(action_id: str, *, initial: time | None = None) -> dict:
+    return TimePickerElement(action_id=action_id,
+                             initial_time=initial.strftime("%H:%M") if initial else None).to_dict()
+
+
+def select(action_id: str, choices: Iterable[tuple[str, str]], *, initial: str | None = None,
+           placeholder: str = "Choose") -> dict:
+    options = [option(text, value) for text, value in choices]
+    return StaticSelectElement(
+        action_id=action_id,
+        options=options[:100],
+        initial_option=_initial(options, initial),
+        placeholder=PlainTextObject(text=placeholder),
+    ).to_dict()
+
+
+def radio(action_id: str, choices: Iterable[tuple[str, str]], *, initial: str | None = None) -> dict:
+    options = [option(text, value) for text, value in choices]
+    return RadioButtonsElement(action_id=action_id, options=options[:10],
+                               initial_option=_initial(options, initial)).to_dict()
+
+
+def checkboxes(action_id: str, choices: Iterable[tuple[str, str]], *, initial: Iterable[str] = ()) -> dict:
+    options = [option(text, value) for text, value in choices]
+    chosen = [item for item in options if item.value in set(initial)]
+    return CheckboxesElement(action_id=action_id, options=options[:10], initial_options=chosen or None).to_dict()
+
+
+def user_select(action_id: str, *, initial: str | None = None) -> dict:
+    return UserSelectElement(action_id=action_id, initial_user=initial,
+                             placeholder=PlainTextObject(text="Choose someone")).to_dict()
+
+
+def users_select(action_id: str, *, initial: list[str] | None = None) -> dict:
+    return UserMultiSelectElement(action_id=action_id, initial_users=initial or None,
+                                  placeholder=PlainTextObject(text="Choose people")).to_dict()
+
+
+def input_block(label: str, element: dict, *, block_id: str, optional: bool = False, hint: str | None = None,
+                dispatch_action: bool = False) -> dict:
+    return InputBlock(
+        label=PlainTextObject(text=clip(label, 2000)),
+        element=element,
+        block_id=block_id,
+        optional=optional,
+        hint=PlainTextObject(text=clip(hint, 2000)) if hint else None,
+        dispatch_action=dispatch_action or None,
+    ).to_dict()
+
+
+def modal(*, title: str, blocks: list[dict], callback_id: str, submit: str | None = "Save",
+          close: str = "Cancel", private_metadata: dict | None = None, notify_on_close: bool = False) -> dict:
+    """A modal view; private metadata is JSON of ids only and is re-checked on submit."""
+    view = View(
+        type="modal",
+        title=PlainTextObject(text=clip(title, 24)),
+        submit=PlainTextObject(text=clip(submit, 24)) if submit else None,
+        close=PlainTextObject(text=clip(close, 24)),
+        blocks=blocks[:VIEW_BLOCK_LIMIT],
+        callback_id=callback_id,
+        private_metadata=json.dumps(private_metadata or {}, separators=(",", ":")),
+        notify_on_close=notify_on_close or None,
+    )
+    return view.to_dict()
+
+
+def message(text: str, blocks: list[dict]) -> dict:
+    """chat.postMessage arguments: fallback text (escaped by the caller) and blocks."""
+    return {"text": clip(text, FALLBACK_LIMIT), "blocks": blocks}

@@ -1,0 +1,133 @@
+"""Builders for `/coregroup members`: the list and the add, change and remove forms."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from handlers.blocks import kit
+from handlers.blocks.cases import role_choices
+from handlers.ids import Action, Block, View, input_id
+from models.tables import FAMILY_ROLES, PROFESSIONAL_ROLES, Member, MemberStatus
+
+
+def who(member: Member) -> str:
+    """How a member is shown in a message: a mention for Slack people, the recorded name otherwise."""
+    if member.slack_user_id and member.status == MemberStatus.ACTIVE:
+        return f"<@{member.slack_user_id}>"
+    return kit.esc(member.name)
+
+
+def describe(member: Member) -> str:
+    parts = [kit.esc(member.role)]
+    if member.relationship:
+        parts.append(kit.esc(member.relationship))
+    if member.agency:
+        parts.append(kit.esc(member.agency))
+    text = f"{who(member)} – " + ", ".join(parts)
+    if member.is_lead:
+        text += " · *lead social worker*"
+    if member.status == MemberStatus.INVITED:
+        text += " · _invited, not yet joined_"
+    if not member.slack_user_id and member.status == MemberStatus.ACTIVE:
+        text += " · _not on Slack_"
+    if member.manager_user_id:
+        text += f" · manager <@{member.manager_user_id}>"
+    if member.away_until:
+        text += f" · away until {member.away_until:%-d %B}"
+    return text
+
+
+def members_modal(*, case_id: int, reference: str, members: Sequence[Member]) -> dict:
+    value = {"c": case_id}
+    blocks = [
+        kit.section(f"*Core group for {kit.esc(reference)}*"),
+        kit.actions(
+            kit.button("Add someone on Slack", Action.MEMBERS_ADD, value, style="primary"),
+            kit.button("Add someone without Slack", Action.MEMBERS_ADD_OFFLINE, value),
+            block_id="member_buttons",
+        ),
+        kit.divider(),
+    ]
+    for member in members[:90]:
+        member_value = {"c": case_id, "m": member.id}
+        overflow = {
+            "type": "overflow",
+            "action_id": Action.MEMBERS_EDIT,
+            "options": [
+                {"text": {"type": "plain_text", "text": "Change details"},
+                 "value": json.dumps(dict(member_value, o="edit"), separators=(",", ":"))},
+                {"text": {"type": "plain_text", "text": "Remove from the group"},
+                 "value": json.dumps(dict(member_value, o="remove"), separators=(",", ":"))},
+            ],
+        }
+        blocks.append(kit.section(describe(member), accessory=overflow, block_id=f"member_{member.id}"))
+    if len(members) > 90:
+        blocks.append(kit.context(f"And {len(members) - 90} more."))
+    return kit.modal(title="Core group members", blocks=blocks, callback_id="members_list", submit=None,
+                     close="Close", private_metadata=value)
+
+
+def add_member_modal(*, case_id: int) -> dict:
+    blocks = [
+        kit.input_block("Who", kit.user_select(input_id(Block.USER)), block_id=Block.USER),
+        kit.input_block("Role", kit.select(input_id(Block.ROLE), role_choices()), block_id=Block.ROLE),
+        kit.input_block("Organisation", kit.plain_input(
+            input_id(Block.AGENCY), max_length=120,
+            placeholder="For example: the school, the health visiting team"),
+                        block_id=Block.AGENCY, optional=True),
+        kit.input_block("Their manager", kit.user_select(input_id(Block.MANAGER)), block_id=Block.MANAGER,
+                        optional=True, hint="Told if the core group stops meeting, so it can be escalated."),
+    ]
+    return kit.modal(title="Add to core group", blocks=blocks, callback_id=View.MEMBER_ADD, submit="Add",
+                     private_metadata={"c": case_id})
+
+
+def add_offline_modal(*, case_id: int) -> dict:
+    blocks = [
+        kit.section("Parents and family are always part of the core group. Add people who are not on Slack"
+                    " so the record shows them; the chair shares their views and the notes with them."),
+        kit.input_block("Name or label", kit.plain_input(input_id(Block.NAME), max_length=120,
+                                                         placeholder="For example: Mother of Child A"),
+                        block_id=Block.NAME),
+        kit.input_block("Role", kit.select(input_id(Block.ROLE),
+                                           role_choices(FAMILY_ROLES + PROFESSIONAL_ROLES), initial="Parent"),
+                        block_id=Block.ROLE),
+        kit.input_block("Relationship to the children", kit.plain_input(input_id(Block.RELATIONSHIP),
+                                                                        max_length=120),
+                        block_id=Block.RELATIONSHIP, optional=True),
+        kit.input_block("Organisation (for professionals)", kit.plain_input(input_id(Block.AGENCY),
+                                                                            max_length=120),
+                        block_id=Block.AGENCY, optional=True),
+    ]
+    return kit.modal(title="Add to core group", blocks=blocks, callback_id=View.MEMBER_ADD_OFFLINE, submit="Add",
+                     private_metadata={"c": case_id})
+
+
+def edit_member_modal(*, case_id: int, member: Member) -> dict:
+    roles = FAMILY_ROLES + PROFESSIONAL_ROLES if not member.slack_user_id else PROFESSIONAL_ROLES
+    blocks = [
+        kit.section(f"Details for {describe(member)}"),
+        kit.input_block("Role", kit.select(input_id(Block.ROLE), role_choices(roles), initial=member.role),
+                        block_id=Block.ROLE),
+        kit.input_block("Organisation", kit.plain_input(input_id(Block.AGENCY), max_length=120,
+                                                        initial=member.agency),
+                        block_id=Block.AGENCY, optional=True),
+    ]
+    if member.slack_user_id:
+        blocks.append(kit.input_block("Their manager", kit.user_select(input_id(Block.MANAGER),
+                                                                       initial=member.manager_user_id),
+                                      block_id=Block.MANAGER, optional=True))
+        blocks.append(kit.input_block("Away until", kit.date_input(input_id(Block.AWAY_UNTIL),
+                                                                   initial=member.away_until),
+                                      block_id=Block.AWAY_UNTIL, optional=True,
+                                      hint="No reminders until then; their actions are shown to the group."))
+    return kit.modal(title="Change details", blocks=blocks, callback_id=View.MEMBER_EDIT,
+                     private_metadata={"c": case_id, "m": member.id})
+
+
+def remove_member_modal(*, case_id: int, member: Member) -> dict:
+    blocks = [kit.section(f"Remove {describe(member)} from the core group? They will leave the channel."
+                          " What they have written stays in the record.")]
+    return kit.modal(title="Remove from group", blocks=blocks, callback_id=View.MEMBER_REMOVE, submit="Remove",
+                     private_metadata={"c": case_id, "m": member.id})

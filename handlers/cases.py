@@ -1,0 +1,200 @@
+"""`/coregroup new`: a private case channel, its members invited, and a pinned welcome."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
+
+from handlers import access, forms
+from handlers.blocks import cases as case_blocks
+from handlers.blocks import help as help_blocks
+from handlers.commands import Invocation, SubCommand
+from handlers.deps import Deps
+from handlers.ids import Block, View
+from handlers.people import display_name
+from models import audit, cases, reminders
+from models.cases import CaseCreate, DomainError, PersonIn
+from models.tables import PROFESSIONAL_ROLES
+
+log = logging.getLogger(__name__)
+
+CHANNEL_ERRORS = {
+    "name_taken": "A channel called #{name} already exists. Check the reference, or archive or rename"
+                  " that channel first.",
+    "invalid_name_specials": "The channel name made from this reference is not allowed. Use letters,"
+                             " numbers and hyphens.",
+    "invalid_name_maxlength": "This reference is too long for a channel name.",
+    "restricted_action": "Your workspace does not let CoreGroup create private channels. Ask your Slack"
+                         " administrator to allow it.",
+}
+
+
+def open_new_case(inv: Invocation) -> None:
+    if not inv.trigger_id:
+        return
+    view = case_blocks.new_case_modal(creator=inv.actor.user_id or "", today=inv.deps.today())
+    inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+
+
+def read_new_case(body: dict, deps: Deps) -> tuple[dict, dict[str, str]]:
+    """Check the form; returns the cleaned values and any field errors."""
+    raw = forms.values(body)
+    errors: dict[str, str] = {}
+    cleaned: dict = {}
+    try:
+        cleaned["reference"] = cases.check_reference(raw.get(Block.REFERENCE) or "")
+    except DomainError as error:
+        errors[Block.REFERENCE] = str(error)
+    try:
+        cleaned["children"] = cases.parse_children(raw.get(Block.CHILDREN) or "")
+    except DomainError as error:
+        errors[Block.CHILDREN] = str(error)
+    initial = forms.parse_date(raw.get(Block.INITIAL), Block.INITIAL, errors)
+    review = forms.parse_date(raw.get(Block.REVIEW), Block.REVIEW, errors, required=False)
+    frequency = forms.parse_int(raw.get(Block.FREQUENCY), Block.FREQUENCY, errors, low=1, high=12,
+                                what="the number of weeks")
+    if initial and frequency:
+        try:
+            cases.check_case_dates(initial, review, frequency)
+        except DomainError as error:
+            errors[Block.REVIEW if error.field == "review" else Block.FREQUENCY] = str(error)
+    if initial and initial > deps.today():
+        errors[Block.INITIAL] = "The initial conference must already have taken place."
+    role = raw.get(Block.CREATOR_ROLE)
+    if role not in PROFESSIONAL_ROLES:
+        errors[Block.CREATOR_ROLE] = "Please choose your role."
+    lead = raw.get(Block.LEAD)
+    if not lead:
+        errors[Block.LEAD] = "Please choose the lead social worker."
+    cleaned.update(initial=initial, review=review, frequency=frequency, role=role, lead=lead,
+                   professionals=list(raw.get(Block.PROFESSIONALS) or []))
+    return cleaned, errors
+
+
+def submit_new_case(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str | None) -> None:
+    actor = access.actor_of(body)
+    team_id = (body.get("team") or {}).get("id") or actor.team_id
+    if actor.team_id != team_id:
+        ack(response_action="update", view=access.notice_view(
+            "New core group", "Only people in the council's own workspace can set up a core group."))
+        return
+    cleaned, errors = read_new_case(body, deps)
+    if not errors:
+        with deps.session() as session:
+            if cases.reference_in_use(session, cleaned["reference"]):
+                errors[Block.REFERENCE] = "There is already a core group for this case reference."
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    name = cases.channel_name_for(cleaned["reference"])
+    try:
+        created = client.conversations_create(name=name, is_private=True)
+    except SlackApiError as error:
+        code = error.response.get("error", "")
+        message = CHANNEL_ERRORS.get(code, "Slack would not create the channel ({code}). Please try again.")
+        ack(response_action="errors", errors={Block.REFERENCE: message.format(name=name, code=code)})
+        return
+    channel_id = created["channel"]["id"]
+    lead_id = cleaned["lead"]
+    people = [PersonIn(team_id=team_id, user_id=actor.user_id, name=actor.user_id, role=cleaned["role"],
+                       is_lead=actor.user_id == lead_id)]
+    if lead_id != actor.user_id:
+        people.append(PersonIn(team_id=team_id, user_id=lead_id, name=lead_id, role="Social worker",
+                               is_lead=True))
+    for user_id in cleaned["professionals"]:
+        if user_id not in (actor.user_id, lead_id):
+            people.append(PersonIn(team_id=team_id, user_id=user_id, name=user_id))
+    people = [p for p in people if p.user_id != bot_user_id]
+    case_in = CaseCreate(
+        reference=cleaned["reference"], children=cleaned["children"],
+        initial_conference_date=cleaned["initial"], review_conference_date=cleaned["review"],
+        frequency_weeks=cleaned["frequency"], team_id=team_id, channel_id=channel_id, channel_name=name,
+        people=people,
+    )
+    try:
+        with deps.session() as session:
+            if not audit.claim_once(session, f"view:{body['view']['id']}"):
+                ack()
+                return
+            case = cases.create_case(session, case_in=case_in, actor=actor)
+            case_id = case.id
+            reminders.case_opened(session, case=case, now=deps.now())
+    except IntegrityError:
+        _archive_quietly(client, channel_id)
+        ack(response_action="errors", errors={Block.REFERENCE: "There is already a core group for this case"
+                                                               " reference."})
+        return
+    except Exception:
+        _archive_quietly(client, channel_id)
+        raise
+    ack()
+    log.info("case %s created in %s by %s/%s", case_id, channel_id, actor.team_id, actor.user_id)
+    finish_new_case(client, deps, case_id=case_id, channel_id=channel_id, people=people, actor=actor)
+
+
+def _archive_quietly(client: WebClient, channel_id: str) -> None:
+    try:
+        client.conversations_archive(channel=channel_id)
+    except SlackApiError as error:
+        log.warning("could not archive channel %s after a failed create: %s", channel_id,
+                    error.response.get("error"))
+
+
+def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: str, people: list[PersonIn],
+                    actor) -> None:
+    """After the modal has closed: invite everyone, record their names, post and pin the welcome."""
+    invitees = sorted({p.user_id for p in people if p.user_id != actor.user_id})
+    not_invited: list[str] = []
+    if invitees:
+        try:
+            client.conversations_invite(channel=channel_id, users=",".join(invitees))
+        except SlackApiError as error:
+            log.warning("invite to %s failed: %s", channel_id, error.response.get("error"))
+            not_invited = invitees
+    try:
+        client.conversations_invite(channel=channel_id, users=actor.user_id)
+    except SlackApiError as error:
+        if error.response.get("error") != "already_in_channel":
+            log.warning("could not add the creator to %s: %s", channel_id, error.response.get("error"))
+    with deps.session() as session:
+        case = cases.get_case(session, case_id)
+        for member in cases.members(session, case_id):
+            member.name = display_name(client, member.slack_user_id, fallback=member.name)
+            session.add(member)
+        lead = cases.lead_member(session, case_id)
+        blocks = help_blocks.welcome_blocks(
+            reference=case.reference,
+            children=[(c.label, c.age) for c in cases.children(session, case_id)],
+            frequency_weeks=case.frequency_weeks,
+            lead_user=(lead.slack_team_id, lead.slack_user_id) if lead and lead.slack_user_id else None,
+            case_id=case_id,
+        )
+        reference = case.reference
+    posted = client.chat_postMessage(channel=channel_id, text=f"Core group for {reference}", blocks=blocks)
+    try:
+        client.pins_add(channel=channel_id, timestamp=posted["ts"])
+    except SlackApiError as error:
+        log.warning("could not pin the welcome in %s: %s", channel_id, error.response.get("error"))
+    with deps.session() as session:
+        case = cases.get_case(session, case_id)
+        case.welcome_ts = posted["ts"]
+        session.add(case)
+    text = f"The core group channel for {reference} is ready: <#{channel_id}>."
+    if not_invited:
+        text += (" I could not invite " + ", ".join(f"<@{u}>" for u in not_invited)
+                 + "; please add them with `/coregroup members`.")
+    client.chat_postEphemeral(channel=channel_id, user=actor.user_id, text=text)
+
+
+def register(app: App, deps: Deps) -> None:
+    deps.commands.add(SubCommand("new", "Set up a core group for a case, with its own private channel",
+                                 open_new_case, needs_case=False))
+
+    @app.view(View.NEW_CASE)
+    def new_case_submitted(ack, body, client, context):
+        submit_new_case(ack, body, client, deps, context.bot_user_id)
+

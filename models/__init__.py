@@ -1,0 +1,1 @@
+"""Tables, sessions, migrations and domain operations. No Slack imports here."""

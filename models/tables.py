@@ -1,0 +1,490 @@
+"""SQLModel tables for the whole CoreGroup domain (PRODUCT.md, "Domain").
+
+Children are recorded by label ("Child A (7)"), never by name. A Slack person is identified by
+team id and user id together: members from other organisations (Slack Connect) share user-id
+space with nobody, so a user id alone is never a key.
+
+Enumerated values are stored as short strings; the allowed values live in the `*Kind`/`*Status`
+classes below so that migrations do not depend on database enum types.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+
+def _when(**kwargs) -> object:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _text(**kwargs) -> object:
+    return Field(sa_type=Text, **kwargs)
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CloseOutcome(StrEnum):
+    PLAN_ENDED = "plan_ended"
+    STEPPED_UP = "stepped_up"
+    TRANSFERRED = "transferred"
+
+
+class MemberStatus(StrEnum):
+    ACTIVE = "active"
+    INVITED = "invited"  # invited by email through Slack Connect, not yet joined
+    REMOVED = "removed"
+
+
+class PlanItemKind(StrEnum):
+    DANGER = "danger"
+    GOAL = "goal"
+    BOTTOM_LINE = "bottom_line"
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+class ActionEventKind(StrEnum):
+    CREATED = "created"
+    PROGRESS = "progress"
+    DUE_CHANGED = "due_changed"
+    DONE = "done"
+    DROPPED = "dropped"
+    REOPENED = "reopened"
+    CARRIED_FORWARD = "carried_forward"
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+class AttendanceStatus(StrEnum):
+    ATTENDING = "attending"  # said beforehand that they will come
+    APOLOGIES = "apologies"
+    PRESENT = "present"
+    ABSENT = "absent"
+
+
+class RiskDirection(StrEnum):
+    REDUCING = "reducing"
+    NO_CHANGE = "no_change"
+    INCREASING = "increasing"
+
+
+class Recommendation(StrEnum):
+    CONTINUE = "continue"
+    END = "end"
+    STEP_UP = "step_up"
+
+
+class RecapStatus(StrEnum):
+    DRAFT = "draft"
+    POSTING = "posting"
+    POSTED = "posted"
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+# --- cases and people -------------------------------------------------------------------------
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=40, unique=True)
+    team_id: str = Field(max_length=32, description="the council's Slack workspace")
+    channel_id: str | None = Field(default=None, max_length=32, unique=True)
+    channel_name: str | None = Field(default=None, max_length=80)
+    status: str = Field(default=CaseStatus.OPEN, max_length=16)
+    initial_conference_date: date
+    review_conference_date: date | None = None
+    frequency_weeks: int = 6
+    welcome_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _when(default_factory=utcnow)
+    created_by_team_id: str = Field(max_length=32)
+    created_by_user_id: str = Field(max_length=32)
+    closed_at: datetime | None = _when(default=None)
+    closed_on: date | None = None
+    close_outcome: str | None = Field(default=None, max_length=16)
+    close_reason: str | None = _text(default=None)
+
+
+class Child(SQLModel, table=True):
+    __tablename__ = "children"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    label: str = Field(max_length=60)
+    age: int | None = None
+    position: int = 0
+
+
+class Member(SQLModel, table=True):
+    """A person in the core group, with or without a Slack account."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("case_id", "slack_team_id", "slack_user_id", name="uq_member_slack_person"),
+        Index("ix_member_slack_person", "slack_team_id", "slack_user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    name: str = Field(max_length=120)
+    role: str = Field(max_length=60)
+    agency: str | None = Field(default=None, max_length=120)
+    relationship: str | None = Field(default=None, max_length=120)
+    slack_team_id: str | None = Field(default=None, max_length=32)
+    slack_user_id: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    invite_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(default=MemberStatus.ACTIVE, max_length=16)
+    is_lead: bool = False
+    manager_team_id: str | None = Field(default=None, max_length=32)
+    manager_user_id: str | None = Field(default=None, max_length=32)
+    away_until: date | None = None
+    added_at: datetime = _when(default_factory=utcnow)
+    removed_at: datetime | None = _when(default=None)
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+
+class PlanItem(SQLModel, table=True):
+    """A danger statement, safety goal or bottom line (Signs of Safety)."""
+
+    __tablename__ = "plan_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    kind: str = Field(max_length=16)
+    text: str = _text()
+    position: int = 0
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+    removed_at: datetime | None = _when(default=None)
+
+
+class Action(SQLModel, table=True):
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_status_due", "status", "due_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    what: str = _text()
+    owner_member_id: int = Field(foreign_key="members.id", index=True)
+    due_date: date
+    measure: str = _text(default="")
+    safety_goal_id: int | None = Field(default=None, foreign_key="plan_items.id")
+    status: str = Field(default=ActionStatus.OPEN, max_length=16)
+    meeting_id: int | None = Field(default=None, foreign_key="meetings.id")
+    carried_forward: int = 0
+    created_at: datetime = _when(default_factory=utcnow)
+    created_by_member_id: int | None = Field(default=None, foreign_key="members.id")
+    completed_at: datetime | None = _when(default=None)
+    source_key: str | None = Field(default=None, max_length=120, unique=True)
+
+
+class ActionEvent(SQLModel, table=True):
+    """The history of an action: progress notes, due-date changes with reasons, completion."""
+
+    __tablename__ = "action_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="actions.id", index=True)
+    kind: str = Field(max_length=20)
+    note: str | None = _text(default=None)
+    old_due: date | None = None
+    new_due: date | None = None
+    at: datetime = _when(default_factory=utcnow)
+    by_member_id: int | None = Field(default=None, foreign_key="members.id")
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+
+class Meeting(SQLModel, table=True):
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_status_start", "status", "scheduled_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    number: int = 1
+    scheduled_start: datetime = _when()
+    duration_minutes: int = 90
+    location: str = _text(default="")
+    chair_member_id: int | None = Field(default=None, foreign_key="members.id")
+    status: str = Field(default=MeetingStatus.SCHEDULED, max_length=16)
+    started_at: datetime | None = _when(default=None)
+    ended_at: datetime | None = _when(default=None)
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _when(default_factory=utcnow)
+    source_key: str | None = Field(default=None, max_length=120, unique=True)
+
+
+class MeetingChange(SQLModel, table=True):
+    """A meeting moved or cancelled, with the reason given."""
+
+    __tablename__ = "meeting_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    kind: str = Field(max_length=16)
+    old_start: datetime | None = _when(default=None)
+    new_start: datetime | None = _when(default=None)
+    reason: str = _text()
+    at: datetime = _when(default_factory=utcnow)
+    by_member_id: int | None = Field(default=None, foreign_key="members.id")
+
+
+class Attendance(SQLModel, table=True):
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_attendance"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    status: str = Field(max_length=16)
+    responded_at: datetime = _when(default_factory=utcnow)
+
+
+class Update(SQLModel, table=True):
+    """A member's written contribution for a meeting; each edit is a new version."""
+
+    __tablename__ = "updates"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", "version", name="uq_update_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    version: int = 1
+    attending: bool = False
+    contacts: str = _text(default="")
+    child_seen: str = Field(default="", max_length=16)
+    seen_alone: str = Field(default="", max_length=16)
+    working_well: str = _text(default="")
+    worries: str = _text(default="")
+    needs_to_happen: str = _text(default="")
+    child_views: str = _text(default="")
+    submitted_at: datetime = _when(default_factory=utcnow)
+    message_ts: str | None = Field(default=None, max_length=32)
+
+
+class UpdateActionProgress(SQLModel, table=True):
+    __tablename__ = "update_action_progress"
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = Field(foreign_key="updates.id", index=True)
+    action_id: int = Field(foreign_key="actions.id")
+    status: str = Field(max_length=16)  # done, on_track, delayed
+    note: str = _text(default="")
+
+
+# --- scaling -----------------------------------------------------------------------------------
+
+
+class ScalingQuestion(SQLModel, table=True):
+    __tablename__ = "scaling_questions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    question: str = _text()
+    zero_means: str = _text()
+    ten_means: str = _text()
+    child_id: int | None = Field(default=None, foreign_key="children.id")
+    plan_item_id: int | None = Field(default=None, foreign_key="plan_items.id")
+    standing: bool = True
+    goal: int | None = None
+    created_at: datetime = _when(default_factory=utcnow)
+    created_by_member_id: int | None = Field(default=None, foreign_key="members.id")
+    retired_at: datetime | None = _when(default=None)
+
+
+class ScalingRound(SQLModel, table=True):
+    """One scaling question asked at one meeting."""
+
+    __tablename__ = "scaling_rounds"
+    __table_args__ = (UniqueConstraint("question_id", "meeting_id", name="uq_round"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="scaling_questions.id", index=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    opened_at: datetime = _when(default_factory=utcnow)
+    revealed_at: datetime | None = _when(default=None)
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+
+
+class Score(SQLModel, table=True):
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("round_id", "member_id", name="uq_score"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="scaling_rounds.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    score: int
+    reason: str = _text()
+    to_move_up: str = _text(default="")
+    submitted_at: datetime = _when(default_factory=utcnow)
+
+
+# --- decisions and the record ------------------------------------------------------------------
+
+
+class Decision(SQLModel, table=True):
+    __tablename__ = "decisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meetings.id", index=True)
+    text: str = _text()
+    recorded_by_member_id: int | None = Field(default=None, foreign_key="members.id")
+    recorded_at: datetime = _when(default_factory=utcnow)
+    source_key: str | None = Field(default=None, max_length=120, unique=True)
+
+
+class Recap(SQLModel, table=True):
+    """One version of a meeting's record; never changed once posted (a correction is a new version)."""
+
+    __tablename__ = "recaps"
+    __table_args__ = (UniqueConstraint("meeting_id", "version", name="uq_recap_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    version: int = 1
+    content: str = _text()  # JSON: the record as the chair approved it
+    risk_direction: str | None = Field(default=None, max_length=16)
+    recommendation: str | None = Field(default=None, max_length=16)
+    status: str = Field(default=RecapStatus.DRAFT, max_length=16)
+    created_at: datetime = _when(default_factory=utcnow)
+    created_by_member_id: int | None = Field(default=None, foreign_key="members.id")
+    approved_at: datetime | None = _when(default=None)
+    posted_at: datetime | None = _when(default=None)
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    correction_reason: str | None = _text(default=None)
+
+
+class RecapRecipient(SQLModel, table=True):
+    __tablename__ = "recap_recipients"
+    __table_args__ = (UniqueConstraint("recap_id", "member_id", name="uq_recap_recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recap_id: int = Field(foreign_key="recaps.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    via: str = Field(max_length=16)  # channel, outside_slack
+
+
+class RecapAcknowledgement(SQLModel, table=True):
+    __tablename__ = "recap_acknowledgements"
+    __table_args__ = (UniqueConstraint("recap_id", "member_id", name="uq_recap_ack"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recap_id: int = Field(foreign_key="recaps.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    at: datetime = _when(default_factory=utcnow)
+
+
+# --- scheduled messages, idempotency and audit -------------------------------------------------
+
+
+class ScheduledMessage(SQLModel, table=True):
+    """The ledger: every scheduled message, keyed so it is sent exactly once."""
+
+    __tablename__ = "scheduled_messages"
+    __table_args__ = (Index("ix_scheduled_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, unique=True)
+    kind: str = Field(max_length=40)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meetings.id")
+    action_id: int | None = Field(default=None, foreign_key="actions.id")
+    member_id: int | None = Field(default=None, foreign_key="members.id")
+    due_at: datetime = _when()
+    status: str = Field(default=MessageStatus.PENDING, max_length=16)
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_until: datetime | None = _when(default=None)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=80)
+    sent_at: datetime | None = _when(default=None)
+    delivered_via: str | None = Field(default=None, max_length=16)  # dm, channel, thread
+    slack_channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class ProcessedRequest(SQLModel, table=True):
+    """A Slack delivery already acted on (event id, view id, button click), kept unique."""
+
+    __tablename__ = "processed_requests"
+
+    key: str = Field(primary_key=True, max_length=200)
+    at: datetime = _when(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only trail of every write to case data: who, what, when, which record (ids only)."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(default_factory=utcnow)
+    case_id: int | None = Field(default=None, index=True)
+    actor_team_id: str | None = Field(default=None, max_length=32)
+    actor_user_id: str | None = Field(default=None, max_length=32)
+    action: str = Field(max_length=60)
+    record_type: str = Field(max_length=40)
+    record_id: int | None = None
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+PROFESSIONAL_ROLES = (
+    "Social worker",
+    "Team manager",
+    "Health visitor",
+    "School nurse",
+    "Midwife",
+    "Teacher",
+    "Designated safeguarding lead",
+    "Early years worker",
+    "GP",
+    "Police officer",
+    "Adult services worker",
+    "Mental health worker",
+    "Drug and alcohol worker",
+    "Domestic abuse worker",
+    "Housing officer",
+    "Family support worker",
+    "Youth worker",
+    "Other professional",
+)
+FAMILY_ROLES = ("Parent", "Carer", "Family member", "Young person")
+
+
+def is_professional(role: str) -> bool:
+    return role not in FAMILY_ROLES

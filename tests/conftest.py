@@ -1,0 +1,127 @@
+"""Shared fixtures: a real database (SQLite, or PostgreSQL when asked), the Slack stand-in, the app.
+
+Which database: `COREGROUP_TEST_DATABASE=sqlite` (default) or `postgresql`; the PostgreSQL server
+is reached at `COREGROUP_TEST_POSTGRES_URL` (default: the `coregroup` role on 127.0.0.1), and each
+test run makes its own database there, so runs side by side do not meet.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+from bot.settings import Settings
+from models.db import make_engine, normalise_url, upgrade
+from tests.harness import SIGNING_SECRET, RunningApp, SlackUser
+from tests.slack_standin import SlackStandIn
+
+DATABASE = os.environ.get("COREGROUP_TEST_DATABASE", "sqlite")
+POSTGRES_URL = os.environ.get("COREGROUP_TEST_POSTGRES_URL",
+                              "postgresql://coregroup:coregroup@127.0.0.1:5432/postgres")
+
+
+def pytest_report_header(config):
+    return f"database: {DATABASE}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """A migrated database for this test session (a template file for SQLite)."""
+    if DATABASE == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "template.db"
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        engine.dispose()
+        yield f"sqlite:///{path}"
+        return
+    admin_url = make_url(normalise_url(POSTGRES_URL))
+    name = f"coregroup_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url, tmp_path):
+    """A clean, migrated database for one test."""
+    if DATABASE == "sqlite":
+        template = make_url(database_url).database
+        path = tmp_path / "coregroup.db"
+        shutil.copy(template, path)
+        engine = make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+        return
+    engine = make_engine(database_url)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def standin_server() -> Iterator[SlackStandIn]:
+    server = SlackStandIn().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def slack(standin_server) -> SlackStandIn:
+    standin_server.reset(world=True)
+    return standin_server
+
+
+def settings_for(slack: SlackStandIn, database_url: str, **overrides) -> Settings:
+    values = dict(bot_token=SlackStandIn.BOT_TOKEN, signing_secret=SIGNING_SECRET, slack_api_url=slack.url,
+                  database_url=database_url)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def app(slack, engine) -> Iterator[RunningApp]:
+    running = RunningApp(settings_for(slack, engine.url.render_as_string(hide_password=False)), engine)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def people(slack, app):
+    """A small cast in the council's workspace, each able to send signed requests."""
+    cast = {
+        "sw": ("U0SW", "Social Worker A"),
+        "hv": ("U0HV", "Health Visitor A"),
+        "teacher": ("U0TEACH", "Teacher A"),
+        "gp": ("U0GP", "Doctor A"),
+        "police": ("U0POL", "Police Officer A"),
+        "manager": ("U0MGR", "Team Manager A"),
+        "outsider": ("U0OUT", "Someone Else"),
+    }
+    users = {}
+    for key, (user_id, name) in cast.items():
+        slack.add_user(user_id, team_id=SlackStandIn.TEAM, name=name, email=f"{key}@council.example")
+        users[key] = SlackUser(app, slack, user_id, SlackStandIn.TEAM)
+    return users

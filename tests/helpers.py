@@ -1,0 +1,65 @@
+"""Steps many tests share: find the modal the app opened, set up a case through the real flow."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from handlers.ids import Block, View
+
+
+def opened_view(slack, callback_id: str) -> dict:
+    """The newest modal the app opened, pushed or updated with this callback id, as Slack holds it."""
+    for call in reversed(slack.calls):
+        if call.method in ("views.open", "views.push", "views.update") and call.response.get("ok"):
+            view = call.response.get("view") or {}
+            if view.get("callback_id") == callback_id:
+                return view
+    seen = [c.args.get("view", {}).get("callback_id") if isinstance(c.args.get("view"), dict) else None
+            for c in slack.calls if c.method.startswith("views.")]
+    raise AssertionError(f"no {callback_id} view was opened; views seen: {seen}")
+
+
+def posted(slack, channel: str, containing: str = "") -> list[dict]:
+    """Messages posted in a channel whose text or blocks contain `containing`."""
+    return [m for m in slack.messages(channel)
+            if containing in (m.get("text") or "") or containing in json.dumps(m.get("blocks") or [])]
+
+
+def ephemeral_texts(slack) -> list[str]:
+    """What only the asker was shown: ephemeral messages and response-URL replies."""
+    texts = []
+    for call in slack.calls:
+        if call.method in ("chat.postEphemeral", "response_url"):
+            texts.append((call.args.get("text") or "") + json.dumps(call.args.get("blocks") or []))
+    return texts
+
+
+@dataclass
+class CaseInfo:
+    case_id: int
+    channel_id: str
+    reference: str
+
+
+def new_case(people, slack, *, reference: str = "CP-TEST-0001", creator: str = "sw",
+             members: tuple[str, ...] = ("hv", "teacher"), children: str = "Child A (7)",
+             initial: str = "2026-11-16", review: str | None = "2027-02-08", frequency: int = 6) -> CaseInfo:
+    """Create a case through `/coregroup new`, as a social worker would."""
+    from sqlmodel import Session, select
+
+    from models.tables import Case
+
+    user = people[creator]
+    user.command("new")
+    view = opened_view(slack, View.NEW_CASE)
+    values = {
+        Block.REFERENCE: reference, Block.CHILDREN: children, Block.INITIAL: initial, Block.REVIEW: review,
+        Block.FREQUENCY: frequency, Block.PROFESSIONALS: [people[k].user_id for k in members],
+        Block.LEAD: user.user_id,
+    }
+    reply = user.submit(view, values)
+    assert reply.status == 200 and reply.body == "", reply.body
+    with Session(user.app.engine) as session:
+        case = session.exec(select(Case).where(Case.reference == reference.upper())).one()
+        return CaseInfo(case_id=case.id, channel_id=case.channel_id, reference=case.reference)
