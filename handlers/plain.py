@@ -1,0 +1,77 @@
+"""The plain-language step on any form: suggestions first, then the author decides.
+
+`jargon_gate` is called by a submit handler after its own checks pass and before anything is saved.
+If the text has initials or jargon that a parent might not know, the same modal comes back with
+what the person typed kept, the suggestions at the top, and a note that saving again keeps it as
+written. The second submission goes through.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from handlers import access, forms
+from handlers.blocks import kit
+from models.plain import Suggestion, check_all
+
+BLOCK_ID = "plain_language"
+KEEP = ("type", "title", "submit", "close", "blocks", "callback_id", "private_metadata", "notify_on_close",
+        "clear_on_close", "external_id")
+
+
+def suggestions_text(suggestions: Iterable[Suggestion]) -> str:
+    lines = ["*Before you save: some words may not be clear to the family.* You can change them, or save"
+             " again to keep what you wrote."]
+    for item in suggestions:
+        lines.append(f"• *{kit.esc(item.term)}* ({kit.esc(item.meaning)}): try “{kit.esc(item.instead)}”")
+    return "\n".join(lines)
+
+
+def _with_values(block: dict, value) -> dict:
+    """An input block whose element starts with the value the person submitted."""
+    block = json.loads(json.dumps(block))
+    element = block["element"]
+    kind = element.get("type")
+    if value in (None, "", []):
+        return block
+    if kind in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):
+        element["initial_value"] = str(value)
+    elif kind == "datepicker":
+        element["initial_date"] = value
+    elif kind == "timepicker":
+        element["initial_time"] = value
+    elif kind in ("static_select", "radio_buttons"):
+        options = element.get("options") or []
+        chosen = next((o for o in options if o.get("value") == value), None)
+        if chosen:
+            element["initial_option"] = chosen
+    elif kind == "users_select":
+        element["initial_user"] = value
+    elif kind == "multi_users_select":
+        element["initial_users"] = value
+    elif kind in ("checkboxes", "multi_static_select"):
+        options = element.get("options") or []
+        element["initial_options"] = [o for o in options if o.get("value") in value]
+    return block
+
+
+def jargon_gate(ack, body: dict, *, fields: Iterable[str]) -> bool:
+    """True to go ahead and save; False when the modal was sent back with suggestions (already acked)."""
+    meta = access.metadata(body)
+    if meta.get("pl"):
+        return True
+    values = forms.values(body)
+    texts = [values.get(field) for field in fields]
+    suggestions = check_all([t for t in texts if isinstance(t, str) and t])
+    if not suggestions:
+        return True
+    submitted = body["view"]
+    view = {key: submitted[key] for key in KEEP if key in submitted}
+    blocks = [b for b in submitted.get("blocks", []) if b.get("block_id") != BLOCK_ID]
+    kept = [_with_values(b, values.get(b.get("block_id"))) if b.get("type") == "input" else b for b in blocks]
+    view["blocks"] = [kit.section(suggestions_text(suggestions), block_id=BLOCK_ID), *kept][: kit.VIEW_BLOCK_LIMIT]
+    meta["pl"] = 1
+    view["private_metadata"] = json.dumps(meta, separators=(",", ":"))
+    ack(response_action="update", view=view)
+    return False
