@@ -13,8 +13,22 @@ FEATURES = [
     "handlers.commands",
     "handlers.cases",
     "handlers.members",
+    "handlers.connect",
+    "handlers.connect_events",
     "handlers.plan",
+    "handlers.meetings",
+    "handlers.updates",
+    "handlers.start",
+    "handlers.scaling",
+    "handlers.decisions",
+    "handlers.actions",
+    "handlers.action_buttons",
+    "handlers.recap",
+    "handlers.export",
+    "handlers.home",
     "handlers.events",
+    "handlers.reminders",
+    "handlers.lifecycle",
 ]
 
 

@@ -13,6 +13,7 @@ class View(StrEnum):
     MEMBER_ADD_OFFLINE = "member_add_offline"
     MEMBER_EDIT = "member_edit"
     MEMBER_REMOVE = "member_remove"
+    MEMBER_INVITE = "member_invite"  # invite a professional by work email (Slack Connect)
     MY_DETAILS = "member_my_details"
     PLAN_EDIT = "plan_edit"
     SCHEDULE = "meeting_schedule"
@@ -40,6 +41,7 @@ class Action(StrEnum):
     MEMBERS_EDIT = "members_edit"
     MEMBERS_REMOVE = "members_remove"
     MEMBERS_CANCEL_INVITE = "members_cancel_invite"
+    MEMBERS_INVITE = "members_invite"
     MY_DETAILS = "my_details"
     PLAN_EDIT = "plan_edit"
     # meeting posts and reminders
@@ -56,6 +58,10 @@ class Action(StrEnum):
     ACTION_PROGRESS = "action_progress"
     ACTION_NEW_DATE = "action_new_date"
     ACTIONS_PAGE = "actions_page"
+    # start scaling, a decision or an action from a button (people from other organisations), value {"c": case_id}
+    SCALE_START = "scale_start"
+    DECISION_START = "decision_start"
+    ACTION_ADD_START = "action_add_start"
     # recap
     RECAP_POST = "recap_post"
     RECAP_EDIT = "recap_edit"
@@ -72,6 +78,8 @@ class Action(StrEnum):
     HERE_MY_DETAILS = "here_my_details"
     HERE_PLAN = "here_plan"
     HERE_MEMBERS = "here_members"
+    # `/coregroup export` (engineer G): which meeting's record to send, value {"c": case_id, "m": meeting_id}
+    EXPORT_PICK = "export_pick"
 
 
 class Shortcut(StrEnum):
@@ -89,6 +97,7 @@ class Block(StrEnum):
     FREQUENCY = "frequency"
     PROFESSIONALS = "professionals"
     EMAILS = "emails"
+    EMAIL = "email"
     LEAD = "lead"
     CREATOR_ROLE = "creator_role"
     USER = "user"
@@ -108,6 +117,54 @@ class Block(StrEnum):
     LENGTH = "length"
     LOCATION = "location"
     CHAIR = "chair"
+    OUTCOME = "outcome"  # closing a case (engineer F): why it closed
+    # the update form (engineer A); per-action and per-question blocks add "_<id>"
+    UPDATE_ATTENDING = "update_attending"
+    UPDATE_CHILD_VIEWS = "update_child_views"
+    UPDATE_CONTACTS = "update_contacts"
+    UPDATE_CHILD_SEEN = "update_child_seen"
+    UPDATE_SEEN_ALONE = "update_seen_alone"
+    UPDATE_WORKING_WELL = "update_working_well"
+    UPDATE_WORRIES = "update_worries"
+    UPDATE_NEEDS = "update_needs"
+    UPDATE_ACTION_STATUS = "update_action_status"
+    UPDATE_ACTION_NOTE = "update_action_note"
+    UPDATE_SCORE = "update_score"
+    UPDATE_SCORE_REASON = "update_score_reason"
+    UPDATE_SCORE_UP = "update_score_up"
+    # starting a meeting: one attendance choice per member, "start_attendance_<member id>"
+    START_ATTENDANCE = "start_attendance"
+    # ending a meeting and correcting its record (engineer C)
+    RECAP_KEY_POINTS = "recap_key_points"
+    RECAP_RISK = "recap_risk"
+    RECAP_CHILD_VIEWS = "recap_child_views"
+    RECAP_CHILD_MISSING = "recap_child_missing"
+    RECAP_PARENTS_VIEWS = "recap_parents_views"
+    RECAP_RECOMMENDATION = "recap_recommendation"
+    RECAP_NEXT_DATE = "recap_next_date"
+    RECAP_NEXT_TIME = "recap_next_time"
+    RECAP_NEXT_CHAIR = "recap_next_chair"
+    RECAP_REASON = "recap_reason"
+    RECAP_REFRESH = "recap_refresh"
+    # scaling, decisions and actions (engineer B)
+    SCALE_EXISTING = "scale_existing"
+    SCALE_QUESTION = "scale_question"
+    SCALE_ZERO = "scale_zero"
+    SCALE_TEN = "scale_ten"
+    SCALE_CHILD = "scale_child"
+    SCALE_DANGER = "scale_danger"
+    SCALE_STANDING = "scale_standing"
+    SCALE_GOAL = "scale_goal"
+    SCORE = "score"
+    SCORE_REASON = "score_reason"
+    SCORE_UP = "score_up"
+    DECISION_TEXT = "decision_text"
+    ACTION_WHAT = "action_what"
+    ACTION_OWNER = "action_owner"
+    ACTION_DUE = "action_due"
+    ACTION_MEASURE = "action_measure"
+    ACTION_GOAL = "action_goal"
+    PROGRESS_NOTE = "progress_note"
 
 
 def input_id(block: str) -> str:

@@ -387,6 +387,10 @@ class Recap(SQLModel, table=True):
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     correction_reason: str | None = _text(default=None)
+    # Posting progress (not part of the record): messages of the recap already in Slack, and a lease so that
+    # one process at a time posts it (a crash leaves the lease to run out; then it is posted from where it stopped).
+    parts_posted: int = 0
+    posting_until: datetime | None = _when(default=None)
 
 
 class RecapRecipient(SQLModel, table=True):
@@ -416,7 +420,12 @@ class ScheduledMessage(SQLModel, table=True):
     """The ledger: every scheduled message, keyed so it is sent exactly once."""
 
     __tablename__ = "scheduled_messages"
-    __table_args__ = (Index("ix_scheduled_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_scheduled_status_due", "status", "due_at"),
+        Index("ix_scheduled_meeting", "meeting_id"),
+        Index("ix_scheduled_action", "action_id"),
+        Index("ix_scheduled_member", "member_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=160, unique=True)
@@ -435,6 +444,7 @@ class ScheduledMessage(SQLModel, table=True):
     delivered_via: str | None = Field(default=None, max_length=16)  # dm, channel, thread
     slack_channel: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)
+    detail: str | None = _text(default=None)  # JSON of ids only (a fan-out's recipients, a report's rows)
     created_at: datetime = _when(default_factory=utcnow)
 
 

@@ -63,3 +63,32 @@ def new_case(people, slack, *, reference: str = "CP-TEST-0001", creator: str = "
     with Session(user.app.engine) as session:
         case = session.exec(select(Case).where(Case.reference == reference.upper())).one()
         return CaseInfo(case_id=case.id, channel_id=case.channel_id, reference=case.reference)
+
+
+def schedule_meeting(people, slack, case: CaseInfo, *, by: str = "sw", date: str | None = None,
+                     time: str = "10:00", length: int = 90, location: str = "Meeting room 2, Civic Centre",
+                     chair: str | None = None):
+    """Schedule the case's next meeting through `/coregroup schedule` (the suggested date unless given).
+
+    Returns the Meeting row. `chair` is a key of `people`; the rotation's suggestion when not given.
+    """
+    from sqlmodel import Session, select
+
+    from models.tables import Meeting, Member
+
+    user = people[by]
+    user.command("schedule", channel=case.channel_id)
+    view = opened_view(slack, View.SCHEDULE)
+    values: dict = {Block.TIME: time, Block.LENGTH: length, Block.LOCATION: location}
+    if date is not None:
+        values[Block.DATE] = date
+    with Session(user.app.engine) as session:
+        if chair is not None:
+            member = session.exec(select(Member).where(Member.case_id == case.case_id,
+                                                       Member.slack_user_id == people[chair].user_id)).one()
+            values[Block.CHAIR] = str(member.id)
+    reply = user.submit(view, values)
+    assert reply.status == 200 and reply.body == "", reply.body
+    with Session(user.app.engine) as session:
+        return session.exec(select(Meeting).where(Meeting.case_id == case.case_id)
+                            .order_by(Meeting.id.desc())).first()

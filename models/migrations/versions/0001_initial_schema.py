@@ -275,6 +275,8 @@ def upgrade() -> None:
     sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('correction_reason', sa.Text(), nullable=True),
+    sa.Column('parts_posted', sa.Integer(), nullable=False),
+    sa.Column('posting_until', models.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_member_id'], ['members.id'], ),
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -383,6 +385,7 @@ def upgrade() -> None:
     sa.Column('delivered_via', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('slack_channel', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('slack_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('detail', sa.Text(), nullable=True),
     sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['action_id'], ['actions.id'], ),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
@@ -392,6 +395,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('key')
     )
     with op.batch_alter_table('scheduled_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_scheduled_action', ['action_id'], unique=False)
+        batch_op.create_index('ix_scheduled_meeting', ['meeting_id'], unique=False)
+        batch_op.create_index('ix_scheduled_member', ['member_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_scheduled_messages_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_scheduled_status_due', ['status', 'due_at'], unique=False)
 
@@ -441,6 +447,9 @@ def downgrade() -> None:
     with op.batch_alter_table('scheduled_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_scheduled_status_due')
         batch_op.drop_index(batch_op.f('ix_scheduled_messages_case_id'))
+        batch_op.drop_index('ix_scheduled_member')
+        batch_op.drop_index('ix_scheduled_meeting')
+        batch_op.drop_index('ix_scheduled_action')
 
     op.drop_table('scheduled_messages')
     with op.batch_alter_table('recap_recipients', schema=None) as batch_op:

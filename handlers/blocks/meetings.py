@@ -1,0 +1,197 @@
+"""Builders for meetings: the schedule, move and cancel forms, and the meeting's message in the channel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from handlers.blocks import kit
+from handlers.blocks.members import who
+from handlers.ids import Action, Block, View, input_id
+from models.meetings import DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, long_date
+from models.tables import Meeting, MeetingStatus, Member
+
+DEFAULT_TIME = time(10, 0)
+MAX_LOCATION = 500
+MAX_REASON = 1000
+
+
+def _zone(tz: str | tzinfo) -> tzinfo:
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def local_start(meeting: Meeting, tz: str | tzinfo) -> datetime:
+    return meeting.scheduled_start.astimezone(_zone(tz))
+
+
+def when_text(meeting: Meeting, tz: str | tzinfo) -> str:
+    """E.g. "Tuesday 8 December 2026, 10:00 to 11:30" (local time)."""
+    starts = local_start(meeting, tz)
+    ends = (meeting.scheduled_start + timedelta(minutes=meeting.duration_minutes)).astimezone(_zone(tz))
+    return f"{long_date(starts.date())}, {starts:%H:%M} to {ends:%H:%M}"
+
+
+def split_messages(blocks: Sequence[dict], limit: int = kit.MESSAGE_BLOCK_LIMIT) -> list[list[dict]]:
+    """Blocks in message-sized groups: the first message, then its continuations in the thread."""
+    groups = [list(blocks[i:i + limit]) for i in range(0, len(blocks), limit)]
+    return groups or [[]]
+
+
+def labelled(label: str, text: str) -> list[dict]:
+    """A bold label and escaped user text, in as many sections as the text needs."""
+    return kit.sections(f"*{label}*\n{kit.esc(text)}")
+
+
+# --- scheduling -------------------------------------------------------------------------------
+
+
+def _member_choices(members: Sequence[Member]) -> list[tuple[str, str]]:
+    return [(f"{m.name} – {m.role}", str(m.id)) for m in members[:100]]
+
+
+def schedule_modal(*, case_id: int, proposed: date, reasons: Sequence[str], chairs: Sequence[Member],
+                   suggested_chair: Member | None) -> dict:
+    """The form for the next meeting, with the date the statutory calendar suggests."""
+    why = "\n".join(f"• {reason}" for reason in reasons)
+    blocks = [
+        kit.section(f"*Suggested date: {long_date(proposed)}*\n{why}"),
+        kit.input_block("Date", kit.date_input(input_id(Block.DATE), initial=proposed), block_id=Block.DATE,
+                        hint="A working day: not a weekend or a bank holiday."),
+        kit.input_block("Start time", kit.time_input(input_id(Block.TIME), initial=DEFAULT_TIME),
+                        block_id=Block.TIME),
+        kit.input_block("Length in minutes", kit.number_input(input_id(Block.LENGTH), initial=DEFAULT_LENGTH,
+                                                              minimum=MIN_LENGTH, maximum=MAX_LENGTH),
+                        block_id=Block.LENGTH),
+        kit.input_block("Place or call link", kit.plain_input(
+            input_id(Block.LOCATION), max_length=MAX_LOCATION,
+            placeholder="A room and building, or the link to join the call"), block_id=Block.LOCATION),
+        kit.input_block("Chair", kit.select(input_id(Block.CHAIR), _member_choices(chairs),
+                                            initial=str(suggested_chair.id) if suggested_chair else None,
+                                            placeholder="Choose the chair"),
+                        block_id=Block.CHAIR,
+                        hint="Suggested: whoever chaired least recently. Chairing is shared by all the"
+                             " professionals, not only the social worker."),
+    ]
+    return kit.modal(title="Next meeting", blocks=blocks, callback_id=View.SCHEDULE, submit="Schedule",
+                     private_metadata={"c": case_id})
+
+
+def _details(meeting: Meeting, chair: Member | None, tz: str | tzinfo) -> str:
+    where = kit.esc(meeting.location) if meeting.location else "_not set_"
+    lines = [f"*When:* {when_text(meeting, tz)}", f"*Where:* {where}"]
+    lines.append(f"*Chair:* {who(chair)}" if chair else "*Chair:* _not chosen yet_")
+    return "\n".join(lines)
+
+
+def replies_text(attending: Sequence[Member], apologies: Sequence[Member]) -> str:
+    if not attending and not apologies:
+        return "No replies yet."
+    parts = []
+    if attending:
+        parts.append("Attending: " + ", ".join(who(m) for m in attending))
+    if apologies:
+        parts.append("Apologies: " + ", ".join(who(m) for m in apologies))
+    return " · ".join(parts)
+
+
+def meeting_message(*, meeting: Meeting, chair: Member | None, tz: str | tzinfo, case_id: int,
+                    attending: Sequence[Member] = (), apologies: Sequence[Member] = (),
+                    note: str | None = None) -> dict:
+    """The meeting's message in the case channel; its thread holds the updates and changes."""
+    title = f"Core group meeting {meeting.number}"
+    value = {"c": case_id, "m": meeting.id}
+    if meeting.status == MeetingStatus.CANCELLED:
+        blocks = [kit.header(f"Cancelled: {title}"), kit.section(_details(meeting, chair, tz)),
+                  kit.context("This meeting was cancelled. The reason is in the thread.")]
+        return kit.message(f"Cancelled: {title}, {when_text(meeting, tz)}", blocks)
+    blocks = [kit.header(title), kit.section(_details(meeting, chair, tz))]
+    if note:
+        blocks.append(kit.context(note))
+    if meeting.status == MeetingStatus.SCHEDULED:
+        blocks.append(kit.section(
+            "Can you come? If not, please send your apologies and a written update, so your views are heard"
+            " in the meeting. You can change your update until the meeting starts."))
+        blocks.append(kit.context(replies_text(attending, apologies)))
+        blocks.append(kit.actions(
+            kit.button("Attending", Action.ATTENDING, value, style="primary"),
+            kit.button("Send apologies", Action.SEND_APOLOGIES, value),
+            kit.button("Send my update", Action.SEND_UPDATE, value),
+            block_id="meeting_reply",
+        ))
+    elif meeting.status == MeetingStatus.IN_PROGRESS:
+        blocks.append(kit.context("This meeting has started. Updates can no longer be sent or changed."))
+    else:
+        blocks.append(kit.context("This meeting has ended."))
+    return kit.message(f"{title}: {when_text(meeting, tz)}", blocks)
+
+
+def already_scheduled(*, meeting: Meeting, chair: Member | None, tz: str | tzinfo, case_id: int) -> list[dict]:
+    """What `/coregroup schedule` shows when a meeting is already planned: one at a time."""
+    title = f"Core group meeting {meeting.number}"
+    if meeting.status == MeetingStatus.IN_PROGRESS:
+        return [kit.section(f"*{title} is in progress now.*\n{_details(meeting, chair, tz)}"),
+                kit.context("Schedule the next meeting when this one has ended.")]
+    value = {"c": case_id, "m": meeting.id}
+    return [
+        kit.section(f"*{title} is already scheduled.* There is one upcoming meeting at a time.\n"
+                    f"{_details(meeting, chair, tz)}"),
+        kit.actions(
+            kit.button("Move it", Action.MEETING_MOVE, value),
+            kit.button("Cancel it", Action.MEETING_CANCEL, value, style="danger"),
+            block_id="meeting_change",
+        ),
+    ]
+
+
+# --- moving and cancelling --------------------------------------------------------------------
+
+
+def _reason_block(what: str) -> dict:
+    return kit.input_block(f"Why is the meeting being {what}?", kit.plain_input(
+        input_id(Block.REASON), multiline=True, max_length=MAX_REASON,
+        placeholder="This is shared with the core group."), block_id=Block.REASON)
+
+
+def move_modal(*, case_id: int, meeting: Meeting, tz: str | tzinfo) -> dict:
+    starts = local_start(meeting, tz)
+    blocks = [
+        kit.section(f"*Core group meeting {meeting.number}* is now {when_text(meeting, tz)}."),
+        kit.input_block("New date", kit.date_input(input_id(Block.DATE), initial=starts.date()), block_id=Block.DATE),
+        kit.input_block("New start time", kit.time_input(input_id(Block.TIME), initial=starts.time()),
+                        block_id=Block.TIME),
+        kit.input_block("Place or call link", kit.plain_input(input_id(Block.LOCATION), max_length=MAX_LOCATION,
+                                                              initial=meeting.location), block_id=Block.LOCATION),
+        _reason_block("moved"),
+    ]
+    return kit.modal(title="Move the meeting", blocks=blocks, callback_id=View.MEETING_MOVE, submit="Move",
+                     private_metadata={"c": case_id, "m": meeting.id})
+
+
+def cancel_modal(*, case_id: int, meeting: Meeting, tz: str | tzinfo) -> dict:
+    blocks = [
+        kit.section(f"Cancel *core group meeting {meeting.number}* on {when_text(meeting, tz)}? Everyone is told,"
+                    " with your reason. Core groups need to happen regularly, so please arrange the next one."),
+        _reason_block("cancelled"),
+    ]
+    return kit.modal(title="Cancel the meeting", blocks=blocks, callback_id=View.MEETING_CANCEL,
+                     submit="Cancel meeting", close="Keep it", private_metadata={"c": case_id, "m": meeting.id})
+
+
+def moved_post(*, meeting: Meeting, mover: Member, old_start: datetime, reason: str, tz: str | tzinfo) -> dict:
+    was = Meeting(scheduled_start=old_start, duration_minutes=meeting.duration_minutes, case_id=meeting.case_id)
+    text = (f"{who(mover)} moved core group meeting {meeting.number} from {when_text(was, tz)} to"
+            f" *{when_text(meeting, tz)}*.")
+    if meeting.location:
+        text += f"\n*Where:* {kit.esc(meeting.location)}"
+    blocks = [kit.section(text), *labelled("Reason", reason)]
+    return kit.message(f"Core group meeting {meeting.number} moved to {when_text(meeting, tz)}", blocks)
+
+
+def cancelled_post(*, meeting: Meeting, canceller: Member, reason: str, tz: str | tzinfo) -> dict:
+    blocks = [
+        kit.section(f"{who(canceller)} cancelled core group meeting {meeting.number} ({when_text(meeting, tz)})."),
+        *labelled("Reason", reason),
+        kit.context("Core groups need to happen regularly. Use `/coregroup schedule` to arrange the next meeting."),
+    ]
+    return kit.message(f"Core group meeting {meeting.number} was cancelled", blocks)

@@ -1,0 +1,89 @@
+"""Builders for starting a meeting: the chair's attendance check, and the agenda with time boxes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+from handlers.blocks import kit
+from handlers.blocks.meetings import local_start, when_text
+from handlers.blocks.members import who
+from handlers.blocks.updates import block_for
+from handlers.ids import Block, View, input_id
+from models.agenda import AgendaItem
+from models.meetings import long_date
+from models.tables import AttendanceStatus, Meeting, Member
+
+MAX_PEOPLE = 95
+ATTENDANCE_CHOICES = [("Present", AttendanceStatus.PRESENT), ("Apologies", AttendanceStatus.APOLOGIES),
+                      ("Absent", AttendanceStatus.ABSENT)]
+
+
+def start_modal(*, case_id: int, meeting: Meeting, tz: str | tzinfo, people: Sequence[Member],
+                suggested: dict[int, str], sent_update: set[int], today) -> dict:
+    """The chair checks attendance (filled in from the replies) before the meeting opens."""
+    blocks = [kit.section(
+        f"*Start core group meeting {meeting.number}* ({when_text(meeting, tz)})\n"
+        "Check who is here. I have filled this in from the replies: attending → present, apologies →"
+        " apologies, no reply → absent. Once the meeting starts, updates can no longer be sent.")]
+    day = local_start(meeting, tz).date()
+    if day != today:
+        blocks.append(kit.context(f"This meeting is planned for {long_date(day)}, not today."))
+    for member in people[:MAX_PEOPLE]:
+        label = f"{member.name} – {member.role}"
+        hint = "Sent a written update." if member.id in sent_update else None
+        blocks.append(kit.input_block(label, kit.radio(input_id(Block.START_ATTENDANCE), ATTENDANCE_CHOICES,
+                                                       initial=suggested.get(member.id, AttendanceStatus.ABSENT)),
+                                      block_id=block_for(Block.START_ATTENDANCE, member.id), hint=hint))
+    if len(people) > MAX_PEOPLE:
+        blocks.append(kit.context(f"And {len(people) - MAX_PEOPLE} more, recorded as the replies say."))
+    return kit.modal(title="Start the meeting", blocks=blocks, callback_id=View.START, submit="Start meeting",
+                     private_metadata={"c": case_id, "m": meeting.id})
+
+
+def agenda_text(items: Sequence[AgendaItem], tz: str | tzinfo | None = None) -> str:
+    lines = []
+    for item in items:
+        clock = ""
+        if item.starts is not None and item.ends is not None and tz is not None:
+            clock = f"{item.starts.astimezone(tz):%H:%M} to {item.ends.astimezone(tz):%H:%M} · "
+        lines.append(f"{item.number}. {clock}*{item.title}* ({item.minutes} minutes)")
+    return "\n".join(lines)
+
+
+def _names(members: Sequence[Member]) -> str:
+    return ", ".join(who(m) for m in members) or "nobody"
+
+
+def start_post(*, meeting: Meeting, chair: Member | None, tz: tzinfo, started: datetime,
+               present: Sequence[Member], apologies: Sequence[Member], absent: Sequence[Member],
+               items: Sequence[AgendaItem]) -> dict:
+    """The meeting's opening post: attendance and the agenda with time boxes."""
+    ends = items[-1].ends if items and items[-1].ends else started
+    blocks = [
+        kit.header(f"Core group meeting {meeting.number} has started"),
+        kit.section(f"*Chair:* {who(chair) if chair else '_not chosen_'}\n"
+                    f"*Started:* {started.astimezone(tz):%H:%M} · *Finish by:* {ends.astimezone(tz):%H:%M}"
+                    f" ({meeting.duration_minutes} minutes)"),
+    ]
+    attendance = (f"*Present:* {_names(present)}\n*Apologies:* {_names(apologies)}\n*Absent:* {_names(absent)}")
+    blocks += kit.sections(attendance)
+    blocks += kit.sections(f"*Agenda*\n{agenda_text(items, tz)}")
+    blocks.append(kit.context("Keep the child's views at the fore. Give everyone the chance to contribute. At the"
+                              " end, recap the main points and decisions, and finish on time. Written updates from"
+                              " those unable to attend are in the thread."))
+    return kit.message(f"Core group meeting {meeting.number} has started", blocks)
+
+
+def written_updates_intro(*, sent: Sequence[Member], missing: Sequence[Member]) -> dict:
+    """The first message in the start post's thread: whose written views follow, and who sent none."""
+    if not sent and not missing:
+        text = "Everyone is here: there are no written updates from people unable to attend."
+    elif not sent:
+        text = "*Written views of those who were not able to attend*\nNo written updates were sent."
+    else:
+        text = ("*Written views of those who were not able to attend*\nUpdates follow from "
+                + _names(sent) + ".")
+    if missing:
+        text += f"\nNo written update from {_names(missing)}."
+    return kit.message("Written views of those who were not able to attend", kit.sections(text))

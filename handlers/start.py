@@ -1,0 +1,142 @@
+"""`/coregroup start`: the chair opens the meeting — attendance, then the agenda with time boxes.
+
+Only the meeting's chair may start it; the lead social worker may stand in. The written updates of
+those unable to attend go in the start post's thread, so they are heard first.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handlers import access, forms
+from handlers.blocks import start as start_blocks
+from handlers.blocks.members import who
+from handlers.blocks.updates import id_from
+from handlers.commands import Invocation, SubCommand
+from handlers.deps import Deps
+from handlers.ids import Block, View
+from handlers.meetings import refresh_meeting_message
+from handlers.updates import update_messages
+from models import agenda, audit, cases, meetings
+from models.cases import DomainError
+from models.tables import AttendanceStatus, Case, Meeting, MeetingStatus, Member, MemberStatus
+
+log = logging.getLogger(__name__)
+
+NO_MEETING = "No meeting is scheduled. Use `/coregroup schedule` to arrange one first."
+ALREADY_STARTED = "This meeting has already started, ended or been cancelled."
+
+
+def not_chair(chair: Member | None) -> str:
+    who_chairs = f"the chair of this meeting ({who(chair)})" if chair else "the chair of this meeting"
+    return f"Only {who_chairs} can start it. The lead social worker can stand in."
+
+
+def _chair(session, meeting: Meeting) -> Member | None:
+    return session.get(Member, meeting.chair_member_id) if meeting.chair_member_id else None
+
+
+def start_command(inv: Invocation) -> None:
+    deps, case = inv.deps, inv.case
+    with deps.session() as session:
+        meeting = meetings.upcoming(session, case.id)
+        if meeting is None:
+            inv.reply(NO_MEETING)
+            return
+        if meeting.status != MeetingStatus.SCHEDULED:
+            inv.reply(f"Core group meeting {meeting.number} has already started.")
+            return
+        if not meetings.is_chair(session, meeting, inv.member):
+            inv.reply(not_chair(_chair(session, meeting)))
+            return
+        people = [m for m in cases.members(session, case.id) if m.status == MemberStatus.ACTIVE]
+        sent = {u.member_id for u in meetings.latest_updates(session, meeting.id)}
+        view = start_blocks.start_modal(case_id=case.id, meeting=meeting, tz=deps.tz, people=people,
+                                        suggested=meetings.start_attendance(session, meeting), sent_update=sent,
+                                        today=deps.today())
+    if inv.trigger_id:
+        inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+
+
+def read_attendance(raw: dict) -> dict[int, str]:
+    chosen: dict[int, str] = {}
+    for block_id, value in raw.items():
+        member_id = id_from(block_id, Block.START_ATTENDANCE)
+        if member_id is not None and value in (AttendanceStatus.PRESENT, AttendanceStatus.APOLOGIES,
+                                               AttendanceStatus.ABSENT):
+            chosen[member_id] = value
+    return chosen
+
+
+def submit_start(ack, body: dict, client: WebClient, deps: Deps) -> None:
+    checked = access.check_submission(deps, ack, body, title="Start the meeting")
+    if checked is None:
+        return
+    case, member = checked
+    with deps.session() as session:
+        meeting = meetings.get_for_case(session, case.id, access.metadata(body).get("m"))
+        if meeting is None or meeting.status != MeetingStatus.SCHEDULED:
+            ack(response_action="update", view=access.notice_view("Start the meeting", ALREADY_STARTED))
+            return
+        if not meetings.is_chair(session, meeting, member):
+            ack(response_action="update", view=access.notice_view("Start the meeting",
+                                                                  not_chair(_chair(session, meeting))))
+            return
+        # Anyone not on the form (joined since it opened) is recorded as the replies say.
+        present = meetings.start_attendance(session, meeting)
+    present.update({k: v for k, v in read_attendance(forms.values(body)).items() if k in present})
+    try:
+        with deps.session() as session:
+            if not audit.claim_once(session, f"view:{body['view']['id']}"):
+                ack()
+                return
+            meetings.start(session, meeting=session.get(Meeting, meeting.id), present=present,
+                           actor=access.actor_of(body), now=deps.now())
+    except DomainError as error:
+        ack(response_action="update", view=access.notice_view("Start the meeting", str(error)))
+        return
+    ack()
+    log.info("meeting %s started", meeting.id)
+    post_start(client, deps, case, meeting.id)
+    refresh_meeting_message(client, deps, meeting.id)
+
+
+def post_start(client: WebClient, deps: Deps, case: Case, meeting_id: int) -> None:
+    """The opening post (attendance and agenda), then the written updates of those not there, in its thread."""
+    with deps.session() as session:
+        meeting = session.get(Meeting, meeting_id)
+        status = meetings.attendance(session, meeting_id)
+        people = {m.id: m for m in cases.members(session, case.id, include_removed=True)}
+        by_status = {s: [people[i] for i, st in status.items() if st == s and i in people]
+                     for s in (AttendanceStatus.PRESENT, AttendanceStatus.APOLOGIES, AttendanceStatus.ABSENT)}
+        started = meeting.started_at.replace(second=0, microsecond=0)
+        items = agenda.agenda(meeting.duration_minutes, started)
+        post = start_blocks.start_post(meeting=meeting, chair=_chair(session, meeting), tz=deps.tz,
+                                       started=started, present=by_status[AttendanceStatus.PRESENT],
+                                       apologies=by_status[AttendanceStatus.APOLOGIES],
+                                       absent=by_status[AttendanceStatus.ABSENT], items=items)
+        away = {i for i, st in status.items() if st != AttendanceStatus.PRESENT}
+        written = [u for u in meetings.latest_updates(session, meeting_id) if u.member_id in away]
+        writers = {u.member_id for u in written}
+        updates = [message for u in written for message in update_messages(session, u, as_sent=False)]
+        intro = start_blocks.written_updates_intro(
+            sent=[people[u.member_id] for u in written if u.member_id in people],
+            missing=[m for m in by_status[AttendanceStatus.APOLOGIES] if m.id not in writers])
+    try:
+        posted = client.chat_postMessage(channel=case.channel_id, **post)
+        for message in [intro, *updates]:
+            client.chat_postMessage(channel=case.channel_id, thread_ts=posted["ts"], **message)
+    except SlackApiError as error:
+        log.warning("could not post the start of meeting %s: %s", meeting_id, error.response.get("error"))
+
+
+def register(app: App, deps: Deps) -> None:
+    deps.commands.add(SubCommand("start", "Chair: open the meeting with attendance and the agenda", start_command))
+
+    @app.view(View.START)
+    def started(ack, body, client):
+        submit_start(ack, body, client, deps)

@@ -1,0 +1,305 @@
+"""`/coregroup update` and the meeting buttons: Attending, Send apologies, Send my update.
+
+"If you are a member of a core group and you cannot attend the meeting, then you should ensure the
+chair has an update from you." Every button works from the channel, a direct message (reminders)
+and the App Home. Updates are taken until the meeting starts; each submission is a new version.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from handlers import access, forms
+from handlers.blocks import updates as update_blocks
+from handlers.blocks.meetings import split_messages, when_text
+from handlers.blocks.updates import TEXT_FIELDS, block_for, id_from
+from handlers.commands import Invocation, SubCommand
+from handlers.deps import Deps
+from handlers.ids import Action, Block, View
+from handlers.meetings import post_in_thread, refresh_meeting_message
+from handlers.plain import jargon_gate
+from models import audit, cases, meetings
+from models.audit import Actor
+from models.cases import DomainError
+from models.meetings import long_date
+from models.tables import Action as ActionRow
+from models.tables import AttendanceStatus, Case, Meeting, MeetingStatus, Member, MemberStatus, Update
+from models.updates import TOO_LATE, ProgressIn, ScoreIn, UpdateIn, own_open_actions, progress_of, save_update
+from models.updates import standing_questions as scaling_questions
+
+log = logging.getLogger(__name__)
+
+NO_MEETING = ("No meeting is scheduled yet, so there is nothing to send an update for. When the next meeting is"
+              " arranged (`/coregroup schedule`), you can send your update for it.")
+SAVED_ELSEWHERE = ("Another update from you was saved at the same moment, so this one was not. Open the form"
+                   " again to see what was saved and change it if you need to.")
+CANCELLED = "This meeting was cancelled. Send your update for the next meeting when it is arranged."
+
+
+def _unavailable(meeting: Meeting | None) -> str | None:
+    if meeting is None:
+        return NO_MEETING
+    if meeting.status == MeetingStatus.CANCELLED:
+        return CANCELLED
+    if meeting.status != MeetingStatus.SCHEDULED:
+        return TOO_LATE
+    return None
+
+
+def _since(session: Session, case: Case, meeting: Meeting, tz) -> str:
+    last = meetings.previous_ended(session, case.id, before=meeting)
+    if last is not None:
+        return f"the last meeting ({long_date(last.scheduled_start.astimezone(tz).date())})"
+    return f"the initial conference ({long_date(case.initial_conference_date)})"
+
+
+def update_view(deps: Deps, *, case_id: int, member_id: int, meeting_id=None, apologies: bool = False
+                ) -> tuple[dict, int | None]:
+    """The update form (and the meeting's id), or a notice saying why there is none to fill in."""
+    with deps.session() as session:
+        case = cases.get_case(session, case_id)
+        member = session.get(Member, member_id)
+        if case is None or member is None or member.case_id != case_id or member.status != MemberStatus.ACTIVE:
+            return access.notice_view("Your update", access.NOT_A_MEMBER), None
+        meeting = (meetings.get_for_case(session, case_id, meeting_id) if meeting_id is not None
+                   else meetings.upcoming(session, case_id))
+        why_not = _unavailable(meeting)
+        if why_not:
+            return access.notice_view("Your update", why_not), None
+        previous = meetings.latest_update(session, meeting.id, member.id)
+        progress = {p.action_id: p for p in progress_of(session, previous.id)} if previous else {}
+        reply = "apologies" if apologies else meetings.attendance(session, meeting.id).get(member.id)
+        view = update_blocks.update_modal(
+            case_id=case_id, meeting=meeting, tz=deps.tz, since=_since(session, case, meeting, deps.tz),
+            actions=own_open_actions(session, case_id, member.id), questions=scaling_questions(session, case_id),
+            previous=previous, previous_progress=progress, reply=reply,
+        )
+        return view, meeting.id
+
+
+def open_update_modal(deps: Deps, client: WebClient, *, trigger_id: str, case_id: int, member_id: int,
+                      meeting_id: int | None = None, apologies: bool = False) -> None:
+    """Open the member's update form for the meeting (the next one when not given).
+
+    With `apologies`, their apologies are recorded as soon as the form is open, so the chair knows even
+    if the update itself never comes (and the follow-up reminder can ask for it).
+    """
+    view, open_meeting = update_view(deps, case_id=case_id, member_id=member_id, meeting_id=meeting_id,
+                                     apologies=apologies)
+    client.views_open(trigger_id=trigger_id, view=view)
+    if apologies and open_meeting is not None:
+        record_reply(deps, client, meeting_id=open_meeting, member_id=member_id, status=AttendanceStatus.APOLOGIES)
+
+
+def record_reply(deps: Deps, client: WebClient, *, meeting_id: int, member_id: int, status: str) -> bool:
+    """Attending or apologies, before the meeting; False if the meeting is no longer taking replies."""
+    with deps.session() as session:
+        meeting = session.get(Meeting, meeting_id)
+        member = session.get(Member, member_id)
+        if meeting is None or meeting.status != MeetingStatus.SCHEDULED:
+            return False
+        actor = Actor(team_id=member.slack_team_id, user_id=member.slack_user_id)
+        meetings.set_attendance(session, meeting=meeting, member=member, status=status, actor=actor, now=deps.now())
+    refresh_meeting_message(client, deps, meeting_id)
+    return True
+
+
+# --- reading the form -------------------------------------------------------------------------
+
+
+def _ids(raw: dict, *prefixes: str) -> list[int]:
+    found = {id_from(key, prefix) for key in raw for prefix in prefixes}
+    return sorted(i for i in found if i is not None)
+
+
+def read_update(raw: dict) -> tuple[UpdateIn, dict[str, str]]:
+    errors: dict[str, str] = {}
+    attending = raw.get(Block.UPDATE_ATTENDING)
+    if attending not in ("attending", "apologies"):
+        errors[Block.UPDATE_ATTENDING] = "Please say whether you can come."
+    texts = {attr: forms.text(raw.get(block), block, errors, limit=update_blocks.MAX_TEXT, what="this answer")
+             for block, _label, attr, _hint in TEXT_FIELDS}
+    child_seen, seen_alone = raw.get(Block.UPDATE_CHILD_SEEN) or "", raw.get(Block.UPDATE_SEEN_ALONE) or ""
+    if seen_alone == "yes" and child_seen in ("no", "not_applicable"):
+        errors[Block.UPDATE_SEEN_ALONE] = "If the child was not seen, they were not seen alone either."
+    progress: list[ProgressIn] = []
+    for action_id in _ids(raw, Block.UPDATE_ACTION_STATUS, Block.UPDATE_ACTION_NOTE):
+        status_block = block_for(Block.UPDATE_ACTION_STATUS, action_id)
+        note_block = block_for(Block.UPDATE_ACTION_NOTE, action_id)
+        status = raw.get(status_block)
+        note = forms.text(raw.get(note_block), note_block, errors, limit=update_blocks.MAX_NOTE, what="the note")
+        if note and not status:
+            errors[status_block] = "Please choose done, on track or delayed for this note."
+        if status == "delayed" and not note:
+            errors[note_block] = "Please say what is holding it up."
+        if status:
+            progress.append(ProgressIn(action_id=action_id, status=status, note=note))
+    scores: list[ScoreIn] = []
+    for question_id in _ids(raw, Block.UPDATE_SCORE, Block.UPDATE_SCORE_REASON, Block.UPDATE_SCORE_UP):
+        score_block = block_for(Block.UPDATE_SCORE, question_id)
+        reason_block = block_for(Block.UPDATE_SCORE_REASON, question_id)
+        up_block = block_for(Block.UPDATE_SCORE_UP, question_id)
+        score = access.int_or_none(raw.get(score_block))
+        reason = forms.text(raw.get(reason_block), reason_block, errors, limit=update_blocks.MAX_SCORE_TEXT,
+                            what="the reason")
+        to_move_up = forms.text(raw.get(up_block), up_block, errors, limit=update_blocks.MAX_SCORE_TEXT,
+                                what="this answer")
+        if score is not None and not reason:
+            errors[reason_block] = "Please say why you gave that score."
+        if score is None and (reason or to_move_up):
+            errors[score_block] = "Please choose a score from 0 to 10, or leave the reason empty."
+        if score is not None:
+            scores.append(ScoreIn(question_id=question_id, score=score, reason=reason, to_move_up=to_move_up))
+    update_in = UpdateIn(attending=attending == "attending", child_seen=child_seen, seen_alone=seen_alone,
+                         progress=progress, scores=scores, **texts)
+    return update_in, errors
+
+
+def jargon_fields(raw: dict) -> list[str]:
+    """Every free-text field of the form, for the plain-language check."""
+    prefixes = (Block.UPDATE_ACTION_NOTE, Block.UPDATE_SCORE_REASON, Block.UPDATE_SCORE_UP)
+    fixed = [block for block, *_ in TEXT_FIELDS]
+    return fixed + [key for key in raw if any(id_from(key, p) is not None for p in prefixes)]
+
+
+# --- saving and posting -----------------------------------------------------------------------
+
+
+def submit_update(ack, body: dict, client: WebClient, deps: Deps) -> None:
+    checked = access.check_submission(deps, ack, body, title="Your update")
+    if checked is None:
+        return
+    case, member = checked
+    with deps.session() as session:
+        meeting = meetings.get_for_case(session, case.id, access.metadata(body).get("m"))
+    why_not = _unavailable(meeting)
+    if why_not:
+        ack(response_action="update", view=access.notice_view("Your update", why_not))
+        return
+    raw = forms.values(body)
+    update_in, errors = read_update(raw)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    if not jargon_gate(ack, body, fields=jargon_fields(raw)):
+        return
+    try:
+        with deps.session() as session:
+            if not audit.claim_once(session, f"view:{body['view']['id']}"):
+                ack()
+                return
+            update = save_update(session, meeting=session.get(Meeting, meeting.id),
+                                 member=session.get(Member, member.id), update_in=update_in,
+                                 actor=access.actor_of(body), now=deps.now())
+            update_id = update.id
+    except DomainError as error:
+        ack(response_action="update", view=access.notice_view("Your update", str(error)))
+        return
+    except IntegrityError:  # another version from the same person was saved at the same moment
+        ack(response_action="update", view=access.notice_view("Your update", SAVED_ELSEWHERE))
+        return
+    ack()
+    log.info("update %s for meeting %s", update_id, meeting.id)
+    post_update(client, deps, case, update_id, scored=len(update_in.scores))
+    refresh_meeting_message(client, deps, meeting.id)
+
+
+def update_messages(session: Session, update: Update, *, scored: int = 0, as_sent: bool = True) -> list[dict]:
+    """The update as chat.postMessage arguments: the first message and any continuations.
+
+    `as_sent` says when it replaces an earlier version (as posted on saving); without it, the update
+    reads as the record (the latest version only)."""
+    member = session.get(Member, update.member_id)
+    meeting = session.get(Meeting, update.meeting_id)
+    progress = [(session.get(ActionRow, item.action_id), item) for item in progress_of(session, update.id)]
+    blocks = update_blocks.update_blocks(update=update, member=member, meeting=meeting, progress=progress,
+                                         scored=scored, replaces=as_sent and update.version > 1)
+    text = update_blocks.update_fallback(member, meeting)
+    return [{"text": text, "blocks": group} for group in split_messages(blocks)]
+
+
+def post_update(client: WebClient, deps: Deps, case: Case, update_id: int, *, scored: int = 0) -> None:
+    """Post the update in the meeting's thread and remember where."""
+    with deps.session() as session:
+        update = session.get(Update, update_id)
+        meeting = session.get(Meeting, update.meeting_id)
+        messages = update_messages(session, update, scored=scored)
+    first = None
+    for message in messages:
+        posted = post_in_thread(client, case, meeting, message)
+        first = first or posted
+    if first:
+        with deps.session() as session:
+            update = session.get(Update, update_id)
+            update.message_ts = first["ts"]
+            session.add(update)
+
+
+# --- entry points -----------------------------------------------------------------------------
+
+
+def update_command(inv: Invocation) -> None:
+    if inv.trigger_id:
+        open_update_modal(inv.deps, inv.client, trigger_id=inv.trigger_id, case_id=inv.case.id,
+                          member_id=inv.member.id)
+
+
+def attending_clicked(body: dict, client: WebClient, respond, deps: Deps) -> None:
+    choice = access.button_value(body)
+    checked = access.check_click(deps, body, client, choice.get("c"), respond)
+    if checked is None:
+        return
+    case, member = checked
+    with deps.session() as session:
+        meeting = meetings.get_for_case(session, case.id, choice.get("m"))
+    why_not = _unavailable(meeting)
+    if why_not or not record_reply(deps, client, meeting_id=meeting.id, member_id=member.id,
+                                   status=AttendanceStatus.ATTENDING):
+        access.tell(client, body, why_not or TOO_LATE, respond)
+        return
+    access.tell(client, body, f"Thank you: you are down as attending core group meeting {meeting.number},"
+                              f" {when_text(meeting, deps.tz)}. If you cannot come after all, press Send apologies.",
+                respond)
+
+
+def register(app: App, deps: Deps) -> None:
+    deps.commands.add(SubCommand("update", "Send your update for the next meeting, especially if you cannot come",
+                                 update_command))
+
+    def open_from_button(body, client, respond, *, apologies: bool, with_meeting: bool = True):
+        choice = access.button_value(body)
+        checked = access.check_click(deps, body, client, choice.get("c"), respond)
+        if checked is None:
+            return
+        case, member = checked
+        open_update_modal(deps, client, trigger_id=body["trigger_id"], case_id=case.id, member_id=member.id,
+                          meeting_id=choice.get("m") if with_meeting else None, apologies=apologies)
+
+    @app.action(Action.ATTENDING)
+    def attending(ack, body, client, respond):
+        ack()
+        attending_clicked(body, client, respond, deps)
+
+    @app.action(Action.SEND_APOLOGIES)
+    def apologies(ack, body, client, respond):
+        ack()
+        open_from_button(body, client, respond, apologies=True)
+
+    @app.action(Action.SEND_UPDATE)
+    def send_update(ack, body, client, respond):
+        ack()
+        open_from_button(body, client, respond, apologies=False)
+
+    @app.action(Action.HERE_UPDATE)
+    def here_update(ack, body, client, respond):
+        ack()
+        open_from_button(body, client, respond, apologies=False, with_meeting=False)
+
+    @app.view(View.UPDATE)
+    def update_submitted(ack, body, client):
+        submit_update(ack, body, client, deps)
