@@ -1,0 +1,52 @@
+"""Posting what the core group decided or agreed: in the meeting's thread while a meeting is on,
+otherwise in the case channel. Also opening a modal from wherever a person clicked."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from models import current_meeting
+from models.tables import Case
+
+log = logging.getLogger(__name__)
+
+
+def where(session: Session, case: Case) -> tuple[str | None, str | None, int | None]:
+    """(channel, thread ts, meeting id): the meeting's thread when a meeting is in progress."""
+    meeting = current_meeting.in_progress(session, case.id)
+    if meeting is None:
+        return case.channel_id, None, None
+    channel = meeting.channel_id or case.channel_id
+    return channel, meeting.message_ts, meeting.id
+
+
+def post(client: WebClient, *, channel: str | None, thread_ts: str | None, message: dict,
+         what: str) -> str | None:
+    """Post, and return the message ts; a refusal by Slack is logged (ids only), not raised."""
+    if not channel:
+        return None
+    try:
+        reply = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+    except SlackApiError as error:
+        log.warning("could not post %s in %s: %s", what, channel, error.response.get("error"))
+        return None
+    return reply.get("ts")
+
+
+def in_modal(body: dict) -> bool:
+    """Was this click inside a modal (so a new form is pushed on top of it)?"""
+    return (body.get("view") or {}).get("type") == "modal"
+
+
+def open_view(client: WebClient, body: dict, trigger_id: str | None, view: dict) -> None:
+    """Open the form, or push it on top of the modal the person clicked in."""
+    if not trigger_id:
+        return
+    if in_modal(body):
+        client.views_push(trigger_id=trigger_id, view=view)
+    else:
+        client.views_open(trigger_id=trigger_id, view=view)
