@@ -65,6 +65,8 @@ class Settings:
     grace_minutes: int = 24 * 60
     scheduler_interval_seconds: int = 30
     instance_name: str = ""
+    claim_lease_seconds: int = 300  # how long an instance holds a due message while sending it
+    timekeeping_minutes: int = 10  # the chair is prompted this long before a meeting's planned end
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:
@@ -92,6 +94,9 @@ class Settings:
             scheduler_interval_seconds=_int(env.get("COREGROUP_SCHEDULER_INTERVAL") or "30",
                                             "COREGROUP_SCHEDULER_INTERVAL"),
             instance_name=env.get("COREGROUP_INSTANCE") or "",
+            claim_lease_seconds=_int(env.get("COREGROUP_CLAIM_LEASE") or "300", "COREGROUP_CLAIM_LEASE"),
+            timekeeping_minutes=_int(env.get("COREGROUP_TIMEKEEPING_MINUTES") or "10",
+                                     "COREGROUP_TIMEKEEPING_MINUTES"),
         )
 
     def require(self, *, socket_mode: bool) -> None:

@@ -1,0 +1,225 @@
+"""End to end: `coregroup run --http` as real processes, with the Slack stand-in as their Web API.
+
+- Stopped before a message falls due and started after: it is sent once; restarted again: nothing more.
+- Two processes on one PostgreSQL database with 200 nudges due: exactly 200 messages reach Slack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
+
+from models import reminders
+from models.db import make_engine, normalise_url, upgrade
+from models.ledger import Kind
+from models.planning import Policy
+from models.tables import Action, Case, Member, MessageStatus, ScheduledMessage
+from tests.conftest import POSTGRES_URL
+from tests.harness import SIGNING_SECRET
+from tests.reminder_world import make_world
+from tests.slack_standin import SlackStandIn
+
+ROOT = Path(__file__).resolve().parent.parent
+COREGROUP = Path(sys.executable).parent / "coregroup"
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AppProcess:
+    """One `coregroup run --http` process; its log goes to a file the test can read."""
+
+    def __init__(self, tmp_path: Path, name: str, *, database_url: str, slack: SlackStandIn,
+                 at: str | None = None, instance: str | None = None):
+        self.port = free_port()
+        self.log = tmp_path / f"{name}.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COREGROUP_", "DATABASE_"))}
+        env.update(SLACK_BOT_TOKEN=SlackStandIn.BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                   SLACK_API_URL=slack.url, DATABASE_URL=database_url, COREGROUP_SCHEDULER_INTERVAL="1",
+                   PYTHONPATH=str(ROOT))
+        if instance:
+            env["COREGROUP_INSTANCE"] = instance
+        command = [str(COREGROUP)] if at is None else [sys.executable, "-m", "tests.apprun", at]
+        command += ["run", "--http", "--host", "127.0.0.1", "--port", str(self.port)]
+        self._log_file = self.log.open("w")
+        self.process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=self._log_file,
+                                        stderr=subprocess.STDOUT)
+
+    def wait_for_log(self, line: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if line in self.log.read_text():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"{line!r} not logged; the log says:\n{self.log.read_text()}")
+
+    def healthy(self) -> bool:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5) as reply:
+            return reply.status == 200
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log_file.close()
+
+
+def dms_to(slack: SlackStandIn, user_id: str) -> list[dict]:
+    return [m for m in slack.messages(user_id) if m.get("user") == SlackStandIn.BOT_USER]
+
+
+def test_stopped_before_the_due_time_and_started_after_sends_once_and_restarts_send_nothing_more(
+        engine, slack, tmp_path):
+    reminders.configure(Policy())
+    now = datetime.now(UTC)
+    due = now + timedelta(seconds=10)
+    world = make_world(engine, slack, now=now)
+    # A meeting running now, planned to end 10 minutes after `due`: the chair's prompt is due at `due`.
+    world.meeting(due + timedelta(minutes=10) - timedelta(minutes=90), now=now, chair="hv", status="in_progress")
+    [row] = world.rows(kind=Kind.TIMEKEEPING)
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+
+    first = AppProcess(tmp_path, "first", database_url=url, slack=slack, instance="app-1")
+    try:
+        first.wait_for_log("scheduled work: first run done")
+        assert first.healthy()
+    finally:
+        first.stop()
+    assert datetime.now(UTC) < due, "the first process took too long to start and stop on this machine"
+    assert dms_to(slack, world.user("hv")) == []
+    assert world.rows(kind=Kind.TIMEKEEPING)[0].status == MessageStatus.PENDING
+
+    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 1)
+    second = AppProcess(tmp_path, "second", database_url=url, slack=slack, instance="app-1")
+    try:
+        second.wait_for_log("scheduled work: first run done")
+        slack.wait_for("chat.postMessage", timeout=10,
+                       where=lambda c: c.response.get("ok") and c.response["channel"].startswith("D"))
+    finally:
+        second.stop()
+    [message] = dms_to(slack, world.user("hv"))
+    assert "Time to recap the main points and the decisions taken" in str(message["blocks"])
+    assert world.rows(kind=Kind.TIMEKEEPING)[0].status == MessageStatus.SENT
+
+    third = AppProcess(tmp_path, "third", database_url=url, slack=slack, instance="app-1")
+    try:
+        third.wait_for_log("scheduled work: first run done")
+        time.sleep(2.5)  # a few more runs at one-second intervals
+    finally:
+        third.stop()
+    assert len(dms_to(slack, world.user("hv"))) == 1
+    assert row.key == world.rows(kind=Kind.TIMEKEEPING)[0].key
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database, whichever database the rest of the suite runs on."""
+    admin_url = make_url(normalise_url(POSTGRES_URL))
+    name = f"coregroup_race_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # no PostgreSQL here: say so rather than pass
+        admin.dispose()
+        pytest.skip(f"PostgreSQL is not available ({type(error).__name__}); run scripts/postgres-up")
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+NUDGES = 200
+CASES = 20
+RUN_AT = "2026-12-02T09:01:00+00:00"  # Wednesday morning: the first nudges for actions due on Tuesday
+
+
+def seed_nudges(engine, slack: SlackStandIn) -> None:
+    """20 cases, 10 members each on Slack, each owning one action due Tuesday 1 December 2026."""
+    planned = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    with Session(engine, expire_on_commit=False) as session:
+        for c in range(CASES):
+            users = [f"U0P{c:02d}{m:02d}" for m in range(NUDGES // CASES)]
+            for user_id in users:
+                slack.add_user(user_id, name=f"Practitioner {user_id[3:]}")
+            channel = slack.add_channel(f"cg-cp-race-{c:04d}", is_private=True, members=users)
+            case = Case(reference=f"CP-RACE-{c:04d}", team_id=slack.TEAM, channel_id=channel.id,
+                        channel_name=channel.name, initial_conference_date=date(2026, 11, 2),
+                        created_by_team_id=slack.TEAM, created_by_user_id=users[0])
+            session.add(case)
+            session.flush()
+            for index, user_id in enumerate(users):
+                member = Member(case_id=case.id, name=f"Practitioner {user_id[3:]}", role="Health visitor",
+                                slack_team_id=slack.TEAM, slack_user_id=user_id, is_lead=index == 0)
+                session.add(member)
+                session.flush()
+                action = Action(case_id=case.id, what=f"Action {user_id[3:]}", owner_member_id=member.id,
+                                due_date=date(2026, 12, 1), created_at=planned)
+                session.add(action)
+                session.flush()
+                reminders.action_changed(session, action=action, now=planned)
+        session.commit()
+
+
+def test_two_processes_on_one_postgresql_database_send_200_due_nudges_exactly_once(
+        postgres_url, slack, tmp_path):
+    reminders.configure(Policy())
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    seed_nudges(engine, slack)
+    apps = [AppProcess(tmp_path, f"app{n}", database_url=postgres_url, slack=slack, at=RUN_AT) for n in (1, 2)]
+    try:
+        for app in apps:
+            app.wait_for_log("scheduled work: first run done")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with Session(engine) as session:
+                sent = session.exec(select(ScheduledMessage.id).where(
+                    ScheduledMessage.status == MessageStatus.SENT)).all()
+            if len(sent) >= NUDGES:
+                break
+            time.sleep(0.2)
+        time.sleep(2.5)  # both keep running a few more one-second runs
+    finally:
+        for app in apps:
+            app.stop()
+    posted = [c for c in slack.calls_to("chat.postMessage") if c.response.get("ok")]
+    keys = Counter(c.args["metadata"]["event_payload"]["key"] for c in posted)
+    assert len(posted) == NUDGES and len(keys) == NUDGES and max(keys.values()) == 1
+    per_person = Counter(c.response["channel"] for c in posted)
+    assert len(per_person) == NUDGES  # each owner got their own nudge, once
+    with Session(engine) as session:
+        rows = session.exec(select(ScheduledMessage).where(ScheduledMessage.kind == Kind.OVERDUE)).all()
+    by_status = Counter(r.status for r in rows)
+    assert by_status[MessageStatus.SENT] == NUDGES and by_status[MessageStatus.PENDING] == NUDGES  # next nudges
+    with contextlib.suppress(Exception):
+        print("sent by instance:", Counter(r.claimed_by for r in rows if r.status == MessageStatus.SENT))
+    engine.dispose()
