@@ -9,14 +9,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from handlers import access, forms
+from handlers import access, connect, forms
 from handlers.blocks import cases as case_blocks
 from handlers.blocks import help as help_blocks
+from handlers.blocks import kit
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Block, View
+from handlers.members import INVITE_ERRORS
 from handlers.people import display_name
-from models import audit, cases, reminders
+from models import audit, cases, invites, reminders
 from models.cases import CaseCreate, DomainError, PersonIn
 from models.tables import PROFESSIONAL_ROLES
 
@@ -70,14 +72,20 @@ def read_new_case(body: dict, deps: Deps) -> tuple[dict, dict[str, str]]:
     lead = raw.get(Block.LEAD)
     if not lead:
         errors[Block.LEAD] = "Please choose the lead social worker."
+    try:
+        cleaned["emails"] = invites.parse_emails(raw.get(Block.EMAILS) or "", field=Block.EMAILS)
+    except DomainError as error:
+        errors[Block.EMAILS] = str(error)
     cleaned.update(initial=initial, review=review, frequency=frequency, role=role, lead=lead,
                    professionals=list(raw.get(Block.PROFESSIONALS) or []))
     return cleaned, errors
 
 
-def submit_new_case(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str | None) -> None:
+def submit_new_case(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str | None,
+                    home_team: str | None = None) -> None:
     actor = access.actor_of(body)
-    team_id = (body.get("team") or {}).get("id") or actor.team_id
+    # The workspace the app is installed in (from auth.test); a payload's own team is the person's team.
+    team_id = home_team or (body.get("team") or {}).get("id") or actor.team_id
     if actor.team_id != team_id:
         ack(response_action="update", view=access.notice_view(
             "New core group", "Only people in the council's own workspace can set up a core group."))
@@ -133,7 +141,8 @@ def submit_new_case(ack, body: dict, client: WebClient, deps: Deps, bot_user_id:
         raise
     ack()
     log.info("case %s created in %s by %s/%s", case_id, channel_id, actor.team_id, actor.user_id)
-    finish_new_case(client, deps, case_id=case_id, channel_id=channel_id, people=people, actor=actor)
+    finish_new_case(client, deps, case_id=case_id, channel_id=channel_id, people=people, actor=actor,
+                    emails=cleaned.get("emails") or [])
 
 
 def _archive_quietly(client: WebClient, channel_id: str) -> None:
@@ -145,16 +154,19 @@ def _archive_quietly(client: WebClient, channel_id: str) -> None:
 
 
 def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: str, people: list[PersonIn],
-                    actor) -> None:
+                    actor, emails: list[str] | None = None) -> None:
     """After the modal has closed: invite everyone, record their names, post and pin the welcome."""
     invitees = sorted({p.user_id for p in people if p.user_id != actor.user_id})
     not_invited: list[str] = []
+    reasons: dict[str, str] = {}
     if invitees:
         try:
             client.conversations_invite(channel=channel_id, users=",".join(invitees))
         except SlackApiError as error:
             log.warning("invite to %s failed: %s", channel_id, error.response.get("error"))
-            not_invited = invitees
+            # One refusal (a single-channel guest already elsewhere, say) fails the whole list: go one by one.
+            not_invited, reasons = _invite_one_by_one(client, channel_id, invitees)
+            _remove_not_invited(deps, case_id, not_invited, actor)
     try:
         client.conversations_invite(channel=channel_id, users=actor.user_id)
     except SlackApiError as error:
@@ -185,9 +197,67 @@ def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: 
         session.add(case)
     text = f"The core group channel for {reference} is ready: <#{channel_id}>."
     if not_invited:
-        text += (" I could not invite " + ", ".join(f"<@{u}>" for u in not_invited)
-                 + "; please add them with `/coregroup members`.")
+        text += " I could not add " + "; ".join(
+            f"<@{u}>" + (f" ({reasons[u]})" if reasons.get(u) else "") for u in not_invited
+        ) + ". Please sort that out, then add them with `/coregroup members`."
+    if emails:
+        text += " " + _invite_emails(client, deps, case_id=case_id, emails=emails, actor=actor)
     client.chat_postEphemeral(channel=channel_id, user=actor.user_id, text=text)
+
+
+def _invite_one_by_one(client: WebClient, channel_id: str, users: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Invite each person on their own; returns who Slack refused, with the reason in words."""
+    refused: list[str] = []
+    reasons: dict[str, str] = {}
+    for user_id in users:
+        try:
+            client.conversations_invite(channel=channel_id, users=user_id)
+        except SlackApiError as error:
+            code = error.response.get("error", "")
+            if code == "already_in_channel":
+                continue
+            refused.append(user_id)
+            reasons[user_id] = INVITE_ERRORS.get(code, f"Slack said {code}").rstrip(".")
+    return refused, reasons
+
+
+def _remove_not_invited(deps: Deps, case_id: int, user_ids: list[str], actor) -> None:
+    """People Slack would not add to the channel are not left recorded as members of the core group."""
+    if not user_ids:
+        return
+    with deps.session() as session:
+        case = cases.get_case(session, case_id)
+        for member in cases.members(session, case_id):
+            if member.slack_team_id == case.team_id and member.slack_user_id in user_ids and not member.is_lead:
+                cases.remove_member(session, member=member, actor=actor)
+
+
+def _invite_emails(client: WebClient, deps: Deps, *, case_id: int, emails: list[str], actor) -> str:
+    """Add or invite the professionals given by work email; returns what happened, for the creator."""
+    with deps.session() as session:
+        case = cases.get_case(session, case_id)
+    added = invited = 0
+    problems: list[str] = []
+    for email in emails:
+        outcome = connect.invite_email(deps, client, case=case, email=email, role="Other professional",
+                                       agency=None, manager=None, actor=actor)
+        if outcome.kind == "added":
+            added += 1
+        elif outcome.kind == "invited":
+            invited += 1
+        else:
+            problems.append(f"{kit.esc(email)}: {outcome.error}")
+    parts = []
+    if added:
+        parts.append(f"I added {added} {'person' if added == 1 else 'people'} found in this workspace by email.")
+    if invited:
+        parts.append(f"Slack has emailed an invitation to {invited} {'person' if invited == 1 else 'people'}"
+                     " from other organisations; I will say in the channel when they join.")
+    if added or invited:
+        parts.append("Set their roles with `/coregroup members`.")
+    if problems:
+        parts.append("I could not invite " + "; ".join(problems))
+    return " ".join(parts)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -196,5 +266,6 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(View.NEW_CASE)
     def new_case_submitted(ack, body, client, context):
-        submit_new_case(ack, body, client, deps, context.bot_user_id)
+        installed = context.authorize_result.team_id if context.authorize_result else None
+        submit_new_case(ack, body, client, deps, context.bot_user_id, installed)
 

@@ -15,7 +15,7 @@ from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
 from handlers.people import display_name
-from models import cases, reminders
+from models import audit, cases, invites, reminders
 from models.cases import PersonIn
 from models.tables import FAMILY_ROLES, PROFESSIONAL_ROLES, Case, Member, MemberStatus
 
@@ -29,14 +29,20 @@ INVITE_ERRORS = {
     "user_is_bot": "Choose a person, not an app.",
     "ura_max_channels": "This single-channel guest is already in another channel. Ask your Slack"
                         " administrator to make them a multi-channel guest.",
+    "user_is_ultra_restricted": "Slack will not let me add this single-channel guest here. Ask your Slack"
+                                " administrator to make them a multi-channel guest.",
+    "not_in_channel": "CoreGroup is no longer in this case's channel. Add it back to the channel first.",
+    "is_archived": "This case's channel is archived, so nobody can be added to it.",
 }
 
 
-def members_view(deps: Deps, case_id: int) -> dict:
+def members_view(deps: Deps, case_id: int, *, viewer_team: str | None = None) -> dict:
+    """The members list; people from other organisations see it without the add and invite buttons."""
     with deps.session() as session:
         case = cases.get_case(session, case_id)
         people = cases.members(session, case_id)
-    return member_blocks.members_modal(case_id=case_id, reference=case.reference, members=people)
+    return member_blocks.members_modal(case_id=case_id, reference=case.reference, members=people,
+                                       can_add=viewer_team in (None, case.team_id))
 
 
 def show_members(inv: Invocation) -> None:
@@ -44,18 +50,47 @@ def show_members(inv: Invocation) -> None:
         inv.client.views_open(trigger_id=inv.trigger_id, view=members_view(inv.deps, inv.case.id))
 
 
-def _refresh_list(client: WebClient, deps: Deps, body: dict, case_id: int) -> None:
+def refresh_list(client: WebClient, deps: Deps, body: dict, case_id: int) -> None:
+    """Redraw the members list the submitted modal was pushed from, if there is one."""
     view_id = (body.get("view") or {}).get("previous_view_id")
     if not view_id:
         return
     try:
-        client.views_update(view_id=view_id, view=members_view(deps, case_id))
+        client.views_update(view_id=view_id, view=members_view(
+            deps, case_id, viewer_team=access.actor_of(body).team_id))
     except SlackApiError as error:
         log.info("could not refresh the members list: %s", error.response.get("error"))
 
 
 def _post(client: WebClient, case: Case, text: str) -> None:
     client.chat_postMessage(channel=case.channel_id, text=text, blocks=[kit.section(text)])
+
+
+COUNCIL_ONLY = ("Only people in the council's own Slack workspace can add or invite people to the core group."
+                " Ask the lead social worker.")
+
+
+def add_to_channel(deps: Deps, client: WebClient, *, case: Case, person: PersonIn, actor,
+                   manager: tuple[str, str] | None = None) -> tuple[int | None, str | None]:
+    """Record a person of this workspace (member or guest) and invite them to the case channel.
+
+    Returns (member id, None), or (None, why not) when Slack refuses: a single-channel guest who is
+    already in another channel, for example. They are recorded first, so the channel-join event that
+    the invitation causes finds a member; a refusal takes the record back out.
+    """
+    with deps.session() as session:
+        member, _ = cases.add_slack_member(session, case=case, person=person, actor=actor, manager=manager)
+        member_id = member.id
+    try:
+        client.conversations_invite(channel=case.channel_id, users=person.user_id)
+    except SlackApiError as error:
+        code = error.response.get("error", "")
+        if code != "already_in_channel":
+            log.info("could not invite %s/%s to %s: %s", person.team_id, person.user_id, case.channel_id, code)
+            with deps.session() as session:
+                cases.remove_member(session, member=session.get(Member, member_id), actor=actor)
+            return None, INVITE_ERRORS.get(code, f"Slack would not add them to the channel ({code}).")
+    return member_id, None
 
 
 def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str | None) -> None:
@@ -78,6 +113,10 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
     if manager and manager == user_id:
         errors[Block.MANAGER] = "Choose their manager, not the person themselves."
     team_id = (body.get("team") or {}).get("id") or case.team_id
+    actor = access.actor_of(body)
+    if actor.team_id != case.team_id:
+        ack(response_action="update", view=access.notice_view("Add to core group", COUNCIL_ONLY))
+        return
     if not errors:
         with deps.session() as session:
             if cases.active_member(session, case.id, team_id, user_id):
@@ -85,30 +124,31 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    # Record them first, so the channel-join event that the invitation causes finds a member.
     person = PersonIn(team_id=team_id, user_id=user_id, name=user_id, role=role, agency=agency or None)
-    actor = access.actor_of(body)
-    with deps.session() as session:
-        member, _ = cases.add_slack_member(session, case=case, person=person, actor=actor,
-                                           manager=(team_id, manager) if manager else None)
-        member_id = member.id
-    try:
-        client.conversations_invite(channel=case.channel_id, users=user_id)
-    except SlackApiError as error:
-        code = error.response.get("error", "")
-        if code != "already_in_channel":
-            with deps.session() as session:
-                cases.remove_member(session, member=session.get(Member, member_id), actor=actor)
-            ack(response_action="errors", errors={Block.USER: INVITE_ERRORS.get(
-                code, f"Slack would not add them to the channel ({code}).")})
+    key = f"view:{body['view']['id']}"
+    with deps.session() as session:  # the same form sent twice (a retry, a double click) adds them once
+        if not audit.claim_once(session, key):
+            ack()
             return
+    try:
+        member_id, problem = add_to_channel(deps, client, case=case, person=person, actor=actor,
+                                            manager=(team_id, manager) if manager else None)
+    except BaseException:
+        with deps.session() as session:
+            audit.release(session, key)
+        raise
+    if problem:
+        with deps.session() as session:
+            audit.release(session, key)  # they may choose someone else and send the form again
+        ack(response_action="errors", errors={Block.USER: problem})
+        return
     ack()
     with deps.session() as session:
         member = session.get(Member, member_id)
         member.name = display_name(client, user_id, fallback=member.name)
         text = f"{member_blocks.who(adder)} added {member_blocks.describe(member)} to the core group."
     _post(client, case, text)
-    _refresh_list(client, deps, body, case.id)
+    refresh_list(client, deps, body, case.id)
 
 
 def submit_add_offline(ack, body: dict, client: WebClient, deps: Deps) -> None:
@@ -138,7 +178,7 @@ def submit_add_offline(ack, body: dict, client: WebClient, deps: Deps) -> None:
         text = f"{member_blocks.who(adder)} added {member_blocks.describe(member)} to the core group."
     ack()
     _post(client, case, text)
-    _refresh_list(client, deps, body, case.id)
+    refresh_list(client, deps, body, case.id)
 
 
 def access_claim(session, body: dict) -> bool:
@@ -175,12 +215,15 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                                                   "That person is no longer in the core group."))
             return
         manager = raw.get(Block.MANAGER)
-        if member.slack_user_id and role in FAMILY_ROLES:
+        if (member.slack_user_id or member.email) and role in FAMILY_ROLES:
             errors[Block.ROLE] = "Choose a professional role for someone on Slack."
         if manager and manager == member.slack_user_id:
             errors[Block.MANAGER] = "Choose their manager, not the person themselves."
         if errors:
             ack(response_action="errors", errors=errors)
+            return
+        if not audit.claim_once(session, f"view:{body['view']['id']}"):  # the same form sent twice
+            ack()
             return
         cases.update_member(
             session, member=member, actor=access.actor_of(body), role=role, agency=agency,
@@ -189,7 +232,7 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
         )
         reminders.member_changed(session, member=member, now=deps.now())
     ack()
-    _refresh_list(client, deps, body, case.id)
+    refresh_list(client, deps, body, case.id)
 
 
 def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
@@ -208,22 +251,69 @@ def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
             ack(response_action="update", view=access.notice_view(
                 "Remove from group", "This is the lead social worker. Make someone else the lead first."))
             return
-        slack_user = member.slack_user_id if member.slack_team_id == case.team_id else None
-        external = member.slack_user_id if member.slack_team_id != case.team_id else None
-        cases.remove_member(session, member=member, actor=access.actor_of(body))
-        reminders.member_changed(session, member=member, now=deps.now())
-        text = f"{member_blocks.who(remover)} removed {kit.esc(member.name)} ({kit.esc(member.role)}) from the" \
-               " core group. What they wrote stays in the record."
+        actor = access.actor_of(body)
+        cancelling = member.status == MemberStatus.INVITED
+        if cancelling:
+            invites.cancel(session, member=member, actor=actor)
+            reminders.member_changed(session, member=member, now=deps.now())
+            whom = kit.esc(member.role) + (f", {kit.esc(member.agency)}" if member.agency else "")
+            text = f"{member_blocks.who(remover)} cancelled the invitation to join the core group ({whom})."
+        else:
+            slack_user = member.slack_user_id
+            external = member.slack_team_id not in (None, case.team_id)
+            cases.remove_member(session, member=member, actor=actor)
+            reminders.member_changed(session, member=member, now=deps.now())
+            text = f"{member_blocks.who(remover)} removed {kit.esc(member.name)} ({kit.esc(member.role)}) from" \
+                   " the core group. What they wrote stays in the record."
     ack()
-    for user_id in filter(None, (slack_user, external)):
-        try:
-            client.conversations_kick(channel=case.channel_id, user=user_id)
-        except SlackApiError as error:
-            if error.response.get("error") not in ("not_in_channel", "user_not_found"):
-                log.warning("could not remove %s from %s: %s", user_id, case.channel_id,
-                            error.response.get("error"))
+    if cancelling:
+        _post(client, case, text)
+        _tell_in_channel(client, case, actor, CANCELLED_NOTE)
+        refresh_list(client, deps, body, case.id)
+        return
+    refused = kick(client, case.channel_id, slack_user) if slack_user else None
     _post(client, case, text)
-    _refresh_list(client, deps, body, case.id)
+    if refused:
+        _tell_in_channel(client, case, actor, KICK_REFUSED_NOTE.format(
+            user=slack_user, code=refused, admin=EXTERNAL_ADMIN_NOTE if external else ""))
+    refresh_list(client, deps, body, case.id)
+
+
+CANCELLED_NOTE = (
+    "Slack does not let apps withdraw an email invitation, so the email they were sent still works until it"
+    " expires (after 14 days). If they accept it, I will take them out of the channel again straight away."
+    " To stop it sooner, a Slack administrator can deny the request under *Manage Slack Connect* → *Requests*."
+)
+KICK_REFUSED_NOTE = (
+    "Slack did not let me take <@{user}> out of the channel ({code}). Please remove them yourself: open the"
+    " channel's details, choose *Members*, then *Remove from channel*.{admin}"
+)
+EXTERNAL_ADMIN_NOTE = (
+    " They are from another organisation: if you cannot remove them, a Slack administrator can, under"
+    " *Manage Slack Connect* → *External people*."
+)
+
+
+def kick(client: WebClient, channel_id: str | None, user_id: str) -> str | None:
+    """Take someone out of the case channel. Returns Slack's reason when it refuses, else None."""
+    try:
+        client.conversations_kick(channel=channel_id, user=user_id)
+    except SlackApiError as error:
+        code = error.response.get("error", "")
+        if code in ("not_in_channel", "user_not_found"):
+            return None
+        log.warning("could not remove %s from %s: %s", user_id, channel_id, code)
+        return code or "error"
+    return None
+
+
+def _tell_in_channel(client: WebClient, case: Case, actor, text: str) -> None:
+    """An ephemeral note in the case channel for the person who acted."""
+    try:
+        client.chat_postEphemeral(channel=case.channel_id, user=actor.user_id, text=text,
+                                  blocks=[kit.section(text)])
+    except SlackApiError as error:
+        log.info("could not tell %s in %s: %s", actor.user_id, case.channel_id, error.response.get("error"))
 
 
 def register(app: App, deps: Deps) -> None:
@@ -246,8 +336,13 @@ def register(app: App, deps: Deps) -> None:
     @app.action(Action.MEMBERS_ADD)
     def add_clicked(ack, body, client):
         ack()
-        push(body, client, lambda case: member_blocks.add_member_modal(case_id=case.id),
-             access.button_value(body).get("c"))
+
+        def view_for(case):
+            if access.actor_of(body).team_id != case.team_id:
+                return access.notice_view("Add to core group", COUNCIL_ONLY)
+            return member_blocks.add_member_modal(case_id=case.id)
+
+        push(body, client, view_for, access.button_value(body).get("c"))
 
     @app.action(Action.MEMBERS_ADD_OFFLINE)
     def add_offline_clicked(ack, body, client):
@@ -274,7 +369,8 @@ def register(app: App, deps: Deps) -> None:
     @app.action(Action.HERE_MEMBERS)
     def here_members(ack, body, client, respond):
         ack()
-        push(body, client, lambda case: members_view(deps, case.id), access.button_value(body).get("c"), respond)
+        push(body, client, lambda case: members_view(deps, case.id, viewer_team=access.actor_of(body).team_id),
+             access.button_value(body).get("c"), respond)
 
     @app.action(Action.HERE_MY_DETAILS)
     def here_my_details(ack, body, client, respond):

@@ -31,3 +31,18 @@ def profile(client: WebClient, user_id: str) -> dict | None:
     except SlackApiError as error:
         log.info("profile look-up failed for %s: %s", user_id, error.response.get("error"))
         return None
+
+
+def member_name(client: WebClient, member, *, look_up: bool = True) -> str:
+    """A member's name for a message or document: their Slack display name where Slack will give it,
+    else the name recorded for them (people from other organisations may be invisible to users.info,
+    and family members have no Slack account)."""
+    if not look_up or not getattr(member, "slack_user_id", None):
+        return member.name
+    return display_name(client, member.slack_user_id, fallback=member.name)
+
+
+def member_label(client: WebClient, member, *, look_up: bool = True) -> str:
+    """Name and role, e.g. "Health Visitor A (Health visitor)", falling back to what was recorded."""
+    name = member_name(client, member, look_up=look_up)
+    return f"{name} ({member.role})" if member.role else name

@@ -38,6 +38,13 @@ def new_case_modal(*, creator: str, today: date) -> dict:
                         block_id=Block.PROFESSIONALS, optional=True,
                         hint="People in this Slack workspace. You can add others, and family members"
                         " without Slack, afterwards with /coregroup members."),
+        kit.input_block("Professionals from other organisations (work emails, one a line)",
+                        kit.plain_input(input_id(Block.EMAILS), multiline=True, max_length=2000,
+                                        placeholder="name@organisation.nhs.uk"),
+                        block_id=Block.EMAILS, optional=True,
+                        hint="Someone in this workspace (guests too) is added straight away. Anyone else is"
+                        " sent an invitation to the channel from their own organisation's Slack; they can post"
+                        " but not invite others. Set their roles afterwards with /coregroup members."),
         kit.input_block("Lead social worker", kit.user_select(input_id(Block.LEAD), initial=creator),
                         block_id=Block.LEAD),
         kit.input_block("Your role", kit.select(input_id(Block.CREATOR_ROLE), role_choices(),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from slack_sdk.models.blocks import EmailInputElement
+
 from handlers.blocks import kit
 from handlers.blocks.cases import role_choices
 from handlers.ids import Action, Block, View, input_id
@@ -29,6 +31,8 @@ def describe(member: Member) -> str:
         text += " · *lead social worker*"
     if member.status == MemberStatus.INVITED:
         text += " · _invited, not yet joined_"
+        if member.email:
+            text += f" ({kit.esc(member.email)})"
     if not member.slack_user_id and member.status == MemberStatus.ACTIVE:
         text += " · _not on Slack_"
     if member.manager_user_id:
@@ -38,17 +42,18 @@ def describe(member: Member) -> str:
     return text
 
 
-def members_modal(*, case_id: int, reference: str, members: Sequence[Member]) -> dict:
+def members_modal(*, case_id: int, reference: str, members: Sequence[Member], can_add: bool = True) -> dict:
+    """The list, with buttons to add people for those in the council's workspace (`can_add`)."""
     value = {"c": case_id}
-    blocks = [
-        kit.section(f"*Core group for {kit.esc(reference)}*"),
-        kit.actions(
+    blocks = [kit.section(f"*Core group for {kit.esc(reference)}*")]
+    if can_add:
+        blocks.append(kit.actions(
             kit.button("Add someone on Slack", Action.MEMBERS_ADD, value, style="primary"),
+            kit.button("Invite by work email", Action.MEMBERS_INVITE, value),
             kit.button("Add someone without Slack", Action.MEMBERS_ADD_OFFLINE, value),
             block_id="member_buttons",
-        ),
-        kit.divider(),
-    ]
+        ))
+    blocks.append(kit.divider())
     for member in members[:90]:
         member_value = {"c": case_id, "m": member.id}
         overflow = {
@@ -57,7 +62,8 @@ def members_modal(*, case_id: int, reference: str, members: Sequence[Member]) ->
             "options": [
                 {"text": {"type": "plain_text", "text": "Change details"},
                  "value": json.dumps(dict(member_value, o="edit"), separators=(",", ":"))},
-                {"text": {"type": "plain_text", "text": "Remove from the group"},
+                {"text": {"type": "plain_text", "text": "Cancel the invitation" if member.status ==
+                          MemberStatus.INVITED else "Remove from the group"},
                  "value": json.dumps(dict(member_value, o="remove"), separators=(",", ":"))},
             ],
         }
@@ -105,7 +111,8 @@ def add_offline_modal(*, case_id: int) -> dict:
 
 
 def edit_member_modal(*, case_id: int, member: Member) -> dict:
-    roles = FAMILY_ROLES + PROFESSIONAL_ROLES if not member.slack_user_id else PROFESSIONAL_ROLES
+    on_slack = member.slack_user_id or member.status == MemberStatus.INVITED or member.email
+    roles = FAMILY_ROLES + PROFESSIONAL_ROLES if not on_slack else PROFESSIONAL_ROLES
     blocks = [
         kit.section(f"Details for {describe(member)}"),
         kit.input_block("Role", kit.select(input_id(Block.ROLE), role_choices(roles), initial=member.role),
@@ -127,7 +134,36 @@ def edit_member_modal(*, case_id: int, member: Member) -> dict:
 
 
 def remove_member_modal(*, case_id: int, member: Member) -> dict:
+    if member.status == MemberStatus.INVITED:
+        blocks = [kit.section(f"Cancel the invitation to {describe(member)}? If they accept it later, I will"
+                              " take them out of the channel again.")]
+        return kit.modal(title="Cancel invitation", blocks=blocks, callback_id=View.MEMBER_REMOVE,
+                         submit="Cancel invitation", close="Keep it",
+                         private_metadata={"c": case_id, "m": member.id})
     blocks = [kit.section(f"Remove {describe(member)} from the core group? They will leave the channel."
                           " What they have written stays in the record.")]
     return kit.modal(title="Remove from group", blocks=blocks, callback_id=View.MEMBER_REMOVE, submit="Remove",
                      private_metadata={"c": case_id, "m": member.id})
+
+
+def invite_modal(*, case_id: int) -> dict:
+    """Invite a professional by work email: found in this workspace, or invited through Slack Connect."""
+    blocks = [
+        kit.section("For professionals who are not in this Slack workspace, such as a health visitor from the NHS"
+                    " trust or a teacher from the school. If the email belongs to someone here (guests too), I add"
+                    " them straight away. Otherwise Slack emails them an invitation to this channel from their own"
+                    " organisation's Slack: they can post here but cannot invite anyone else."),
+        kit.input_block("Work email", EmailInputElement(
+            action_id=input_id(Block.EMAIL), placeholder="name@organisation.nhs.uk").to_dict(),
+                        block_id=Block.EMAIL),
+        kit.input_block("Role", kit.select(input_id(Block.ROLE), role_choices()), block_id=Block.ROLE),
+        kit.input_block("Organisation", kit.plain_input(
+            input_id(Block.AGENCY), max_length=120,
+            placeholder="For example: the health visiting team, the school"),
+                        block_id=Block.AGENCY, optional=True),
+        kit.input_block("Their manager", kit.user_select(input_id(Block.MANAGER)), block_id=Block.MANAGER,
+                        optional=True, hint="If their manager is in this workspace: told if the core group stops"
+                        " meeting, so it can be escalated."),
+    ]
+    return kit.modal(title="Invite by work email", blocks=blocks, callback_id=View.MEMBER_INVITE,
+                     submit="Invite", private_metadata={"c": case_id})

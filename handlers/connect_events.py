@@ -1,0 +1,223 @@
+"""Slack Connect invitations after they are sent: accepted, approved, declined, and the join itself.
+
+Slack's events (payloads as documented for `shared_channel_invite_accepted`, `_approved` and
+`_declined`): `event.invite.id` is the id `conversations.inviteShared` returned; `accepting_user`
+and `declining_user` carry `id` and `team_id`; `approval_required` says whether an administrator
+must still approve before the person can join. `member_joined_channel` may carry `user_team` for
+someone from another organisation. Any of these may arrive more than once, or in any order; the
+member record changes only once (see `models.invites`) and the channel is told only by the call
+that made the change.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handlers.blocks import kit
+from handlers.deps import Deps
+from handlers.members import kick
+from models import audit, cases, invites, reminders
+from models.audit import Actor
+from models.tables import Case, Member, MemberStatus
+
+log = logging.getLogger(__name__)
+
+
+def _once(deps: Deps, body: dict) -> bool:
+    event_id = body.get("event_id")
+    if not event_id:
+        return True
+    with deps.session() as session:
+        return audit.claim_once(session, f"event:{event_id}")
+
+
+def _post(client: WebClient, channel_id: str | None, text: str) -> None:
+    try:
+        client.chat_postMessage(channel=channel_id, text=text, blocks=[kit.section(text)])
+    except SlackApiError as error:
+        log.warning("could not post in %s: %s", channel_id, error.response.get("error"))
+
+
+def _person(user: dict | None) -> tuple[str | None, str | None, str | None]:
+    """(team id, user id, name) from a Slack Connect event's user object."""
+    user = user or {}
+    profile = user.get("profile") or {}
+    name = profile.get("real_name") or profile.get("display_name") or user.get("name")
+    return user.get("team_id") or profile.get("team"), user.get("id"), name
+
+
+def _whom(member: Member) -> str:
+    return kit.esc(member.role) + (f", {kit.esc(member.agency)}" if member.agency else "")
+
+
+def joined_text(member: Member) -> str:
+    return (f"<@{member.slack_user_id}> joined the core group ({_whom(member)}). Welcome! The pinned message has"
+            " buttons for everything you can do here, because slash commands do not work across organisations.")
+
+
+def _case_and_member(session, invite_id: str | None, channel_id: str | None) -> tuple[Case | None, Member | None]:
+    member = invites.by_invite(session, invite_id)
+    if member is None:
+        return None, None
+    case = cases.get_case(session, member.case_id)
+    if case is None or (channel_id and case.channel_id != channel_id):
+        return None, None
+    return case, member
+
+
+def invite_accepted(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
+    """Accepted: link them now if no approval is needed; otherwise note who, and wait for approval."""
+    if not _once(deps, body):
+        return
+    invite_id = (event.get("invite") or {}).get("id")
+    team_id, user_id, name = _person(event.get("accepting_user"))
+    if not (team_id and user_id):
+        return
+    actor = Actor(team_id=team_id, user_id=user_id)
+    with deps.session() as session:
+        case, member = _case_and_member(session, invite_id, (event.get("channel") or {}).get("id"))
+        if case is None or member is None:
+            log.info("shared invite %s accepted: not one of ours", invite_id)
+            return
+        channel_id = case.channel_id
+        if member.status == MemberStatus.REMOVED and member.slack_user_id in (None, user_id):
+            cancelled = True
+        else:
+            cancelled = False
+            if event.get("approval_required"):
+                noted = invites.note_identity(session, member=member, team_id=team_id, user_id=user_id, name=name)
+                text = (f"{kit.esc(name or 'The person invited')} accepted the invitation to join the core group"
+                        f" ({_whom(member)}). A Slack administrator must approve it before they can join this"
+                        " channel.") if noted else None
+            else:
+                joined = invites.link(session, member=member, team_id=team_id, user_id=user_id, name=name,
+                                      actor=actor)
+                if joined is not None:
+                    reminders.member_changed(session, member=joined, now=deps.now())
+                text = joined_text(joined) if joined is not None else None
+    log.info("shared invite %s accepted in %s", invite_id, channel_id)
+    if cancelled:
+        _refuse_cancelled(client, channel_id, user_id, event.get("approval_required"))
+    elif text:
+        _post(client, channel_id, text)
+
+
+def _refuse_cancelled(client: WebClient, channel_id: str | None, user_id: str, approval_required) -> None:
+    """Someone accepted an invitation the core group had cancelled: take them out again."""
+    refused = None if approval_required else kick(client, channel_id, user_id)
+    if approval_required:
+        text = ("Someone accepted an invitation to this channel that the core group had cancelled. A Slack"
+                " administrator should deny the request under *Manage Slack Connect* → *Requests*.")
+    elif refused:
+        text = (f"<@{user_id}> accepted an invitation that the core group had cancelled, and Slack did not let me"
+                f" take them out of the channel ({refused}). Please remove them from the channel now.")
+    else:
+        text = (f"<@{user_id}> accepted an invitation that the core group had cancelled, so I took them out of the"
+                " channel again.")
+    _post(client, channel_id, text)
+
+
+def invite_approved(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
+    """Approved after acceptance: link the person noted when they accepted (the join event also does)."""
+    if not _once(deps, body):
+        return
+    invite_id = (event.get("invite") or {}).get("id")
+    with deps.session() as session:
+        case, member = _case_and_member(session, invite_id, (event.get("channel") or {}).get("id"))
+        if case is None or member is None or member.status != MemberStatus.INVITED or not member.slack_user_id:
+            return
+        joined = invites.link(session, member=member, team_id=member.slack_team_id or "",
+                              user_id=member.slack_user_id, name=None,
+                              actor=Actor(team_id=event.get("approving_team_id"),
+                                          user_id=(event.get("approving_user") or {}).get("id")))
+        if joined is not None:
+            reminders.member_changed(session, member=joined, now=deps.now())
+        text = joined_text(joined) if joined is not None else None
+        channel_id = case.channel_id
+    log.info("shared invite %s approved in %s", invite_id, channel_id)
+    if text:
+        _post(client, channel_id, text)
+
+
+def invite_declined(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
+    """Declined (by the person or by an administrator): the member is marked removed; the channel is told."""
+    if not _once(deps, body):
+        return
+    invite_id = (event.get("invite") or {}).get("id")
+    team_id, user_id, _name = _person(event.get("declining_user"))
+    with deps.session() as session:
+        case, member = _case_and_member(session, invite_id, (event.get("channel") or {}).get("id"))
+        if case is None or member is None:
+            return
+        if not invites.declined(session, member=member, actor=Actor(team_id=team_id or event.get(
+                "declining_team_id"), user_id=user_id)):
+            return
+        reminders.member_changed(session, member=member, now=deps.now())
+        text = (f"The invitation to join the core group ({_whom(member)}) was declined, so they are not in the"
+                " core group. To try again, check the email address with them and use `/coregroup members`.")
+        channel_id = case.channel_id
+    log.info("shared invite %s declined in %s", invite_id, channel_id)
+    _post(client, channel_id, text)
+
+
+def person_team(client: WebClient, event: dict, case: Case) -> str:
+    """The team of the person in a channel event: `user_team`, else their profile, else the event's team."""
+    if event.get("user_team"):
+        return event["user_team"]
+    try:
+        user = client.users_info(user=event.get("user"))["user"]
+        if user.get("team_id"):
+            return user["team_id"]
+    except SlackApiError as error:
+        log.info("profile look-up failed for %s: %s", event.get("user"), error.response.get("error"))
+    return event.get("team") or case.team_id
+
+
+def link_on_join(deps: Deps, client: WebClient, *, case: Case, team_id: str, user_id: str) -> bool:
+    """Someone joined the case channel: if they are an invited member, make them active and tell the
+    channel. Matched by the identity noted when they accepted, else by their profile's email.
+    Returns True when they were an invited member (whether or not this call made the change)."""
+    with deps.session() as session:
+        pending = invites.invited_in_case(session, case.id)
+        match = next((m for m in pending if (m.slack_team_id, m.slack_user_id) == (team_id, user_id)), None)
+    name = None
+    if match is None and pending:
+        try:
+            profile = (client.users_info(user=user_id)["user"] or {})
+        except SlackApiError:
+            profile = {}
+        email = ((profile.get("profile") or {}).get("email") or "").lower()
+        name = (profile.get("profile") or {}).get("real_name") or None
+        if profile.get("team_id") not in (None, team_id):
+            email = ""
+        match = next((m for m in pending if email and (m.email or "").lower() == email), None)
+    if match is None:
+        return False
+    with deps.session() as session:
+        member = session.get(Member, match.id)
+        joined = invites.link(session, member=member, team_id=team_id, user_id=user_id, name=name,
+                              actor=Actor(team_id=team_id, user_id=user_id))
+        if joined is not None:
+            reminders.member_changed(session, member=joined, now=deps.now())
+        text = joined_text(joined) if joined is not None else None
+    if text:
+        _post(client, case.channel_id, text)
+    return True
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.event("shared_channel_invite_accepted")
+    def accepted(body, event, client):
+        invite_accepted(body, event, client, deps)
+
+    @app.event("shared_channel_invite_approved")
+    def approved(body, event, client):
+        invite_approved(body, event, client, deps)
+
+    @app.event("shared_channel_invite_declined")
+    def declined(body, event, client):
+        invite_declined(body, event, client, deps)
