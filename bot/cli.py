@@ -18,7 +18,7 @@ def configure_logging(level: str = "INFO") -> None:
     """Ids and event names only: our own log lines never carry case text, and the Slack libraries,
     which log payloads at DEBUG, are held at WARNING."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("slack_bolt", "slack_sdk", "apscheduler", "waitress", "alembic"):
+    for noisy in ("slack_bolt", "slack_sdk", "apscheduler", "waitress", "alembic", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -42,6 +42,17 @@ def _parser() -> argparse.ArgumentParser:
 # Further sub-commands (demo, export-case, audit) are added here by their modules: name -> (help, args).
 EXTRA_COMMANDS: dict[str, tuple[str, list[tuple[str, dict]]]] = {
     "audit": ("print a case's audit trail", [("reference", {})]),
+    "export-case": ("write every record of a case to a zip file, for a subject access request", [
+        ("reference", {}),
+        ("--output", {"metavar": "FILE", "help": "the zip file to write (default: REFERENCE-export-TIME.zip)"}),
+    ]),
+    "demo": ("see CoreGroup work without Slack: a whole core group cycle, printed as people would see it", [
+        ("--out", {"metavar": "FOLDER", "default": "coregroup-demo",
+                   "help": "where to write the minutes, the family version and the charts"
+                           " (default: ./coregroup-demo)"}),
+        ("--database-url", {"metavar": "URL", "default": None,
+                            "help": "the database to use (default: a temporary SQLite file, removed afterwards)"}),
+    ]),
 }
 
 

@@ -37,7 +37,67 @@ def print_audit(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-TOOLS = {"audit": print_audit}
+def _os_user() -> str:
+    """Who ran the command, for the audit trail: the operating system's user name, or its number."""
+    import getpass
+    import os
+
+    try:
+        return getpass.getuser()[:32]
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def export_case(args: argparse.Namespace, settings: Settings) -> int:
+    """Write every record of a case, and its documents, to one zip file (subject access requests)."""
+    import os
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from models import case_export
+    from models.audit import Actor
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        case = _case(session, args.reference)
+        if case is None:
+            print(f"No case with reference {args.reference}.", file=sys.stderr)
+            return 1
+        reference = case.reference
+    path = Path(args.output or f"{reference}-export-{now:%Y%m%d-%H%M%S}.zip")
+    try:
+        # Only the person who ran the export may read the file: it holds personal data about children.
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        print(f"{path} already exists. Choose another file with --output.", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"Could not create {path}: {error.strerror}.", file=sys.stderr)
+        return 1
+    actor = Actor(team_id="command line", user_id=_os_user())
+    try:
+        with os.fdopen(handle, "wb") as out, session_scope(engine) as session:
+            summary = case_export.export_case(session, case=_case(session, reference), out=out, actor=actor,
+                                              now=now)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    print(f"Wrote every record of {reference} to {path}: {summary.records} records in {len(summary.tables)}"
+          f" tables, {len(summary.documents)} documents.")
+    print("It holds personal data about children: keep it as securely as the case file.")
+    return 0
+
+
+def demo(args: argparse.Namespace, settings: Settings) -> int:
+    """`coregroup demo` (bot/demo.py): needs no Slack settings and no database of its own."""
+    from bot.demo import run as run_demo
+
+    return run_demo(args)
+
+
+TOOLS = {"audit": print_audit, "export-case": export_case, "demo": demo}
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

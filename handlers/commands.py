@@ -66,6 +66,7 @@ class SubCommand:
     needs_case: bool = True
     aliases: tuple[str, ...] = ()
     usage: str = ""
+    allow_closed: bool = False  # a read-only view that members of a closed case may still use
 
 
 @dataclass
@@ -98,7 +99,7 @@ def parse(text: str | None) -> tuple[str, str]:
 def run_for_case(inv: Invocation, sub: SubCommand, case_id: int | None) -> None:
     """Check membership afresh and run the sub-command on the case."""
     with inv.deps.session() as session:
-        case, member, why_not = access.member_for(session, case_id, inv.actor)
+        case, member, why_not = access.member_for(session, case_id, inv.actor, allow_closed=sub.allow_closed)
     if why_not:
         inv.reply(why_not)
         return
@@ -113,7 +114,8 @@ def resolve_and_run(inv: Invocation, sub: SubCommand) -> None:
         return
     with inv.deps.session() as session:
         case = cases.case_for_channel(session, inv.channel_id)
-        mine = [] if case else cases.cases_for_person(session, inv.actor.team_id or "", inv.actor.user_id or "")
+        mine = [] if case else cases.cases_for_person(session, inv.actor.team_id or "", inv.actor.user_id or "",
+                                                      open_only=not sub.allow_closed)
     if case is not None:
         run_for_case(inv, sub, case.id)
         return

@@ -14,13 +14,15 @@ from handlers.deps import Deps
 from handlers.ids import Action, View
 from models import audit, plan
 from models.cases import DomainError
+from models.tables import CaseStatus
 
 
 def show_plan(inv: Invocation) -> None:
     with inv.deps.session() as session:
         items = plan.items(session, inv.case.id)
     inv.reply(f"The plan for {inv.case.reference}",
-              plan_blocks.plan_blocks(case_id=inv.case.id, reference=inv.case.reference, items=items))
+              plan_blocks.plan_blocks(case_id=inv.case.id, reference=inv.case.reference, items=items,
+                                      editable=inv.case.status == CaseStatus.OPEN))
 
 
 def open_editor(deps: Deps, client: WebClient, trigger_id: str, case_id: int) -> None:
@@ -64,7 +66,7 @@ def submit_plan(ack, body: dict, client: WebClient, deps: Deps) -> None:
 
 def register(app: App, deps: Deps) -> None:
     deps.commands.add(SubCommand("plan", "See and edit the danger statements, safety goals and bottom lines",
-                                 show_plan))
+                                 show_plan, allow_closed=True))
 
     @app.action(Action.PLAN_EDIT)
     @app.action(Action.HERE_PLAN)

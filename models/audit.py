@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from models.tables import AuditEvent, ProcessedRequest
 
@@ -68,3 +68,9 @@ def claim_once(session: Session, key: str) -> bool:
         return False
     savepoint.commit()
     return True
+
+
+def release(session: Session, key: str) -> None:
+    """Give back a claim whose work was not done (Slack refused it), so that the same form, corrected and
+    sent again, is acted on. Only for claims taken before calling Slack, in their own transaction."""
+    session.exec(delete(ProcessedRequest).where(ProcessedRequest.key == key[:200]))

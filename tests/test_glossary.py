@@ -1,0 +1,163 @@
+"""The curated glossary, and the matching rules' tricky cases: found where a parent would stumble,
+quiet where the same letters mean something ordinary."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from models.glossary import GLOSSARY, NOT_WHEN_FOLLOWED_BY, NOT_WHEN_PRECEDED_BY, PATTERNS, PLURALS
+from models.plain import check, check_all, spell_out
+
+
+def terms(text: str) -> list[str]:
+    return [s.term for s in check(text)]
+
+
+def keys(text: str) -> list[str]:
+    return [s.key for s in check(text)]
+
+
+# --- the glossary itself ---------------------------------------------------------------------
+
+
+def test_glossary_is_curated_and_complete():
+    assert len(GLOSSARY) >= 60
+    names = [term for term, _, _ in GLOSSARY]
+    assert len(names) == len(set(names)), "a term is listed twice"
+    for term in ("CIN", "CP", "ICPC", "RCPC", "PLO", "DSL", "HV", "CAMHS", "EHCP", "LAC", "CLA", "MASH", "DA",
+                 "s47", "s17", "disguised compliance", "SW", "TM", "IRO", "LADO", "SEN", "SEND", "SENCO", "FGC",
+                 "PEP", "CSE", "CCE", "NFA", "DNA", "threshold", "presenting as", "engagement",
+                 "contextual safeguarding", "toxic trio", "significant harm"):
+        assert term in names, term
+    for term, meaning, instead in GLOSSARY:
+        assert meaning.strip() and instead.strip(), term
+        assert meaning == meaning.strip() and not meaning.endswith("."), term
+
+
+@pytest.mark.parametrize("term", ["GP", "core group", "neglect", "safety plan", "NHS"])
+def test_words_a_parent_knows_are_left_out(term):
+    assert term not in [t for t, _, _ in GLOSSARY]
+    assert check(f"The {term} is involved.") == []
+
+
+def test_side_tables_only_name_glossary_terms():
+    names = {term for term, _, _ in GLOSSARY}
+    for table in (PATTERNS, NOT_WHEN_FOLLOWED_BY, NOT_WHEN_PRECEDED_BY, PLURALS):
+        assert set(table) <= names
+    for pattern in PATTERNS.values():
+        re.compile(pattern)
+
+
+def test_every_term_is_found_as_usually_written():
+    """Each entry is found in an ordinary sentence, written the way the glossary writes it."""
+    for term, meaning, _ in GLOSSARY:
+        sample = {"threshold": "meets threshold", "presenting as": "presenting as", "engagement": "engagement",
+                  "step down": "step down", "s47": "s47", "strategy discussion": "strategy discussion"}.get(term, term)
+        found = check(f"We talked about {sample} today.")
+        assert [s.key for s in found] == [term], term
+        assert found[0].meaning == meaning
+
+
+# --- no false alarms on ordinary words --------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "Dad said so.",                          # DA
+    "The cap was on the desk.",              # CP
+    "She hovered by the door; shv and hv.",  # HV inside words, and lower case
+    "It's fine; that's it; let's go.",       # apostrophes
+    "Mum made a pep talk.",                  # PEP in lower case
+    "The sw corner of the park.",            # SW in lower case
+    "Please mash the potatoes.",             # MASH as a word
+    "PLEASE SEND THE FORM TODAY.",           # SEND shouted
+    "ACE WORK EVERYONE.",                    # ACE shouted
+    "The threshold of the front door was loose.",
+    "The phone line was engaged all morning.",
+    "Mum is engaged to her partner.",
+    "The case reference is CP-2026-0142.",   # CP joined by a hyphen
+    "Cliff said the cinema was shut.",       # CIN inside a word
+    "Their office is in SW London.",
+    "The paternity DNA test came back.",
+    "DNA results are due next week.",
+    "His DNA matched.",
+    "The PR team wrote to the paper.",
+])
+def test_no_false_positives(text):
+    assert check(text) == []
+
+
+def test_links_mentions_and_web_addresses_are_not_checked():
+    text = "See https://example.org/CP/ICPC, <@U0HV>, <#C0CP|cg-cp> and <https://x.example|the HV page>."
+    assert check(text) == []
+    assert terms("score < 5 and the HV > 3") == ["HV"]
+
+
+# --- what is found --------------------------------------------------------------------------
+
+
+def test_plurals_and_possessives():
+    assert terms("The CPs were reviewed.") == ["CPs"]
+    assert keys("Two HVs visited; the HV's notes.") == ["HV"]
+    assert terms("ACEs were discussed.") == ["ACEs"]
+
+
+def test_initials_joined_by_a_slash_are_both_found():
+    assert terms("LAC/CLA review") == ["LAC", "CLA"]
+    assert terms("EHCP/SEND review") == ["EHCP", "SEND"]
+
+
+def test_long_initials_in_any_case_short_ones_as_written():
+    assert keys("Camhs referral; Icpc next week; marac held") == ["CAMHS", "ICPC", "MARAC"]
+    assert check("the cin plan") == []
+
+
+def test_did_not_attend_and_its_verb_forms():
+    assert terms("Mum DNA'd the appointment.") == ["DNA'd"]
+    assert terms("Two DNAs since June.") == ["DNAs"]
+    assert terms("Dad DNAed again.") == ["DNAed"]
+
+
+def test_section_numbers_in_their_spellings():
+    for text in ("the s47", "the S47", "the s.47", "the s 47", "the section 47", "the Section 47 enquiry"):
+        assert keys(text) == ["s47"], text
+    assert terms("The s47 enquiry ended.") == ["s47 enquiry"]
+    assert keys("He is on s17 support and was in s20.") == ["s17", "s20"]
+
+
+def test_jargon_phrases_in_their_forms():
+    assert terms("This meets the CP threshold.") == ["meets the CP threshold"]
+    assert keys("The threshold for a plan.") == ["threshold"]
+    assert terms("Mum presented as anxious.") == ["presented as"]
+    assert terms("Dad is not engaging.") == ["engaging"]
+    assert terms("Non-engagement was noted.") == ["Non-engagement"]
+    assert terms("Mum has not engaged to date.") == ["engaged"]
+    assert terms("The plan was stepped down.") == ["stepped down"]
+    assert terms("A strategy meeting was held.") == ["strategy meeting"]
+    assert terms("Disguised Compliance again") == ["Disguised Compliance"]
+
+
+def test_the_longer_term_wins_where_they_overlap():
+    assert keys("at risk of significant harm; the s47 enquiry") == ["significant harm", "s47"]
+
+
+def test_each_term_once_in_order_of_first_appearance():
+    assert keys("HV then DSL then HV again and HVs") == ["HV", "DSL"]
+    assert [s.key for s in check_all(["HV visit", "HVs again", "PLO"])] == ["HV", "PLO"]
+
+
+# --- spelling out, for the family version ------------------------------------------------------
+
+
+def test_spell_out_reads_as_a_sentence():
+    assert spell_out("Two HVs and the CIN plan.") == "Two health visitors and the child in need plan."
+    assert spell_out("Mum DNA'd; 3 DNAs.") == "Mum did not attend; 3 missed appointments."
+    assert spell_out("The s47 enquiry ended.") == "The child protection enquiry (section 47) ended."
+    assert spell_out("The HV's visit and LACs.") == "The health visitor's visit and looked after children."
+
+
+def test_spell_out_leaves_ordinary_words_and_phrases_alone():
+    text = "Dad presented as calm at the cap shop in SW London; DNA test due; CP-2026-0142."
+    assert spell_out(text) == text
+    assert spell_out("") == ""
