@@ -101,8 +101,9 @@ def main() -> None:
                                                           "application/x-www-form-urlencoded")),
         "/coregroup scale": (running.url, lambda: (command_body(standin, "/coregroup", "scale", "U0HV",
                                                                 case.channel_id), "application/x-www-form-urlencoded")),
-        "/coregroup update": (running.url, lambda: (command_body(standin, "/coregroup", "update", "U0TEACH",
-                                                                 case.channel_id), "application/x-www-form-urlencoded")),
+        "/coregroup update": (running.url, lambda: (
+            command_body(standin, "/coregroup", "update", "U0TEACH", case.channel_id),
+            "application/x-www-form-urlencoded")),
         "view submission (update form)": (running.url, lambda: (urllib.parse.urlencode({"payload": json.dumps({
             "type": "view_submission", "team": {"id": SlackStandIn.TEAM},
             "user": {"id": "U0HV", "team_id": SlackStandIn.TEAM}, "trigger_id": standin.trigger_id(),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
@@ -52,7 +52,7 @@ def create_app(
     register_all(app, deps)
 
     @app.error
-    def on_error(error, body, logger):
+    def on_error(error, body, logger, response):
         kind = body.get("type") or ("slash_command" if body.get("command") else "unknown")
         # The stack without the exception's message: messages can quote SQL values or Slack replies.
         stack = "".join(traceback.format_tb(error.__traceback__))
@@ -61,5 +61,20 @@ def create_app(
 
         if kind in ("slash_command", "block_actions", "message_action", "shortcut"):
             tell(client, body, SOMETHING_WENT_WRONG)
+        if kind == "view_submission" and response is not None:  # not answered yet: say so in the form
+            return BoltResponse(status=200, body=failed_submission(body))
+        return None
 
     return app, deps
+
+
+def failed_submission(body: dict) -> dict:
+    """The answer to a form whose handler failed before answering: the reason on its first field, so what
+    was typed stays; a notice in place of the form if it has no fields."""
+    blocks = (body.get("view") or {}).get("blocks") or []
+    first = next((b.get("block_id") for b in blocks if b.get("type") == "input" and b.get("block_id")), None)
+    if first:
+        return {"response_action": "errors", "errors": {first: SOMETHING_WENT_WRONG}}
+    from handlers.access import notice_view
+
+    return {"response_action": "update", "view": notice_view("CoreGroup", SOMETHING_WENT_WRONG)}
