@@ -7,7 +7,7 @@ double click (two requests at once, on any database) records one completion.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -159,7 +159,7 @@ def change_due(session: Session, *, action: Action, new_due: date, reason: str, 
     if action.status != ActionStatus.OPEN:
         raise DomainError("This action is already done, so its date cannot change.", field="date")
     old_due = action.due_date
-    if old_due < today:
+    if old_due < today and not _carried_since(session, action.id, old_due):
         action.carried_forward += 1
     action.due_date = new_due
     session.add(action)
@@ -170,6 +170,33 @@ def change_due(session: Session, *, action: Action, new_due: date, reason: str, 
                  case_id=action.case_id, carried_forward=action.carried_forward)
     reminders.action_changed(session, action=action, now=now)
     return action
+
+
+def _carried_since(session: Session, action_id: int, day: date) -> bool:
+    """Was the action already carried forward at a meeting after it fell due on `day`?"""
+    since = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    return session.exec(select(ActionEvent.id).where(
+        ActionEvent.action_id == action_id, ActionEvent.kind == ActionEventKind.CARRIED_FORWARD,
+        ActionEvent.at >= since)).first() is not None
+
+
+def carry_forward_overdue(session: Session, *, case_id: int, meeting_day: date, actor: Actor, now: datetime
+                          ) -> list[Action]:
+    """At the end of a meeting, every open action already due and not given a new date is carried forward.
+
+    An action re-dated after it fell due was counted then (change_due), and its date is now ahead,
+    so nothing is counted twice.
+    """
+    carried = list(session.exec(select(Action).where(Action.case_id == case_id, Action.status == ActionStatus.OPEN,
+                                                     Action.due_date < meeting_day)))
+    for action in carried:
+        action.carried_forward += 1
+        session.add(action)
+        session.add(ActionEvent(action_id=action.id, kind=ActionEventKind.CARRIED_FORWARD, at=now))
+        audit.record(session, actor=actor, action="action.carried_forward", record_type="action",
+                     record_id=action.id, case_id=case_id, carried_forward=action.carried_forward)
+    session.flush()
+    return carried
 
 
 def _open(query):

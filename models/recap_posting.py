@@ -16,7 +16,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit, meetings, reminders
+from models import actions, audit, meetings, reminders
 from models.audit import Actor
 from models.cases import DomainError
 from models.recap import CHANNEL, OUTSIDE_SLACK, content_of
@@ -76,6 +76,8 @@ def end_meeting(session: Session, *, meeting: Meeting, actor: Actor, now: dateti
     session.flush()
     audit.record(session, actor=actor, action="meeting.ended", record_type="meeting", record_id=meeting.id,
                  case_id=meeting.case_id)
+    meeting_day = reminders.policy().calendar.local(meeting.scheduled_start).date()
+    actions.carry_forward_overdue(session, case_id=meeting.case_id, meeting_day=meeting_day, actor=actor, now=now)
     reminders.meeting_changed(session, meeting=meeting, now=now)
     return meeting
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -139,3 +139,24 @@ def test_progress_notes_are_kept_in_order(session):
     assert notes == ["Called the surgery", "Appointment booked"]
     with pytest.raises(DomainError):
         actions.add_progress(session, action=action, note="", actor=ACTOR, member_id=world.hv.id, now=NOW)
+
+
+def test_ending_a_meeting_carries_forward_overdue_actions_once(session):
+    from models.recap_posting import end_meeting
+
+    world = make_world(session)
+    meeting = make_meeting(session, world.case, NOW, chair=world.sw)
+    overdue = actions.create(session, case_id=world.case.id, what="Overdue work", owner_member_id=world.hv.id,
+                             due_date=date(2026, 12, 1), measure="", safety_goal_id=None, meeting_id=None,
+                             actor=ACTOR, member_id=world.sw.id, now=datetime(2026, 11, 20, tzinfo=UTC))
+    ahead = actions.create(session, case_id=world.case.id, what="Not yet due", owner_member_id=world.hv.id,
+                           due_date=date(2026, 12, 20), measure="", safety_goal_id=None, meeting_id=None,
+                           actor=ACTOR, member_id=world.sw.id, now=datetime(2026, 11, 20, tzinfo=UTC))
+    end_meeting(session, meeting=meeting, actor=ACTOR, now=NOW)
+    assert (overdue.carried_forward, ahead.carried_forward) == (1, 0)
+    kinds = [e.kind for e in actions.history(session, overdue.id)]
+    assert kinds[-1] == "carried_forward"
+    # Given a new date afterwards, it is not counted a second time.
+    actions.change_due(session, action=overdue, new_due=date(2026, 12, 30), reason="Waiting for a referral",
+                       actor=ACTOR, member_id=world.sw.id, now=NOW)
+    assert overdue.carried_forward == 1
