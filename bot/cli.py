@@ -51,7 +51,7 @@ EXTRA_COMMANDS: dict[str, tuple[str, list[tuple[str, dict]]]] = {
                    "help": "where to write the minutes, the family version and the charts"
                            " (default: ./coregroup-demo)"}),
         ("--database-url", {"metavar": "URL", "default": None,
-                            "help": "the database to use (default: a temporary SQLite file, removed afterwards)"}),
+                            "help": "an empty database to use (default: a temporary SQLite file, removed afterwards)"}),
     ]),
 }
 

@@ -15,10 +15,11 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import access, forms
+from handlers import access, case_post, forms
 from handlers.blocks import lifecycle as lifecycle_blocks
 from handlers.blocks import members as member_blocks
 from handlers.blocks.meetings import when_text
+from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Block, View
@@ -102,14 +103,13 @@ def finish_closing(client: WebClient, body: dict, *, case: Case, closer_text: st
         return
     message = lifecycle_blocks.closed_message(reference=case.reference, closer=closer_text, outcome=outcome,
                                               reason=reason, closed_on=closed_on, cancelled=cancelled)
-    try:
-        client.chat_postMessage(channel=case.channel_id, **message)
-    except SlackApiError as error:
-        log.warning("could not post the closing message in %s: %s", case.channel_id, error.response.get("error"))
+    case_post.post(client, channel=case.channel_id, thread_ts=None, message=message, what="the closing message",
+                   notify=access.actor_of(body).user_id)
     try:
         client.conversations_archive(channel=case.channel_id)
-    except SlackApiError as error:
-        code = error.response.get("error", "") or "unknown"
+    except SLACK_FAILED as error:
+        code = (error.response.get("error", "") if isinstance(error, SlackApiError) else type(error).__name__
+                ) or "unknown"
         if code == "already_archived":
             return
         log.warning("could not archive %s for case %s: %s", case.channel_id, case.id, code)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from handlers.blocks.recap import EVENT_TYPE, recap_messages
 from handlers.chart import share_charts
@@ -125,6 +125,9 @@ def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:
         post_recap(deps, client, recap_id)
     except SlackApiError as error:
         log.warning("recap %s not posted yet: %s", recap_id, error.response.get("error"))
+        return False
+    except (SlackClientError, OSError) as error:  # no answer in time: checked against the channel when resumed
+        log.warning("recap %s not posted yet: %s", recap_id, type(error).__name__)
         return False
     follow_up(deps, client, recap_id)
     share_charts(deps, client, recap_id)  # the trajectory charts in the recap's thread (handlers/chart.py)

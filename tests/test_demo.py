@@ -1,0 +1,148 @@
+"""`coregroup demo`: the whole cycle with no Slack workspace, run as the command line runs it, and its files read."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
+
+from bot import render
+from models.db import normalise_url
+from models.plain import check, is_initials
+from models.tables import Case
+from tests.conftest import DATABASE, POSTGRES_URL
+from tests.helpers import new_case
+
+EXPECTED = [
+    "▶ Social Worker A: types /coregroup new in Slack",
+    "Case reference: CP-DEMO-0001",
+    "(Slack: the private channel #cg-cp-demo-0001 is created)",
+    "@Social Worker A added Mother of Child A – Parent, Mother · _not on Slack_ to the core group.",
+    "CORE GROUP MEETING 1",
+    "[Attending] [Send apologies] [Send my update]",
+    "CoreGroup posts in a direct message to Social Worker A:",  # the reminders
+    "SCALING: EVERYONE'S SCORES",
+    "RECORD OF CORE GROUP MEETING 1",
+    "Your action for CP-DEMO-0001 is overdue",  # the nudge, sent by the dispatcher with the clock moved on
+    "[Done] [Add progress] [New date]",
+    "✅ *Visit the family at home twice, once after school*",
+    "• *DSL* (designated safeguarding lead): try “the school's safeguarding lead”",  # the plain-language check
+    "*Update from @Teacher A*",
+    "_sent in writing_",
+    "It has gone *up* by 2.",
+    "About 9 minutes left",  # the chair's timekeeping prompt
+    "RECORD OF CORE GROUP MEETING 2",
+    "*Trend (middle score):* 3.5 (10 November 2026) → 5.5 (8 December 2026)",
+    "📎 Scores over time: How safe is Child A at home? (scaling-chart-1.png",
+    "Read by 1 of 4: Police Officer A",
+    "CoreGroup shares 2 files in a direct message to Social Worker A:",
+]
+
+
+@contextmanager
+def empty_database():
+    """A database URL for the demo: none (its own temporary SQLite file), or a new PostgreSQL database."""
+    if DATABASE != "postgresql":
+        yield None
+        return
+    admin_url = make_url(normalise_url(POSTGRES_URL))
+    name = f"coregroup_demo_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run_demo(folder, *extra: str) -> subprocess.CompletedProcess:
+    """`coregroup demo --out <folder>/out`: the installed script, or the same entry point by module."""
+    script = shutil.which("coregroup", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "bot.cli"]
+    command += ["demo", "--out", str(folder / "out"), *extra]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=folder, check=False)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One run of `coregroup demo` for the tests here, as CI runs it (on PostgreSQL when the tests are)."""
+    folder = tmp_path_factory.mktemp("demo")
+    with empty_database() as url:
+        ran = run_demo(folder, *(["--database-url", url] if url else []))
+    return ran, folder / "out"
+
+
+def test_the_demo_refuses_a_database_that_holds_cases(people, slack, app, engine, tmp_path):
+    new_case(people, slack)
+    ran = run_demo(tmp_path, "--database-url", engine.url.render_as_string(hide_password=False))
+    assert ran.returncode == 1 and "needs an empty database" in ran.stderr
+    assert not (tmp_path / "out").exists()
+    with Session(engine) as session:
+        assert len(session.exec(select(Case)).all()) == 1
+
+
+def test_the_demo_runs_a_whole_cycle_and_prints_what_people_see(demo):
+    ran, _ = demo
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    out = ran.stdout
+    at = 0
+    for expected in EXPECTED:  # each in the story's order, after the one before
+        assert expected in out[at:], f"missing from the demo's output, or out of order: {expected}"
+        at = out.index(expected, at)
+    assert "Traceback" not in ran.stderr and "Slack refused" not in out
+    assert "could not be sent in time" not in out, "the demo's clock skipped scheduled work"
+    assert "U0SW" not in out, "people are shown by name, not Slack id"
+
+
+def test_the_demo_writes_the_minutes_the_family_version_and_the_charts(demo):
+    from docx import Document
+    from matplotlib import image
+
+    ran, folder = demo
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["CP-DEMO-0001-meeting-2-family-version.docx", "CP-DEMO-0001-meeting-2-minutes-version-1.docx",
+                     "meeting-2-scaling-chart-1.png", "meeting-2-scaling-chart-2.png"]
+    minutes = Document(str(folder / "CP-DEMO-0001-meeting-2-minutes-version-1.docx"))
+    text = "\n".join(p.text for p in minutes.paragraphs)
+    assert "Record of core group meeting 2" in text and "the DSL will keep checking in" in text
+    family = Document(str(folder / "CP-DEMO-0001-meeting-2-family-version.docx"))
+    plain = "\n".join(p.text for p in family.paragraphs)
+    assert "the designated safeguarding lead will keep checking in" in plain
+    assert [s.term for s in check(plain) if is_initials(s.key)] == []
+    assert "Who will do what by when" in plain and "Refer the family for money advice" in plain
+    for name in ("meeting-2-scaling-chart-1.png", "meeting-2-scaling-chart-2.png"):
+        pixels = image.imread(io.BytesIO((folder / name).read_bytes()), format="png")
+        assert pixels.shape[:2] == (700, 1200)
+
+
+def test_messages_are_shown_as_people_read_them():
+    names = {"U0HV": "Health Visitor A", "C01": "cg-cp-test-0001"}.get
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Core group meeting 1"}},
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": "*Chair:* <@U0HV> in <#C01> &amp; <https://x.example|the link>"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "No replies yet."}]},
+        {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Attending"},
+                                          "action_id": "a"}]},
+    ]
+    assert render.blocks_text(blocks, lambda some_id: names(some_id) or some_id) == [
+        "CORE GROUP MEETING 1", "====================", "*Chair:* @Health Visitor A in #cg-cp-test-0001 & the link",
+        "  · No replies yet.", "  [Attending]"]
+    form = {"type": "modal", "title": {"type": "plain_text", "text": "Form"}, "submit": {"type": "plain_text",
+            "text": "Save"}, "blocks": [{"type": "input", "block_id": "b", "label": {"type": "plain_text",
+                                                                                        "text": "Who"},
+                                         "element": {"type": "users_select", "action_id": "x"}}]}
+    assert "  Who: Health Visitor A" in render.view_text(render.filled(form, {"b": "U0HV"}), names)[1]
