@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
@@ -20,6 +20,7 @@ from models.db import make_engine
 
 log = logging.getLogger(__name__)
 
+LISTENERS = 16  # requests handled at once (Bolt's own default is the number of CPUs + 4: 6 on two)
 SOMETHING_WENT_WRONG = (
     "Sorry, something went wrong on our side and nothing was saved. Please try again in a minute;"
     " if it keeps happening, tell your CoreGroup administrator."
@@ -43,12 +44,16 @@ def create_app(
         client=client,
         signing_secret=settings.signing_secret or "socket-mode-has-no-signing-secret",
         token_verification_enabled=verify_token,
-        listener_executor=listener_executor,
+        listener_executor=listener_executor or ThreadPoolExecutor(max_workers=LISTENERS, thread_name_prefix="listener"),
         request_verification_enabled=bool(settings.signing_secret),
     )
-    deps = Deps(settings=settings, engine=engine)
+    # Work after an answer (posting, redrawing) runs on a small pool of its own, so it cannot hold up the
+    # answers to other requests, whose listeners run on Bolt's pool. Tests pass one pool that they track.
+    deps = Deps(settings=settings, engine=engine,
+                after_ack=listener_executor or ThreadPoolExecutor(max_workers=2, thread_name_prefix="after-answer"))
     if clock is not None:
         deps.clock = clock
+    app.middleware(keep_acknowledgement)
     register_all(app, deps)
 
     @app.error
@@ -66,6 +71,22 @@ def create_app(
         return None
 
     return app, deps
+
+
+class StickyAck(Ack):
+    """An acknowledgement that stays given. When a listener fails just after acknowledging, Bolt's thread runner
+    sets the acknowledgement back to None; if that happens before the request thread has looked (it looks every
+    10 ms), Slack gets no answer for three seconds and then a 404, and shows the person an error."""
+
+    def __setattr__(self, name, value):
+        if name == "response" and value is None and getattr(self, "response", None) is not None:
+            return
+        super().__setattr__(name, value)
+
+
+def keep_acknowledgement(context, next):
+    context["ack"] = StickyAck()
+    next()
 
 
 def failed_submission(body: dict) -> dict:

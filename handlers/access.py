@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
 from handlers.blocks import kit
@@ -101,12 +101,25 @@ def member_for(session: Session, case_id: Any, actor: Actor, *, allow_closed: bo
     return case, member, None
 
 
+def responded(respond: Any, **kwargs: Any) -> bool:
+    """Reply through the response URL; False when Slack did not take it (the caller then uses the Web API)."""
+    try:
+        sent = respond(**kwargs)
+    except (SlackClientError, OSError) as error:
+        log.info("response URL failed: %s", type(error).__name__)
+        return False
+    status = getattr(sent, "status_code", 200)
+    if status != 200:
+        log.info("response URL answered %s", status)
+    return status == 200
+
+
 def tell(client: WebClient, body: dict, text: str, respond: Any = None) -> None:
     """Tell only the person who acted: through the response URL, an ephemeral message, or a DM."""
     safe = text
     try:
-        if respond is not None and (body.get("response_url") or body.get("response_urls")):
-            respond(text=safe, response_type="ephemeral", replace_original=False)
+        if respond is not None and (body.get("response_url") or body.get("response_urls")) and responded(
+                respond, text=safe, response_type="ephemeral", replace_original=False):
             return
         actor = actor_of(body)
         channel = channel_of(body)
@@ -116,6 +129,26 @@ def tell(client: WebClient, body: dict, text: str, respond: Any = None) -> None:
         client.chat_postMessage(channel=actor.user_id, text=safe)
     except SlackApiError as error:
         log.warning("could not tell user: %s", error.response.get("error"))
+    except (SlackClientError, OSError) as error:
+        log.warning("could not tell user: %s", type(error).__name__)
+
+
+NOT_CONFIRMED = ("Saved. Slack did not confirm that the message reached the case channel, so please check that the"
+                 " core group can see it there.")
+
+
+def tell_in_channel(client: WebClient, channel: str | None, user_id: str | None, text: str) -> None:
+    """Tell one person privately in a channel (after a form has closed), falling back to a direct message.
+    A failure is logged, not raised: this is already the fallback."""
+    try:
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+        else:
+            client.chat_postMessage(channel=user_id, text=text)
+    except SlackApiError as error:
+        log.warning("could not tell %s: %s", user_id, error.response.get("error"))
+    except (SlackClientError, OSError) as error:
+        log.warning("could not tell %s: %s", user_id, type(error).__name__)
 
 
 def notice_view(title: str, text: str) -> dict:
@@ -126,7 +159,7 @@ def notice_view(title: str, text: str) -> dict:
 def check_click(deps, body: dict, client: WebClient, case_id: Any, respond: Any = None
                 ) -> tuple[Case, Member] | None:
     """For a button or menu: the case and the clicking member, or None after telling them why not."""
-    with deps.session() as session:
+    with deps.reading() as session:
         case, member, why_not = member_for(session, case_id, actor_of(body))
     if why_not:
         log.info("refused %s for %s: %s", (body.get("actions") or [{}])[0].get("action_id"),
@@ -139,7 +172,7 @@ def check_click(deps, body: dict, client: WebClient, case_id: Any, respond: Any 
 def check_submission(deps, ack: Any, body: dict, *, title: str = "CoreGroup") -> tuple[Case, Member] | None:
     """For a modal: the case (from metadata, re-checked) and the submitting member, or None after
     replacing the modal with the reason. Nothing is stored for a refused submission."""
-    with deps.session() as session:
+    with deps.reading() as session:
         case, member, why_not = member_for(session, metadata(body).get("c"), actor_of(body))
     if why_not:
         log.info("refused view %s for %s", (body.get("view") or {}).get("callback_id"), actor_of(body).user_id)

@@ -88,7 +88,8 @@ def done(ack, body: dict, client: WebClient, respond, deps: Deps) -> None:
     if changed:
         log.info("action %s done by member %s", action.id, member.id)
         post = action_blocks.change_post(action=action, owner=owner, by=member, today=today, what="done")
-        case_post.post(client, channel=channel, thread_ts=thread, message=post, what="an action done")
+        case_post.post(client, channel=channel, thread_ts=thread, message=post, what="an action done",
+                       notify=access.actor_of(body).user_id)
     shown = _shows_action(body, action.id)
     if "p" in choice:
         show_list(deps, client, body, respond, case, member, page=access.int_or_none(choice.get("p")) or 0,
@@ -211,7 +212,8 @@ def submit_form(ack, body: dict, client: WebClient, deps: Deps, which: str) -> N
         channel, thread, _meeting = case_post.where(session, case)
     ack()
     log.info("action %s: %s by member %s", action.id, which, member.id)
-    case_post.post(client, channel=channel, thread_ts=thread, message=post, what=f"an action {which}")
+    case_post.post(client, channel=channel, thread_ts=thread, message=post, what=f"an action {which}",
+                   notify=access.actor_of(body).user_id)
     _redraw_list(deps, client, case, member, meta)
     if meta.get("h"):
         actor = access.actor_of(body)

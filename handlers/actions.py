@@ -126,7 +126,8 @@ def submit_action(ack, body: dict, client: WebClient, deps: Deps) -> None:
         action_id = action.id
     ack()
     log.info("action %s added to case %s (meeting %s)", action_id, case.id, meeting_id)
-    case_post.post(client, channel=channel, thread_ts=thread, message=message, what="a new action")
+    case_post.post(client, channel=channel, thread_ts=thread, message=message, what="a new action",
+                   notify=access.actor_of(body).user_id)
 
 
 def shortcut_make_action(ack, body: dict, client: WebClient, respond, deps: Deps) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
+from handlers import access
 from models import current_meeting
 from models.tables import Case
 
@@ -24,15 +25,24 @@ def where(session: Session, case: Case) -> tuple[str | None, str | None, int | N
     return channel, meeting.message_ts, meeting.id
 
 
+# What Slack may do to a call: refuse it or keep failing (SlackApiError, after the client's retries), or not
+# answer in time (a timeout or a dropped connection: the call may still have been carried out).
+SLACK_FAILED = (SlackClientError, OSError)
+
+
 def post(client: WebClient, *, channel: str | None, thread_ts: str | None, message: dict,
-         what: str) -> str | None:
-    """Post, and return the message ts; a refusal by Slack is logged (ids only), not raised."""
+         what: str, notify: str | None = None) -> str | None:
+    """Post, and return the message ts; a refusal by Slack is logged (ids only), not raised, and the person
+    who acted (`notify`, a user id) is told privately that the record is saved but may not be in the channel."""
     if not channel:
         return None
     try:
         reply = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
-    except SlackApiError as error:
-        log.warning("could not post %s in %s: %s", what, channel, error.response.get("error"))
+    except SLACK_FAILED as error:
+        code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+        log.warning("could not post %s in %s: %s", what, channel, code)
+        if notify:
+            access.tell_in_channel(client, channel, notify, access.NOT_CONFIRMED)
         return None
     return reply.get("ts")
 

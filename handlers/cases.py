@@ -9,10 +9,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from handlers import access, connect, forms
+from handlers import access, case_post, connect, forms
 from handlers.blocks import cases as case_blocks
 from handlers.blocks import help as help_blocks
 from handlers.blocks import kit
+from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Block, View
@@ -167,11 +168,15 @@ def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: 
             # One refusal (a single-channel guest already elsewhere, say) fails the whole list: go one by one.
             not_invited, reasons = _invite_one_by_one(client, channel_id, invitees)
             _remove_not_invited(deps, case_id, not_invited, actor)
+        except SLACK_FAILED as error:  # no answer in time: Slack may well have added them
+            log.warning("invite to %s not confirmed: %s", channel_id, type(error).__name__)
     try:
         client.conversations_invite(channel=channel_id, users=actor.user_id)
     except SlackApiError as error:
         if error.response.get("error") != "already_in_channel":
             log.warning("could not add the creator to %s: %s", channel_id, error.response.get("error"))
+    except SLACK_FAILED as error:
+        log.warning("could not add the creator to %s: %s", channel_id, type(error).__name__)
     with deps.session() as session:
         case = cases.get_case(session, case_id)
         for member in cases.members(session, case_id):
@@ -186,23 +191,30 @@ def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: 
             case_id=case_id,
         )
         reference = case.reference
-    posted = client.chat_postMessage(channel=channel_id, text=f"Core group for {reference}", blocks=blocks)
-    try:
-        client.pins_add(channel=channel_id, timestamp=posted["ts"])
-    except SlackApiError as error:
-        log.warning("could not pin the welcome in %s: %s", channel_id, error.response.get("error"))
-    with deps.session() as session:
-        case = cases.get_case(session, case_id)
-        case.welcome_ts = posted["ts"]
-        session.add(case)
+    welcome = case_post.post(client, channel=channel_id, thread_ts=None, what="the welcome",
+                             message={"text": f"Core group for {reference}", "blocks": blocks})
+    if welcome:
+        try:
+            client.pins_add(channel=channel_id, timestamp=welcome)
+        except SlackApiError as error:
+            log.warning("could not pin the welcome in %s: %s", channel_id, error.response.get("error"))
+        except SLACK_FAILED as error:
+            log.warning("could not pin the welcome in %s: %s", channel_id, type(error).__name__)
+        with deps.session() as session:
+            case = cases.get_case(session, case_id)
+            case.welcome_ts = welcome
+            session.add(case)
     text = f"The core group channel for {reference} is ready: <#{channel_id}>."
+    if not welcome:
+        text += (" Slack did not confirm the welcome message with the buttons for everyone, so please check the"
+                 " channel; `/coregroup help` lists what everyone can do.")
     if not_invited:
         text += " I could not add " + "; ".join(
             f"<@{u}>" + (f" ({reasons[u]})" if reasons.get(u) else "") for u in not_invited
         ) + ". Please sort that out, then add them with `/coregroup members`."
     if emails:
         text += " " + _invite_emails(client, deps, case_id=case_id, emails=emails, actor=actor)
-    client.chat_postEphemeral(channel=channel_id, user=actor.user_id, text=text)
+    access.tell_in_channel(client, channel_id, actor.user_id, text)
 
 
 def _invite_one_by_one(client: WebClient, channel_id: str, users: list[str]) -> tuple[list[str], dict[str, str]]:

@@ -49,9 +49,9 @@ class Invocation:
         kwargs: dict[str, Any] = {"text": text, "response_type": "ephemeral", "replace_original": False}
         if blocks:
             kwargs["blocks"] = blocks
-        if self.body.get("response_url"):
-            self.respond(**kwargs)
-        elif self.channel_id:
+        if self.body.get("response_url") and access.responded(self.respond, **kwargs):
+            return
+        if self.channel_id:
             self.client.chat_postEphemeral(channel=self.channel_id, user=self.actor.user_id, text=text,
                                            blocks=blocks)
         else:
@@ -98,7 +98,7 @@ def parse(text: str | None) -> tuple[str, str]:
 
 def run_for_case(inv: Invocation, sub: SubCommand, case_id: int | None) -> None:
     """Check membership afresh and run the sub-command on the case."""
-    with inv.deps.session() as session:
+    with inv.deps.reading() as session:
         case, member, why_not = access.member_for(session, case_id, inv.actor, allow_closed=sub.allow_closed)
     if why_not:
         inv.reply(why_not)
@@ -112,7 +112,7 @@ def resolve_and_run(inv: Invocation, sub: SubCommand) -> None:
     if not sub.needs_case:
         sub.run(inv)
         return
-    with inv.deps.session() as session:
+    with inv.deps.reading() as session:
         case = cases.case_for_channel(session, inv.channel_id)
         mine = [] if case else cases.cases_for_person(session, inv.actor.team_id or "", inv.actor.user_id or "",
                                                       open_only=not sub.allow_closed)
@@ -134,7 +134,17 @@ def register(app: App, deps: Deps) -> CommandRouter:
     router.add(SubCommand("help", "List what CoreGroup can do", lambda inv: inv.reply(
         "What CoreGroup can do", help_blocks.help_blocks(router.listed())), needs_case=False))
 
-    @app.command(COMMAND)
+    def answer_at_once(ack, body, next):
+        """Acknowledge a known sub-command on the request's own thread, before the listener is even scheduled:
+        under load the listener pool is busy with work that follows earlier acknowledgements, and Slack allows
+        three seconds. (Help and unknown words are answered by the listener, with their text.)"""
+        name, _args = parse(body.get("text"))
+        sub = router.get(name) if name else None
+        if sub is not None and sub.name != "help":
+            ack()
+        next()
+
+    @app.command(COMMAND, middleware=[answer_at_once])
     def slash(ack, body, client, respond):
         name, args = parse(body.get("text"))
         sub = router.get(name) if name else router.get("help")

@@ -15,7 +15,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import access, forms
+from handlers import access, case_post, forms
 from handlers import members as member_handlers
 from handlers.blocks import kit
 from handlers.blocks import members as member_blocks
@@ -204,7 +204,8 @@ def submit_invite(ack, body: dict, client: WebClient, deps: Deps) -> None:
             text = f"{member_blocks.who(inviter)} added {member_blocks.describe(member)} to the core group."
         else:
             text = invited_text(member_blocks.who(inviter), member.role, member.agency)
-    client.chat_postMessage(channel=case.channel_id, text=text, blocks=[kit.section(text)])
+    case_post.post(client, channel=case.channel_id, thread_ts=None, message={"text": text, "blocks": [
+        kit.section(text)]}, what="an invitation", notify=actor.user_id)
     member_handlers.refresh_list(client, deps, body, case.id)
 
 

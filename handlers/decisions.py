@@ -83,7 +83,8 @@ def submit_decision(ack, body: dict, client: WebClient, deps: Deps) -> None:
         decision_id = decision.id
     ack()
     log.info("decision %s recorded on case %s (meeting %s)", decision_id, case.id, meeting_id)
-    case_post.post(client, channel=channel, thread_ts=thread, message=message, what="a decision")
+    case_post.post(client, channel=channel, thread_ts=thread, message=message, what="a decision",
+                   notify=access.actor_of(body).user_id)
 
 
 def shortcut_record_decision(ack, body: dict, client: WebClient, respond, deps: Deps) -> None:

@@ -21,7 +21,8 @@ def values(body: dict) -> dict[str, Any]:
 def _value(value: dict) -> Any:
     kind = value.get("type")
     if kind in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):
-        return (value.get("value") or "").strip()
+        # No NUL characters: Slack's own form never sends them, and PostgreSQL cannot store them in text.
+        return str(value.get("value") or "").replace("\x00", "").strip()
     if kind == "datepicker":
         return value.get("selected_date")
     if kind == "timepicker":

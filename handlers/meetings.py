@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from handlers import access, forms
 from handlers.blocks import meetings as meeting_blocks
+from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
@@ -152,10 +153,13 @@ def post_meeting(client: WebClient, deps: Deps, case: Case, meeting_id: int, bod
                                                  case_id=case.id)
     try:
         posted = client.chat_postMessage(channel=case.channel_id, **message)
-    except SlackApiError as error:
-        log.warning("could not post meeting %s: %s", meeting_id, error.response.get("error"))
+    except SLACK_FAILED as error:
+        code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+        log.warning("could not post meeting %s: %s", meeting_id, code)
         if body is not None:
-            access.tell(client, body, "The meeting is saved, but I could not post it in the case channel.")
+            access.tell_in_channel(client, case.channel_id, access.actor_of(body).user_id,
+                                   "The meeting is saved, but Slack did not confirm its message in the case"
+                                   " channel, so please check that the core group can see it there.")
         return
     with deps.session() as session:
         meeting = session.get(Meeting, meeting_id)
@@ -186,16 +190,21 @@ def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note
         log.info("could not refresh meeting %s: %s", meeting_id, error.response.get("error"))
 
 
-def post_in_thread(client: WebClient, case: Case, meeting: Meeting, message: dict, *, broadcast: bool = False
-                   ) -> dict | None:
-    """Post in the meeting's thread (also in the channel when `broadcast`); the channel if there is no thread."""
+def post_in_thread(client: WebClient, case: Case, meeting: Meeting, message: dict, *, broadcast: bool = False,
+                   notify: str | None = None) -> dict | None:
+    """Post in the meeting's thread (also in the channel when `broadcast`); the channel if there is no thread.
+    If Slack does not take it, the person who acted (`notify`, a user id) is told privately."""
     kwargs = dict(message)
     if meeting.message_ts:
         kwargs.update(thread_ts=meeting.message_ts, reply_broadcast=broadcast or None)
+    channel = meeting.channel_id or case.channel_id
     try:
-        return client.chat_postMessage(channel=meeting.channel_id or case.channel_id, **kwargs).data
-    except SlackApiError as error:
-        log.warning("could not post in meeting %s's thread: %s", meeting.id, error.response.get("error"))
+        return client.chat_postMessage(channel=channel, **kwargs).data
+    except SLACK_FAILED as error:
+        code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+        log.warning("could not post in meeting %s's thread: %s", meeting.id, code)
+        if notify:
+            access.tell_in_channel(client, channel, notify, access.NOT_CONFIRMED)
         return None
 
 
@@ -266,7 +275,8 @@ def submit_move(ack, body: dict, client: WebClient, deps: Deps) -> None:
         return
     ack()
     post_in_thread(client, case, meeting, meeting_blocks.moved_post(meeting=meeting, mover=member, old_start=old_start,
-                                                                    reason=reason, tz=deps.tz), broadcast=True)
+                                                                    reason=reason, tz=deps.tz), broadcast=True,
+                   notify=access.actor_of(body).user_id)
     refresh_meeting_message(client, deps, meeting.id)
 
 
@@ -293,7 +303,8 @@ def submit_cancel(ack, body: dict, client: WebClient, deps: Deps) -> None:
         return
     ack()
     post_in_thread(client, case, meeting, meeting_blocks.cancelled_post(meeting=meeting, canceller=member,
-                                                                        reason=reason, tz=deps.tz), broadcast=True)
+                                                                        reason=reason, tz=deps.tz), broadcast=True,
+                   notify=access.actor_of(body).user_id)
     refresh_meeting_message(client, deps, meeting.id)
 
 

@@ -8,7 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import access, forms
+from handlers import access, case_post, forms
 from handlers.blocks import kit
 from handlers.blocks import members as member_blocks
 from handlers.commands import Invocation, SubCommand
@@ -62,8 +62,9 @@ def refresh_list(client: WebClient, deps: Deps, body: dict, case_id: int) -> Non
         log.info("could not refresh the members list: %s", error.response.get("error"))
 
 
-def _post(client: WebClient, case: Case, text: str) -> None:
-    client.chat_postMessage(channel=case.channel_id, text=text, blocks=[kit.section(text)])
+def _post(client: WebClient, case: Case, text: str, notify: str | None = None) -> None:
+    case_post.post(client, channel=case.channel_id, thread_ts=None, message={"text": text, "blocks": [
+        kit.section(text)]}, what="a change of members", notify=notify)
 
 
 COUNCIL_ONLY = ("Only people in the council's own Slack workspace can add or invite people to the core group."
@@ -147,7 +148,7 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
         member = session.get(Member, member_id)
         member.name = display_name(client, user_id, fallback=member.name)
         text = f"{member_blocks.who(adder)} added {member_blocks.describe(member)} to the core group."
-    _post(client, case, text)
+    _post(client, case, text, access.actor_of(body).user_id)
     refresh_list(client, deps, body, case.id)
 
 
@@ -177,7 +178,7 @@ def submit_add_offline(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                                 actor=access.actor_of(body))
         text = f"{member_blocks.who(adder)} added {member_blocks.describe(member)} to the core group."
     ack()
-    _post(client, case, text)
+    _post(client, case, text, access.actor_of(body).user_id)
     refresh_list(client, deps, body, case.id)
 
 
@@ -267,12 +268,12 @@ def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
                    " the core group. What they wrote stays in the record."
     ack()
     if cancelling:
-        _post(client, case, text)
+        _post(client, case, text, access.actor_of(body).user_id)
         _tell_in_channel(client, case, actor, CANCELLED_NOTE)
         refresh_list(client, deps, body, case.id)
         return
     refused = kick(client, case.channel_id, slack_user) if slack_user else None
-    _post(client, case, text)
+    _post(client, case, text, access.actor_of(body).user_id)
     if refused:
         _tell_in_channel(client, case, actor, KICK_REFUSED_NOTE.format(
             user=slack_user, code=refused, admin=EXTERNAL_ADMIN_NOTE if external else ""))

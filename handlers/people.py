@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,9 @@ def display_name(client: WebClient, user_id: str | None, *, fallback: str) -> st
     except SlackApiError as error:
         log.info("profile look-up failed for %s: %s", user_id, error.response.get("error"))
         return fallback
+    except (SlackClientError, OSError) as error:  # no answer in time: the recorded name will do
+        log.info("profile look-up failed for %s: %s", user_id, type(error).__name__)
+        return fallback
     profile = user.get("profile") or {}
     return (profile.get("display_name") or profile.get("real_name") or user.get("real_name")
             or user.get("name") or fallback)[:120]
@@ -30,6 +33,9 @@ def profile(client: WebClient, user_id: str) -> dict | None:
         return client.users_info(user=user_id)["user"]
     except SlackApiError as error:
         log.info("profile look-up failed for %s: %s", user_id, error.response.get("error"))
+        return None
+    except (SlackClientError, OSError) as error:
+        log.info("profile look-up failed for %s: %s", user_id, type(error).__name__)
         return None
 
 

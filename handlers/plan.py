@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from handlers import access, forms
+from handlers import access, case_post, forms
 from handlers.blocks import kit
 from handlers.blocks import members as member_blocks
 from handlers.blocks import plan as plan_blocks
@@ -60,8 +60,8 @@ def submit_plan(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if changed:
         blocks = [kit.section(f"{member_blocks.who(editor)} updated the plan.")]
         blocks += plan_blocks.plan_blocks(case_id=case.id, reference=case.reference, items=items)
-        client.chat_postMessage(channel=case.channel_id, text=f"The plan for {case.reference} was updated.",
-                                blocks=blocks[:50])
+        case_post.post(client, channel=case.channel_id, thread_ts=None, what="the plan", notify=editor.slack_user_id,
+                       message={"text": f"The plan for {case.reference} was updated.", "blocks": blocks[:50]})
 
 
 def register(app: App, deps: Deps) -> None:

@@ -139,7 +139,8 @@ def submit_ask(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                               **_details(session, question))
         round_id = scaling_round.id
     ack()
-    ts = case_post.post(client, channel=case.channel_id, thread_ts=None, message=message, what="a scaling question")
+    ts = case_post.post(client, channel=case.channel_id, thread_ts=None, message=message, what="a scaling question",
+                        notify=access.actor_of(body).user_id)
     if ts:
         with deps.session() as session:
             scaling.set_message(session, round_id=round_id, channel_id=case.channel_id, ts=ts)

@@ -16,6 +16,7 @@ from handlers import access, forms
 from handlers.blocks import start as start_blocks
 from handlers.blocks.members import who
 from handlers.blocks.updates import id_from
+from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Block, View
@@ -101,11 +102,15 @@ def submit_start(ack, body: dict, client: WebClient, deps: Deps) -> None:
         return
     ack()
     log.info("meeting %s started", meeting.id)
-    post_start(client, deps, case, meeting.id)
+    post_start(client, deps, case, meeting.id, notify=access.actor_of(body).user_id)
     refresh_meeting_message(client, deps, meeting.id)
 
 
-def post_start(client: WebClient, deps: Deps, case: Case, meeting_id: int) -> None:
+NOT_POSTED = ("Slack did not confirm the attendance, agenda and written updates in the case channel, so please"
+              " check that everyone can see them there.")
+
+
+def post_start(client: WebClient, deps: Deps, case: Case, meeting_id: int, notify: str | None = None) -> None:
     """The opening post (attendance and agenda), then the written updates of those not there, in its thread."""
     with deps.session() as session:
         meeting = session.get(Meeting, meeting_id)
@@ -130,8 +135,11 @@ def post_start(client: WebClient, deps: Deps, case: Case, meeting_id: int) -> No
         posted = client.chat_postMessage(channel=case.channel_id, **post)
         for message in [intro, *updates]:
             client.chat_postMessage(channel=case.channel_id, thread_ts=posted["ts"], **message)
-    except SlackApiError as error:
-        log.warning("could not post the start of meeting %s: %s", meeting_id, error.response.get("error"))
+    except SLACK_FAILED as error:
+        code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+        log.warning("could not post the start of meeting %s: %s", meeting_id, code)
+        if notify:
+            access.tell_in_channel(client, case.channel_id, notify, "The meeting has started. " + NOT_POSTED)
 
 
 def register(app: App, deps: Deps) -> None:

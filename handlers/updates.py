@@ -175,7 +175,7 @@ def submit_update(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if checked is None:
         return
     case, member = checked
-    with deps.session() as session:
+    with deps.reading() as session:
         meeting = meetings.get_for_case(session, case.id, access.metadata(body).get("m"))
     why_not = _unavailable(meeting)
     if why_not:
@@ -188,25 +188,29 @@ def submit_update(ack, body: dict, client: WebClient, deps: Deps) -> None:
         return
     if not jargon_gate(ack, body, fields=jargon_fields(raw)):
         return
+    # Everything the person could correct in the form has been checked: answer Slack now, then save. Before a
+    # meeting many people send their updates at once, and saving (with the reminders it changes) is the slow
+    # part. What can still stop the save is a race (the meeting started, or another of their forms was saved
+    # a moment ago): they are told privately.
+    ack()
+    actor = access.actor_of(body)
     try:
         with deps.session() as session:
             if not audit.claim_once(session, f"view:{body['view']['id']}"):
-                ack()
                 return
             update = save_update(session, meeting=session.get(Meeting, meeting.id),
                                  member=session.get(Member, member.id), update_in=update_in,
-                                 actor=access.actor_of(body), now=deps.now())
+                                 actor=actor, now=deps.now())
             update_id = update.id
     except DomainError as error:
-        ack(response_action="update", view=access.notice_view("Your update", str(error)))
+        access.tell_in_channel(client, case.channel_id, actor.user_id, f"Your update was not saved. {error}")
         return
     except IntegrityError:  # another version from the same person was saved at the same moment
-        ack(response_action="update", view=access.notice_view("Your update", SAVED_ELSEWHERE))
+        access.tell_in_channel(client, case.channel_id, actor.user_id, SAVED_ELSEWHERE)
         return
-    ack()
     log.info("update %s for meeting %s", update_id, meeting.id)
-    post_update(client, deps, case, update_id, scored=len(update_in.scores))
-    refresh_meeting_message(client, deps, meeting.id)
+    deps.later(post_update, client, deps, case, update_id, scored=len(update_in.scores), notify=actor.user_id)
+    deps.later(refresh_meeting_message, client, deps, meeting.id)
 
 
 def update_messages(session: Session, update: Update, *, scored: int = 0, as_sent: bool = True) -> list[dict]:
@@ -223,7 +227,8 @@ def update_messages(session: Session, update: Update, *, scored: int = 0, as_sen
     return [{"text": text, "blocks": group} for group in split_messages(blocks)]
 
 
-def post_update(client: WebClient, deps: Deps, case: Case, update_id: int, *, scored: int = 0) -> None:
+def post_update(client: WebClient, deps: Deps, case: Case, update_id: int, *, scored: int = 0,
+                notify: str | None = None) -> None:
     """Post the update in the meeting's thread and remember where."""
     with deps.session() as session:
         update = session.get(Update, update_id)
@@ -231,7 +236,8 @@ def post_update(client: WebClient, deps: Deps, case: Case, update_id: int, *, sc
         messages = update_messages(session, update, scored=scored)
     first = None
     for message in messages:
-        posted = post_in_thread(client, case, meeting, message)
+        posted = post_in_thread(client, case, meeting, message, notify=notify)
+        notify = None if posted is None else notify  # told once is enough
         first = first or posted
     if first:
         with deps.session() as session:

@@ -49,8 +49,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            # Take the write lock at BEGIN so that two writers queue instead of failing mid-way.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Take the write lock at BEGIN so that two writers queue instead of failing mid-way; a read-only
+            # session (read_scope) reads a snapshot without it, so reads never wait for writers (WAL).
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     # hide_parameters: an error message must never carry case text into a log.
@@ -85,6 +89,23 @@ def ping(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+READ_ONLY = "coregroup_read_only"
+
+
+def _refuse_writes(session: Session, _flush_context, _instances) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only session was asked to write; use session_scope")
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A session for reading only: on SQLite it does not take the write lock, so checks and look-ups (who is
+    asking, which case) never queue behind another request's writes. Writing in it raises."""
+    with Session(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
+        event.listen(session, "before_flush", _refuse_writes)
+        yield session  # closing the session ends its transaction; what was read stays readable
 
 
 @contextmanager

@@ -10,28 +10,24 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import date, time
 
+from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
-    CheckboxesElement,
     ContextBlock,
     DatePickerElement,
     DividerBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
     NumberInputElement,
     Option,
     PlainTextInputElement,
     PlainTextObject,
-    RadioButtonsElement,
     SectionBlock,
-    StaticSelectElement,
     TimePickerElement,
     UserMultiSelectElement,
     UserSelectElement,
 )
-from slack_sdk.models.views import View
 
 SECTION_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
@@ -129,13 +125,6 @@ def option(text: str, value: str, description: str | None = None) -> Option:
                   description=PlainTextObject(text=clip(description, 75)) if description else None)
 
 
-def _initial(options: list[Option], value: str | None) -> Option | None:
-    for item in options:
-        if item.value == value:
-            return item
-    return None
-
-
 def plain_input(action_id: str, *, multiline: bool = False, initial: str | None = None,
                 max_length: int | None = None, placeholder: str | None = None) -> dict:
     return PlainTextInputElement(
@@ -167,27 +156,63 @@ def time_input(action_id: str, *, initial: time | None = None) -> dict:
                              initial_time=initial.strftime("%H:%M") if initial else None).to_dict()
 
 
+# Menus, input blocks and modals are built as plain dicts, with the same checks and the same result as
+# slack_sdk's models (tests/test_kit.py compares them): the models' to_dict() re-validates every nested
+# object on every call, which made building a form with a few menus cost several milliseconds.
+
+
+def _plain(text: str) -> dict:
+    return {"text": text, "type": "plain_text"}
+
+
+def _check(ok: bool, problem: str) -> None:
+    if not ok:
+        raise SlackObjectFormationError(problem)
+
+
+def _option_dict(text: str, value: str) -> dict:
+    _check(len(value) <= 150, "value attribute cannot exceed 150 characters")
+    return {"text": _plain(clip(text, 75)), "value": value}
+
+
+def _options(choices: Iterable[tuple[str, str]], limit: int) -> list[dict]:
+    return [_option_dict(text, value) for text, value in choices][:limit]
+
+
+def _action_id(action_id: str) -> str:
+    _check(len(action_id) <= 255, "action_id attribute cannot exceed 255 characters")
+    return action_id
+
+
 def select(action_id: str, choices: Iterable[tuple[str, str]], *, initial: str | None = None,
            placeholder: str = "Choose") -> dict:
-    options = [option(text, value) for text, value in choices]
-    return StaticSelectElement(
-        action_id=action_id,
-        options=options[:100],
-        initial_option=_initial(options, initial),
-        placeholder=PlainTextObject(text=placeholder),
-    ).to_dict()
+    options = _options(choices, 100)
+    _check(len(placeholder) <= 150, "placeholder attribute cannot exceed 150 characters")
+    element = {"action_id": _action_id(action_id), "options": options, "placeholder": _plain(placeholder),
+               "type": "static_select"}
+    chosen = next((item for item in options if item["value"] == initial), None)
+    if chosen is not None:
+        element["initial_option"] = chosen
+    return element
 
 
 def radio(action_id: str, choices: Iterable[tuple[str, str]], *, initial: str | None = None) -> dict:
-    options = [option(text, value) for text, value in choices]
-    return RadioButtonsElement(action_id=action_id, options=options[:10],
-                               initial_option=_initial(options, initial)).to_dict()
+    options = _options(choices, 10)
+    element = {"action_id": _action_id(action_id), "options": options, "type": "radio_buttons"}
+    chosen = next((item for item in options if item["value"] == initial), None)
+    if chosen is not None:
+        element["initial_option"] = chosen
+    return element
 
 
 def checkboxes(action_id: str, choices: Iterable[tuple[str, str]], *, initial: Iterable[str] = ()) -> dict:
-    options = [option(text, value) for text, value in choices]
-    chosen = [item for item in options if item.value in set(initial)]
-    return CheckboxesElement(action_id=action_id, options=options[:10], initial_options=chosen or None).to_dict()
+    options = _options(choices, 10)
+    wanted = set(initial)
+    element = {"action_id": _action_id(action_id), "options": options, "type": "checkboxes"}
+    chosen = [item for item in options if item["value"] in wanted]
+    if chosen:
+        element["initial_options"] = chosen
+    return element
 
 
 def user_select(action_id: str, *, initial: str | None = None) -> dict:
@@ -202,30 +227,31 @@ def users_select(action_id: str, *, initial: list[str] | None = None) -> dict:
 
 def input_block(label: str, element: dict, *, block_id: str, optional: bool = False, hint: str | None = None,
                 dispatch_action: bool = False) -> dict:
-    return InputBlock(
-        label=PlainTextObject(text=clip(label, 2000)),
-        element=element,
-        block_id=block_id,
-        optional=optional,
-        hint=PlainTextObject(text=clip(hint, 2000)) if hint else None,
-        dispatch_action=dispatch_action or None,
-    ).to_dict()
+    """An input block around an element built here (already checked)."""
+    _check(len(block_id) <= 255, "block_id cannot exceed 255 characters")
+    block = {"block_id": block_id, "element": element, "label": _plain(clip(label, 2000)), "optional": optional,
+             "type": "input"}
+    if hint:
+        block["hint"] = _plain(clip(hint, 2000))
+    if dispatch_action:
+        block["dispatch_action"] = True
+    return block
 
 
 def modal(*, title: str, blocks: list[dict], callback_id: str, submit: str | None = "Save",
           close: str = "Cancel", private_metadata: dict | None = None, notify_on_close: bool = False) -> dict:
-    """A modal view; private metadata is JSON of ids only and is re-checked on submit."""
-    view = View(
-        type="modal",
-        title=PlainTextObject(text=clip(title, 24)),
-        submit=PlainTextObject(text=clip(submit, 24)) if submit else None,
-        close=PlainTextObject(text=clip(close, 24)),
-        blocks=blocks[:VIEW_BLOCK_LIMIT],
-        callback_id=callback_id,
-        private_metadata=json.dumps(private_metadata or {}, separators=(",", ":")),
-        notify_on_close=notify_on_close or None,
-    )
-    return view.to_dict()
+    """A modal view; private metadata is JSON of ids only and is re-checked on submit. Its blocks were built
+    (and checked) by the functions above."""
+    metadata = json.dumps(private_metadata or {}, separators=(",", ":"))
+    _check(len(metadata) <= 3000, "private_metadata attribute cannot exceed 3000 characters")
+    _check(len(callback_id) <= 255, "callback_id attribute cannot exceed 255 characters")
+    view = {"blocks": blocks[:VIEW_BLOCK_LIMIT], "callback_id": callback_id, "close": _plain(clip(close, 24)),
+            "private_metadata": metadata, "title": _plain(clip(title, 24)), "type": "modal"}
+    if submit:
+        view["submit"] = _plain(clip(submit, 24))
+    if notify_on_close:
+        view["notify_on_close"] = True
+    return view
 
 
 def message(text: str, blocks: list[dict]) -> dict:
