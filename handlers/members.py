@@ -253,9 +253,14 @@ def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
                 "Remove from group", "This is the lead social worker. Make someone else the lead first."))
             return
         actor = access.actor_of(body)
+        if not audit.claim_once(session, f"view:{body['view']['id']}"):  # the same form sent twice
+            ack()
+            return
         cancelling = member.status == MemberStatus.INVITED
         if cancelling:
-            invites.cancel(session, member=member, actor=actor)
+            if not invites.cancel(session, member=member, actor=actor):  # settled meanwhile (joined, declined)
+                ack()
+                return
             reminders.member_changed(session, member=member, now=deps.now())
             whom = kit.esc(member.role) + (f", {kit.esc(member.agency)}" if member.agency else "")
             text = f"{member_blocks.who(remover)} cancelled the invitation to join the core group ({whom})."
