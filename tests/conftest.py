@@ -11,8 +11,10 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
@@ -27,8 +29,23 @@ POSTGRES_URL = os.environ.get("COREGROUP_TEST_POSTGRES_URL",
                               "postgresql://coregroup:coregroup@127.0.0.1:5432/postgres")
 
 
+# The day the suite runs on: a Monday a week after the fixtures' initial conference (16 November 2026), so a
+# case's statutory calendar reads the same whatever today's date is. The clock ticks from there; a test that
+# needs another moment travels there itself.
+TEST_DAY = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
 def pytest_report_header(config):
-    return f"database: {DATABASE}"
+    return f"database: {DATABASE}; the clock starts at {TEST_DAY.isoformat()}"
+
+
+@pytest.fixture(autouse=True)
+def test_day(request) -> Iterator[None]:
+    if request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    with time_machine.travel(TEST_DAY, tick=True):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -94,6 +94,7 @@ def dms_to(slack: SlackStandIn, user_id: str) -> list[dict]:
     return [m for m in slack.messages(user_id) if m.get("user") == SlackStandIn.BOT_USER]
 
 
+@pytest.mark.real_clock  # the installed `coregroup` command, on the machine's clock
 def test_stopped_before_the_due_time_and_started_after_sends_once_and_restarts_send_nothing_more(
         engine, slack, tmp_path):
     reminders.configure(Policy())
