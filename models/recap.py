@@ -168,10 +168,9 @@ def _scaling(session: Session, meeting: Meeting, zone: ZoneInfo) -> list[dict]:
     for scaling_round in scaling.rounds_for_meeting(session, meeting.id):
         summary = scaling.round_summary(session, scaling_round.id)
         question = summary.question
-        trend = []
-        for other, other_summary in scaling.series(session, question.id):
-            if other.scheduled_start <= meeting.scheduled_start and other_summary.median is not None:
-                trend.append({"date": scaling.meeting_date(other).isoformat(), "median": other_summary.median})
+        trend = [{"date": scaling.meeting_date(other).isoformat(), "median": median}
+                 for other, median in scaling.medians(session, question.id)
+                 if other.scheduled_start <= meeting.scheduled_start]
         result.append({
             "question": question.question, "zero_means": question.zero_means, "ten_means": question.ten_means,
             "child": summary.child_label, "danger": summary.danger_text, "revealed": summary.revealed,

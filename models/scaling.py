@@ -251,16 +251,15 @@ def meeting_date(meeting: Meeting) -> date:
 
 
 def _lines(session: Session, scaling_round: ScalingRound) -> list[ScoreLine]:
-    given = scores(session, scaling_round.id)
+    given = session.exec(select(Score, Member).join(Member, col(Member.id) == col(Score.member_id))
+                         .where(Score.round_id == scaling_round.id).order_by(Score.id)).all()
     if not given:
         return []
-    ids = [s.member_id for s in given]
-    people = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(ids)))}
     away = set(session.exec(select(Attendance.member_id).where(
         Attendance.meeting_id == scaling_round.meeting_id, col(Attendance.status).in_(NOT_THERE))))
-    lines = [ScoreLine(member_id=s.member_id, name=people[s.member_id].name, role=people[s.member_id].role,
-                       score=s.score, reason=s.reason, to_move_up=s.to_move_up, in_writing=s.member_id in away)
-             for s in given]
+    lines = [ScoreLine(member_id=s.member_id, name=person.name, role=person.role, score=s.score, reason=s.reason,
+                       to_move_up=s.to_move_up, in_writing=s.member_id in away)
+             for s, person in given]
     return sorted(lines, key=lambda line: (line.score, line.name))
 
 
@@ -317,6 +316,22 @@ def round_summary(session: Session, round_id: int) -> RoundSummary:
             summary.direction = ("up" if summary.median > summary.previous_median
                                  else "down" if summary.median < summary.previous_median else "same")
     return summary
+
+
+def medians(session: Session, question_id: int) -> list[tuple[Meeting, float]]:
+    """The middle score at every meeting where the question was scored, oldest first: the trend, read in one
+    query (`series` gives whole summaries, each with its own look-ups, for charts)."""
+    rows = session.exec(
+        select(Meeting, Score.score)
+        .join(ScalingRound, col(ScalingRound.meeting_id) == col(Meeting.id))
+        .join(Score, col(Score.round_id) == col(ScalingRound.id))
+        .where(ScalingRound.question_id == question_id, Meeting.status != MeetingStatus.CANCELLED)
+        .order_by(Meeting.scheduled_start, Meeting.id)
+    ).all()
+    found: dict[int, tuple[Meeting, list[int]]] = {}
+    for meeting, score in rows:
+        found.setdefault(meeting.id, (meeting, []))[1].append(score)
+    return [(meeting, _middle(values)) for meeting, values in found.values()]
 
 
 def series(session: Session, question_id: int) -> list[tuple[Meeting, RoundSummary]]:

@@ -11,10 +11,13 @@ from hypothesis import strategies as st
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import (
     CheckboxesElement,
+    ContextBlock,
     InputBlock,
+    MarkdownTextObject,
     Option,
     PlainTextObject,
     RadioButtonsElement,
+    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -69,6 +72,19 @@ def test_modals_are_what_slack_sdk_builds(title, submit, close, notify, metadata
         submit=PlainTextObject(text=kit.clip(submit, 24)) if submit else None,
         close=PlainTextObject(text=kit.clip(close, 24)), blocks=blocks, callback_id="form",
         private_metadata=json.dumps(metadata, separators=(",", ":")), notify_on_close=notify or None).to_dict()
+
+
+@QUICK
+@given(text=st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=3100),
+       block_id=st.one_of(st.none(), st.text("abc_123", min_size=1, max_size=40)))
+def test_sections_and_context_are_what_slack_sdk_builds(text, block_id):
+    accessory = kit.button("Open", "open_it", {"c": 1})
+    assert kit.section(text, block_id=block_id) == SectionBlock(
+        text=MarkdownTextObject(text=kit.clip(text, 3000)), block_id=block_id).to_dict()
+    with_button = SectionBlock(text=MarkdownTextObject(text=kit.clip(text, 3000)), block_id=block_id).to_dict()
+    with_button["accessory"] = accessory
+    assert kit.section(text, block_id=block_id, accessory=accessory) == with_button
+    assert kit.context(text) == ContextBlock(elements=[MarkdownTextObject(text=kit.clip(text, 3000))]).to_dict()
 
 
 def test_what_slack_would_refuse_is_refused_while_building():

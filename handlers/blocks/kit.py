@@ -14,7 +14,6 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
-    ContextBlock,
     DatePickerElement,
     DividerBlock,
     HeaderBlock,
@@ -68,9 +67,12 @@ def header(text: str) -> dict:
 
 
 def section(text: str, *, accessory: dict | None = None, block_id: str | None = None) -> dict:
-    """One mrkdwn section. The caller has escaped any user text in `text`."""
-    block = SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)), block_id=block_id)
-    result = block.to_dict()
+    """One mrkdwn section. The caller has escaped any user text in `text`. (Built as a dict, as slack_sdk's
+    SectionBlock would build it: tests/test_kit.py; the models re-check everything on every call.)"""
+    result: dict = {"text": {"text": clip(text, SECTION_LIMIT), "type": "mrkdwn"}, "type": "section"}
+    if block_id is not None:
+        _check(len(block_id) <= 255, "block_id cannot exceed 255 characters")
+        result["block_id"] = block_id
     if accessory:
         result["accessory"] = accessory
     return result
@@ -88,7 +90,7 @@ def fields(pairs: Sequence[tuple[str, str]]) -> dict:
 
 
 def context(text: str) -> dict:
-    return ContextBlock(elements=[MarkdownTextObject(text=clip(text, 3000))]).to_dict()
+    return {"elements": [{"text": clip(text, 3000), "type": "mrkdwn"}], "type": "context"}
 
 
 def divider() -> dict:
