@@ -226,12 +226,14 @@ def _meeting_reminder(session: Session, case: Case, row: Claimed, now: datetime)
     return Send(case=case, member=member, facts=MeetingReminder(kind=row.kind, meeting=meeting, member=member))
 
 
-def chair_of(session: Session, meeting: Meeting) -> Member | None:
-    """The chair if they are on Slack, else the lead social worker (who stands in)."""
+def chair_of(session: Session, meeting: Meeting, today: date) -> Member | None:
+    """The chair if they are on Slack and not away, else the lead social worker (who stands in), if they
+    are; None when neither can be told."""
     chair = session.get(Member, meeting.chair_member_id) if meeting.chair_member_id else None
-    if chair is not None and chair.status == MemberStatus.ACTIVE and chair.slack_user_id:
+    if reachable(chair, today):
         return chair
-    return lead_of(session, meeting.case_id)
+    lead = lead_of(session, meeting.case_id)
+    return lead if reachable(lead, today) else None
 
 
 def lead_of(session: Session, case_id: int) -> Member | None:
@@ -247,7 +249,7 @@ def _timekeeping(session: Session, case: Case, row: Claimed, now: datetime) -> D
     end = planning.planned_end(meeting.scheduled_start, meeting.duration_minutes)
     if now >= end:
         return Missed("meeting_over")
-    chair = chair_of(session, meeting)
+    chair = chair_of(session, meeting, _today(now))
     if chair is None:
         return Skip("no_chair")
     minutes = max(1, round((end - now).total_seconds() / 60))

@@ -352,3 +352,33 @@ def test_shutdown_finishes_the_message_in_hand_and_hands_back_the_rest(engine, s
     assert all(r.attempts == 0 and r.claimed_by is None for r in first_nudges if r.status == MessageStatus.PENDING)
     run(engine, slack, NUDGE + timedelta(minutes=3))  # the next run sends the two handed back
     assert len(world.dms("hv")) == 3
+
+
+def test_an_away_chair_is_not_prompted_the_lead_social_worker_standing_in_is(engine, slack, world):
+    late = at("2026-12-08T16:30")  # 16:30 to 18:00; the health visitor chairs but is away that day
+    world.meeting(late, now=PLANNED, chair="hv", status="in_progress")
+    world.change_member("hv", now=PLANNED, away_until=date(2026, 12, 11))
+    run(engine, slack, at("2026-12-08T17:51"))
+    assert world.dms("hv") == []
+    [message] = world.dms("sw")
+    assert "recap the main points and the decisions" in blocks_text(message)
+    [row] = world.rows(kind=Kind.TIMEKEEPING)
+    assert (row.status, row.slack_ts) == (MessageStatus.SENT, message["ts"])
+
+
+def test_an_away_chair_with_the_lead_away_too_is_not_prompted_and_nobody_else_is(engine, slack, world):
+    world.meeting(at("2026-12-08T16:30"), now=PLANNED, chair="hv", status="in_progress")
+    world.change_member("hv", now=PLANNED, away_until=date(2026, 12, 11))
+    world.change_member("sw", now=PLANNED, away_until=date(2026, 12, 9))
+    run(engine, slack, at("2026-12-08T17:51"))
+    assert world.dms("hv") == world.dms("sw") == world.dms("teacher") == []
+    [row] = world.rows(kind=Kind.TIMEKEEPING)
+    assert (row.status, row.last_error) == (MessageStatus.SKIPPED, "no_chair")
+
+
+def test_a_chair_back_from_being_away_is_prompted_again(engine, slack, world):
+    world.meeting(at("2026-12-08T16:30"), now=PLANNED, chair="hv", status="in_progress")
+    world.change_member("hv", now=PLANNED, away_until=date(2026, 12, 7))  # back on Tuesday the 8th
+    run(engine, slack, at("2026-12-08T17:51"))
+    assert world.dms("sw") == []
+    assert len(world.dms("hv")) == 1
