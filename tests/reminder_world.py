@@ -165,15 +165,17 @@ def make_world(engine, slack: SlackStandIn, *, now: datetime, members: tuple[str
     return world
 
 
-def dispatcher(engine, slack: SlackStandIn, **overrides) -> Dispatcher:
-    """A dispatcher for the stand-in and the test database; its clock is the real one (time-machine)."""
+def dispatcher(engine, slack: SlackStandIn, *, timeout: int = 10, **overrides) -> Dispatcher:
+    """A dispatcher for the stand-in and the test database; its clock is the real one (time-machine).
+    `timeout` is its Slack client's, in seconds (bot/slack.py's default unless a test wants it short)."""
     from bot.slack import make_client
 
     values = dict(bot_token=SlackStandIn.BOT_TOKEN, slack_api_url=slack.url,
                   database_url=engine.url.render_as_string(hide_password=False), scheduler_interval_seconds=30)
     values.update(overrides)
     settings = Settings(**values)
-    return Dispatcher(Deps(settings=settings, engine=engine), make_client(settings), instance="test-instance")
+    return Dispatcher(Deps(settings=settings, engine=engine), make_client(settings, timeout=timeout),
+                      instance="test-instance")
 
 
 def done(world: World, action_id: int, *, now: datetime) -> None:

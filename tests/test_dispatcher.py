@@ -382,3 +382,31 @@ def test_a_chair_back_from_being_away_is_prompted_again(engine, slack, world):
     run(engine, slack, at("2026-12-08T17:51"))
     assert world.dms("sw") == []
     assert len(world.dms("hv")) == 1
+
+
+@pytest.mark.parametrize("slack_posted_it", [True, False], ids=["slack-posted-it-late", "slack-never-posted-it"])
+def test_a_send_that_times_out_stays_unsent_and_the_next_run_makes_sure_it_arrives_once(
+        engine, slack, world, slack_posted_it):
+    overdue_action(world)
+    # Slack takes 3 seconds to answer; the dispatcher's client gives up after one.
+    slack.delay_next("chat.postMessage", 3.0)
+    if not slack_posted_it:
+        slack.fail_next("chat.postMessage", status=500, times=1)  # ... and in the end it did not post it
+    outcome = run(engine, slack, NUDGE + timedelta(minutes=2), timeout=1)
+    assert outcome == {"failed": 1}
+    [row] = world.rows(kind=Kind.OVERDUE)
+    assert (row.status, row.attempts, row.sent_at) == (MessageStatus.PENDING, 1, None)
+    assert row.last_error.startswith("net:")  # not known either way: Slack is asked before sending again
+    slack.wait_for("chat.postMessage", timeout=10)  # the slow answer has come back by now
+    assert len(world.dms("hv")) == (1 if slack_posted_it else 0)
+    posts_before = len(slack.calls_to("chat.postMessage"))
+
+    assert run(engine, slack, NUDGE + timedelta(minutes=3), timeout=1)["sent"] == 1
+    [message] = world.dms("hv")  # exactly once, either way
+    assert "Your action for CP-TEST-0101 is overdue" in blocks_text(message)
+    assert slack.calls_to("conversations.history"), "Slack should have been asked first"
+    assert len(slack.calls_to("chat.postMessage")) == posts_before + (0 if slack_posted_it else 1)
+    [sent] = world.rows(kind=Kind.OVERDUE, status=MessageStatus.SENT)
+    assert (sent.id, sent.slack_ts, sent.attempts) == (row.id, message["ts"], 1)
+    run(engine, slack, NUDGE + timedelta(minutes=30), timeout=1)
+    assert len(world.dms("hv")) == 1
