@@ -1,17 +1,23 @@
 """When scheduled messages fall due: working days, bank holidays, the clock changes and quiet hours.
 
-The clock is controlled with time-machine wherever "now" matters.
+The clock is controlled with time-machine wherever "now" matters. Across each clock change, the dispatcher
+itself is also run (a real database and the Slack stand-in), to show what reaches people and when.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 import time_machine
 
-from models import planning
+from models import planning, reminders
 from models.calendar import WorkingCalendar
+from models.ledger import Kind
+from models.planning import Policy
+from models.tables import MessageStatus
 from models.types import utcnow
+from tests.reminder_world import dispatcher, make_world
 
 cal = WorkingCalendar()
 
@@ -40,6 +46,84 @@ def test_reminders_around_the_october_clock_change():
     assert planning.two_days_before(cal, start) == utc("2026-10-23T08:00")  # Friday 09:00 summer time
     assert planning.day_before(cal, start) == utc("2026-10-26T09:00")  # Monday 09:00 winter time
     assert planning.morning_of(cal, start) == utc("2026-10-27T09:00")
+
+
+@pytest.fixture
+def policy():
+    reminders.configure(Policy())
+    yield
+    reminders.configure(Policy())
+
+
+def send_due(engine, slack, when: datetime):
+    """One dispatcher run with the clock at `when` (and stopped there)."""
+    with time_machine.travel(when, tick=False):
+        return dispatcher(engine, slack).run_once()
+
+
+def dm_texts(world, key: str) -> list[str]:
+    return [m["text"] for m in world.dms(key)]
+
+
+def test_dispatcher_across_the_march_clock_change_sends_at_nine_london_time(engine, slack, policy):
+    # Planned in winter (London is UTC): a meeting on Tuesday 30 March 2027 at 10:00 summer time (09:00 UTC), and
+    # an action due on Thursday 25 March, whose first nudge is on the next working day, Tuesday 30 March (Good
+    # Friday and Easter Monday are bank holidays, and the clocks go forward on Sunday 28th).
+    planned = utc("2027-03-22T12:00")
+    world = make_world(engine, slack, now=planned)
+    meeting = world.meeting(london("2027-03-30T10:00"), now=planned)
+    world.action("hv", date(2027, 3, 25), now=planned)
+
+    assert send_due(engine, slack, utc("2027-03-24T08:59")) == {}  # Wednesday, winter time: not yet 09:00
+    send_due(engine, slack, utc("2027-03-24T09:00"))
+    assert [t.startswith("Core group meeting for CP-TEST-0101 in two working days") for t in dm_texts(world, "hv")
+            ] == [True]
+    assert "Tuesday 30 March 2027" in dm_texts(world, "hv")[0] and "10:00" in dm_texts(world, "hv")[0]
+
+    # The Tuesday after the change: 07:59 UTC is 08:59 in London, 08:00 UTC is 09:00 in London.
+    assert send_due(engine, slack, utc("2027-03-30T07:59")) == {}
+    assert len(world.dms("hv")) == 1
+    send_due(engine, slack, utc("2027-03-30T08:00"))
+    texts = dm_texts(world, "hv")
+    assert len(texts) == 3
+    assert any(t.startswith("Core group meeting today for CP-TEST-0101") for t in texts[1:])
+    assert any("overdue" in t for t in texts[1:])
+    [nudge] = world.rows(kind=Kind.OVERDUE, status=MessageStatus.SENT)
+    assert nudge.due_at == utc("2027-03-30T08:00") and nudge.sent_at == utc("2027-03-30T08:00")
+    [morning] = [r for r in world.rows(kind=Kind.REMIND_MORNING) if r.meeting_id == meeting]
+    assert morning.due_at == utc("2027-03-30T08:00")
+    # The next nudge, three working days overdue, is at 09:00 summer time too.
+    assert [r.due_at for r in world.pending(Kind.OVERDUE)] == [utc("2027-04-01T08:00")]
+
+
+def test_dispatcher_across_the_october_clock_change_sends_at_nine_london_time(engine, slack, policy):
+    # Planned in summer time: a meeting on Tuesday 27 October 2026 at 10:00 winter time (10:00 UTC), and an action
+    # due on Friday 23 October, nudged first on Monday 26th; the clocks go back on Sunday 25th.
+    planned = utc("2026-10-19T11:00")
+    world = make_world(engine, slack, now=planned)
+    world.meeting(london("2026-10-27T10:00"), now=planned)
+    world.action("hv", date(2026, 10, 23), now=planned)
+
+    # Two working days before the meeting is Friday 23rd, still summer time: 09:00 in London is 08:00 UTC.
+    assert send_due(engine, slack, utc("2026-10-23T07:59")) == {}
+    send_due(engine, slack, utc("2026-10-23T08:00"))
+    [reminder] = dm_texts(world, "hv")
+    assert reminder.startswith("Core group meeting for CP-TEST-0101 in two working days")
+    assert "Tuesday 27 October 2026" in reminder and "10:00" in reminder
+
+    # Monday 26th, winter time: 08:00 and 08:59 UTC are before 09:00 in London; the nudge goes at 09:00 UTC.
+    assert send_due(engine, slack, utc("2026-10-26T08:00")) == {}
+    assert send_due(engine, slack, utc("2026-10-26T08:59")) == {}
+    assert len(world.dms("hv")) == 1
+    send_due(engine, slack, utc("2026-10-26T09:00"))
+    assert len(world.dms("hv")) == 2 and "overdue" in dm_texts(world, "hv")[1]
+    [nudge] = world.rows(kind=Kind.OVERDUE, status=MessageStatus.SENT)
+    assert nudge.due_at == nudge.sent_at == utc("2026-10-26T09:00")
+
+    # The morning of the meeting: 09:00 winter time, 09:00 UTC, not an hour early.
+    assert send_due(engine, slack, utc("2026-10-27T08:30")) == {}
+    send_due(engine, slack, utc("2026-10-27T09:00"))
+    assert len(world.dms("hv")) == 3 and dm_texts(world, "hv")[2].startswith("Core group meeting today")
 
 
 def test_reminders_skip_weekends_and_christmas():
