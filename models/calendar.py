@@ -19,6 +19,19 @@ LAST_MEETING_BEFORE_REVIEW_WORKING_DAYS = 10
 
 
 @dataclass(frozen=True)
+class NextDue:
+    """When the next core group is due, and by which rule of the statutory calendar."""
+
+    FIRST = "first"  # within 10 working days of the initial conference
+    INTERVAL = "interval"  # every N weeks after the last one
+    BROUGHT_FORWARD = "brought_forward"  # to 10 working days before the review conference
+    AFTER_REVIEW = "after_review"  # the last meeting was the one before the review; the next follows it
+
+    day: date
+    rule: str
+
+
+@dataclass(frozen=True)
 class WorkingCalendar:
     timezone: str = "Europe/London"
     day_start: time = time(9, 0)
@@ -104,6 +117,44 @@ class WorkingCalendar:
         """The last core group before review is at least 10 working days before it."""
         return self.add_working_days(review_conference, -LAST_MEETING_BEFORE_REVIEW_WORKING_DAYS)
 
+    def next_meeting_due(
+        self,
+        *,
+        initial_conference: date,
+        frequency_weeks: int,
+        last_meeting: date | None,
+        review_conference: date | None,
+    ) -> NextDue:
+        """When the next core group is due by the statutory calendar, and by which rule (past dates included).
+
+        The first core group meets by the 10th working day after the initial conference. After that the
+        group meets every `frequency_weeks` (on the working day on or before). The review conference adds
+        one rule: the last core group before it is at least 10 working days before it, so that the group
+        meets shortly before the review and agrees its recommendation while the social worker still has
+        time to write it into the report. So, when the review is still ahead of the last meeting:
+
+        - the next date falls on or before the deadline (10 working days before the review): it stands;
+        - it falls on or after the review day: the last meeting is already the last one before the review
+          and (when it was held by the deadline) meets the rule, so the next date stands; bringing it
+          forward would only add a meeting the rule does not ask for and shorten the agreed interval;
+        - it falls inside the 10 working days before the review: a meeting then would be the last before
+          the review and too close to it, so it is brought forward to the deadline itself, the latest day
+          the rule allows and so the closest to the review; unless that would come less than half an
+          interval after the last meeting (weekly or fortnightly groups), when the last meeting serves as
+          the one before the review and the next is suggested for the working day after the review.
+        """
+        if last_meeting is None:
+            return NextDue(self.first_meeting_deadline(initial_conference), NextDue.FIRST)
+        natural = self.previous_working_day(last_meeting + timedelta(weeks=frequency_weeks))
+        if review_conference is None or review_conference <= last_meeting:
+            return NextDue(natural, NextDue.INTERVAL)
+        deadline = self.last_meeting_deadline(review_conference)
+        if not deadline < natural < review_conference:
+            return NextDue(natural, NextDue.INTERVAL)
+        if (deadline - last_meeting) * 2 >= timedelta(weeks=frequency_weeks):
+            return NextDue(deadline, NextDue.BROUGHT_FORWARD)
+        return NextDue(self.next_working_day(review_conference, include_today=False), NextDue.AFTER_REVIEW)
+
     def propose_meeting_date(
         self,
         *,
@@ -113,19 +164,9 @@ class WorkingCalendar:
         last_meeting: date | None,
         review_conference: date | None,
     ) -> date:
-        """The date the next core group is due, by the statutory calendar, on a working day.
-
-        First meeting: by the 10th working day after the initial conference. Later ones: `frequency_weeks`
-        after the last, brought forward so that a meeting falls at least 10 working days before the
-        review conference when the interval would otherwise straddle that deadline. Never in the past.
-        """
-        if last_meeting is None:
-            due = self.first_meeting_deadline(initial_conference)
-        else:
-            due = self.previous_working_day(last_meeting + timedelta(weeks=frequency_weeks))
-            if review_conference is not None:
-                deadline = self.last_meeting_deadline(review_conference)
-                if last_meeting < deadline < due:
-                    due = deadline
-        earliest = self.next_working_day(today + timedelta(days=1))
-        return max(due, earliest)
+        """The date to suggest for the next core group: when it is due (`next_meeting_due`), on a working
+        day, and never in the past (the next working day when the due date has gone)."""
+        due = self.next_meeting_due(initial_conference=initial_conference, frequency_weeks=frequency_weeks,
+                                    last_meeting=last_meeting, review_conference=review_conference)
+        earliest = self.next_working_day(today, include_today=False)
+        return max(due.day, earliest)

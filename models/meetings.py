@@ -8,7 +8,7 @@ succeed; cancelling releases the key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 
 import holidays
@@ -17,7 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from models import audit, cases, reminders
 from models.audit import Actor
-from models.calendar import WorkingCalendar
+from models.calendar import NextDue, WorkingCalendar
 from models.cases import DomainError
 from models.tables import (
     Attendance,
@@ -87,28 +87,41 @@ class Proposal:
     reasons: list[str] = field(default_factory=list)
 
 
-def propose(calendar: WorkingCalendar, *, case: Case, last_meeting: date | None, today: date) -> Proposal:
-    """The next meeting date by the statutory calendar, with the reasons in plain words."""
+def propose(calendar: WorkingCalendar, *, case: Case, last_meeting: date | None, today: date,
+            review_conference: date | None = None) -> Proposal:
+    """The next meeting date by the statutory calendar, with the reasons in plain words.
+
+    `review_conference` is the date to plan around, when it is not (yet) the case's."""
+    review = review_conference or case.review_conference_date
+    due = calendar.next_meeting_due(initial_conference=case.initial_conference_date,
+                                    frequency_weeks=case.frequency_weeks, last_meeting=last_meeting,
+                                    review_conference=review)
     day = calendar.propose_meeting_date(
         today=today, initial_conference=case.initial_conference_date, frequency_weeks=case.frequency_weeks,
-        last_meeting=last_meeting, review_conference=case.review_conference_date,
+        last_meeting=last_meeting, review_conference=review,
     )
     reasons: list[str] = []
     if last_meeting is None:
-        deadline = calendar.first_meeting_deadline(case.initial_conference_date)
         reasons.append(f"The first core group meets within 10 working days of the initial conference"
-                       f" ({long_date(case.initial_conference_date)}): by {long_date(deadline)}.")
-        due = deadline
+                       f" ({long_date(case.initial_conference_date)}): by {long_date(due.day)}.")
     else:
         reasons.append(f"This core group meets every {case.frequency_weeks} weeks. The last meeting was on"
                        f" {long_date(last_meeting)}.")
-        due = calendar.previous_working_day(last_meeting + timedelta(weeks=case.frequency_weeks))
-    if case.review_conference_date is not None and case.review_conference_date > today:
-        review_deadline = calendar.last_meeting_deadline(case.review_conference_date)
-        reasons.append(f"The review conference is on {long_date(case.review_conference_date)}. The last core"
+    if review is not None and review > today:
+        review_deadline = calendar.last_meeting_deadline(review)
+        reasons.append(f"The review conference is on {long_date(review)}. The last core"
                        f" group before it should be at least 10 working days earlier: by"
                        f" {long_date(review_deadline)}.")
-    if day > due:
+        if due.rule == NextDue.BROUGHT_FORWARD:
+            reasons.append("So this meeting is brought forward to that day, as close to the review as the rule"
+                           " allows, for the group to agree what it will recommend.")
+        elif due.rule == NextDue.AFTER_REVIEW:
+            reasons.append(f"The meeting on {long_date(last_meeting)} is the last core group before the review,"
+                           " so the next is suggested for after the review conference.")
+        elif last_meeting is not None and review <= due.day and last_meeting <= review_deadline:
+            reasons.append(f"The meeting on {long_date(last_meeting)} is the last core group before the review,"
+                           " early enough, so no extra meeting is needed before it.")
+    if day > due.day:
         reasons.append("That date has passed, so the next working day is suggested.")
     return Proposal(day=day, reasons=reasons)
 
@@ -134,8 +147,13 @@ def check_start(calendar: WorkingCalendar, *, start: datetime, now: datetime) ->
     return None
 
 
-def deadline_warning(calendar: WorkingCalendar, *, case: Case, start: datetime, first: bool) -> str | None:
-    """A warning (not a refusal) when the date misses a statutory deadline."""
+def deadline_warning(calendar: WorkingCalendar, *, case: Case, start: datetime, first: bool,
+                     review_conference: date | None = None) -> str | None:
+    """A warning (not a refusal) when the date misses a statutory deadline.
+
+    The review rule is about the last core group before a review conference that is still to come: a
+    meeting on or after the review day, or before the deadline, is not warned about. `review_conference`
+    is the date to check against when a new one is being saved with this meeting (else the case's)."""
     day = calendar.local(start).date()
     warnings = []
     if first:
@@ -143,15 +161,46 @@ def deadline_warning(calendar: WorkingCalendar, *, case: Case, start: datetime, 
         if day > deadline:
             warnings.append("The first core group should meet within 10 working days of the initial conference:"
                             f" by {long_date(deadline)}.")
-    review = case.review_conference_date
+    review = review_conference or case.review_conference_date
     if review is not None:
         deadline = calendar.last_meeting_deadline(review)
-        if day > deadline:
+        if deadline < day < review:
             warnings.append(f"This is less than 10 working days before the review conference on {long_date(review)}"
                             f" (the last core group before it should be by {long_date(deadline)}).")
     if not warnings:
         return None
     return " ".join([*warnings, "Choose an earlier date, or press the button again to keep this one."])
+
+
+# --- the review conference --------------------------------------------------------------------
+
+
+def check_review_date(review: date, *, today: date) -> str | None:
+    """Why this cannot be the next review conference, or None."""
+    if review <= today:
+        return "The next review conference must be after today. Please choose a date in the future."
+    return None
+
+
+def set_review_date(session: Session, *, case_id: int, review: date, actor: Actor, now: datetime,
+                    today: date) -> bool:
+    """Record the date of the next review conference (after one was held, or when it moves).
+
+    False when it is the date already recorded. Its reminder moves with it, in the same transaction.
+    Raises DomainError when the date is not after today."""
+    problem = check_review_date(review, today=today)
+    if problem:
+        raise DomainError(problem, field="review")
+    case = session.get(Case, case_id)
+    if case.review_conference_date == review:
+        return False
+    case.review_conference_date = review
+    session.add(case)
+    session.flush()
+    audit.record(session, actor=actor, action="case.review_date_set", record_type="case", record_id=case.id,
+                 case_id=case.id)
+    reminders.plan_case(session, case, now)
+    return True
 
 
 # --- scheduling, moving, cancelling -----------------------------------------------------------

@@ -26,19 +26,49 @@ def test_first_meeting_within_ten_working_days_of_conference():
     assert cal.first_meeting_deadline(date(2026, 11, 2)) == date(2026, 11, 16)
 
 
-def test_next_meeting_is_brought_forward_before_the_review_conference():
-    proposed = cal.propose_meeting_date(
-        today=date(2026, 11, 23), initial_conference=date(2026, 11, 2), frequency_weeks=6,
-        last_meeting=date(2026, 11, 16), review_conference=date(2027, 1, 25),
-    )
-    # Six weeks on would be 28 December (a bank holiday) → 24 December, but the last meeting must be
-    # at least ten working days before the review on 25 January: 11 January. 24 December is earlier, so it stands.
-    assert proposed == date(2026, 12, 24)
-    later = cal.propose_meeting_date(
-        today=date(2026, 12, 1), initial_conference=date(2026, 11, 2), frequency_weeks=6,
-        last_meeting=date(2026, 12, 24), review_conference=date(2027, 1, 25),
-    )
-    assert later == cal.last_meeting_deadline(date(2027, 1, 25)) == date(2027, 1, 11)
+def _next(last: date, review: date | None, weeks: int = 6, today: date = date(2026, 11, 23)) -> date:
+    return cal.propose_meeting_date(today=today, initial_conference=date(2026, 11, 2), frequency_weeks=weeks,
+                                    last_meeting=last, review_conference=review)
+
+
+def test_a_next_meeting_due_before_the_review_deadline_stands():
+    # Six weeks on would be 28 December (a bank holiday) → 24 December. The last meeting before the review on
+    # 25 January must be at least ten working days before it: by 11 January. 24 December is earlier, so it stands.
+    assert _next(date(2026, 11, 16), date(2027, 1, 25)) == date(2026, 12, 24)
+
+
+def test_a_meeting_that_already_meets_the_review_rule_is_not_followed_by_an_extra_one():
+    # After the 24 December meeting, six weeks on is Thursday 4 February, after the review on 25 January. The
+    # 24 December meeting is then the last core group before the review, 19 working days before it: the rule
+    # (at least 10 working days before) is met. Suggesting 11 January would add a meeting the rule does not ask
+    # for, two and a half weeks after the last one over Christmas, so the six-weekly date stands.
+    assert cal.working_days_between(date(2026, 12, 24), date(2027, 1, 25)) == 19
+    assert _next(date(2026, 12, 24), date(2027, 1, 25), today=date(2026, 12, 24)) == date(2027, 2, 4)
+    # The same when the last meeting was three weeks before the review (4 January): not 11 January.
+    assert _next(date(2027, 1, 4), date(2027, 1, 25), today=date(2027, 1, 4)) == date(2027, 2, 15)
+
+
+def test_a_next_meeting_inside_the_ten_days_before_the_review_is_brought_forward_to_the_deadline():
+    # Six weeks after 14 December is Monday 25 January, inside the ten working days before the review on Friday
+    # 5 February. That meeting would be the last before the review and too close to it, so it is brought
+    # forward to the deadline itself, Friday 22 January: as close to the review as the rule allows.
+    assert cal.last_meeting_deadline(date(2027, 2, 5)) == date(2027, 1, 22)
+    assert _next(date(2026, 12, 14), date(2027, 2, 5)) == date(2027, 1, 22)
+
+
+def test_a_weekly_group_that_has_just_met_by_the_deadline_next_meets_after_the_review():
+    # Meeting weekly, the last meeting was on the deadline itself (11 January, ten working days before the
+    # review on 25 January). 18 January would be too close to the review, and there is no room to bring it
+    # forward, so the next meeting is the working day after the review.
+    assert _next(date(2027, 1, 11), date(2027, 1, 25), weeks=1, today=date(2027, 1, 11)) == date(2027, 1, 26)
+    # Fortnightly, a meeting on 6 January: 20 January is inside the window, and the deadline (11 January) is
+    # less than half an interval later, so again after the review rather than a meeting three working days on.
+    assert _next(date(2027, 1, 6), date(2027, 1, 25), weeks=2, today=date(2027, 1, 6)) == date(2027, 1, 26)
+
+
+def test_a_review_conference_already_held_does_not_move_the_next_meeting():
+    # The review on 20 November 2026 was before the last meeting: six weeks on from 23 November is 4 January.
+    assert _next(date(2026, 11, 23), date(2026, 11, 20), today=date(2026, 11, 23)) == date(2027, 1, 4)
 
 
 def test_proposal_is_never_in_the_past():

@@ -160,6 +160,43 @@ def test_the_proposal_says_why():
     assert any("review conference" in reason for reason in later.reasons)
 
 
+def _reviewed(review: date) -> Case:
+    return Case(reference="CP-TEST-0902", team_id="T", initial_conference_date=date(2026, 9, 1),
+                review_conference_date=review, frequency_weeks=6, created_by_team_id="T", created_by_user_id="U")
+
+
+def test_the_review_warning_is_only_for_the_ten_working_days_before_a_review_still_to_come():
+    case = _reviewed(date(2026, 11, 20))  # Friday 20 November 2026; ten working days before is 6 November
+
+    def at(day: date) -> datetime:
+        return CAL.at(day, _ten())
+
+    # Long after the review (the audit's example), and on the review day itself: nothing to warn about.
+    assert meetings.deadline_warning(CAL, case=case, start=at(date(2027, 3, 2)), first=False) is None
+    assert meetings.deadline_warning(CAL, case=case, start=at(date(2026, 11, 20)), first=False) is None
+    assert meetings.deadline_warning(CAL, case=case, start=at(date(2026, 11, 6)), first=False) is None
+    warned = meetings.deadline_warning(CAL, case=case, start=at(date(2026, 11, 9)), first=False)
+    assert "less than 10 working days before the review conference on Friday 20 November 2026" in warned
+    assert "by Friday 6 November 2026" in warned
+    # A new review date being saved with the meeting is the one checked.
+    moved = meetings.deadline_warning(CAL, case=case, start=at(date(2027, 3, 2)), first=False,
+                                      review_conference=date(2027, 3, 5))
+    assert "review conference on Friday 5 March 2027" in moved
+
+
+def test_the_proposal_explains_a_date_brought_forward_or_left_after_the_review():
+    brought = meetings.propose(CAL, case=_reviewed(date(2027, 2, 5)), last_meeting=date(2026, 12, 14),
+                               today=date(2026, 12, 15))
+    assert brought.day == date(2027, 1, 22)
+    assert any("brought forward to that day" in reason for reason in brought.reasons)
+    assert not any("has passed" in reason for reason in brought.reasons)
+    after = meetings.propose(CAL, case=_reviewed(date(2027, 1, 25)), last_meeting=date(2027, 1, 4),
+                             today=date(2027, 1, 5))
+    assert after.day == date(2027, 2, 15)
+    assert any("Monday 4 January 2027 is the last core group before the review" in reason
+               and "no extra meeting" in reason for reason in after.reasons)
+
+
 # --- builders ---------------------------------------------------------------------------------
 
 

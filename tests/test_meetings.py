@@ -114,6 +114,18 @@ def test_a_date_after_the_review_deadline_warns_once_then_keeps_the_date(people,
     assert one(app, select(Meeting)).scheduled_start == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
 
+def test_a_review_conference_already_held_gives_no_warning(people, slack, app):
+    # The review conference on Friday 20 November has been held (its date was never updated): a meeting on
+    # Friday 27 November is not "less than 10 working days before" it, so it is saved at once.
+    case = new_case(people, slack, review="2026-11-20")
+    people["sw"].command("schedule", channel=case.channel_id)
+    view = opened_view(slack, View.SCHEDULE)
+    assert "review conference" not in json.dumps(view["blocks"][0])
+    reply = people["sw"].submit(view, {Block.DATE: "2026-11-27", Block.LOCATION: "Room 2"})
+    assert reply.body == "", reply.body
+    assert one(app, select(Meeting)).scheduled_start == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
 def test_place_is_required_and_what_was_typed_stays(people, slack, app):
     case = new_case(people, slack)
     people["sw"].command("schedule", channel=case.channel_id)
