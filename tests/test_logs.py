@@ -3,25 +3,37 @@
 Distinctive text is typed into every free-text field of a whole case (tests/case_walk.py), with the app's own
 logging configuration (`bot.cli.configure_logging`) at DEBUG, and everything logged or written to stderr is
 searched for it, also on the error paths: a listener that fails, a Slack error and the database failing.
+
+Scheduled work too: the dispatcher sends reminders, nudges, notices and reports about a case whose every piece of
+text is planted, through Slack's failures (a 429, 500s until the next run, a time-out, a refused direct message)
+and an internal error whose message carries case text. With the app's logging, nothing is logged but ids; with
+every logger forced to DEBUG (slack_sdk's and SQLAlchemy's included) the token and the app's own lines stay
+clean, and what the libraries themselves print is pinned below.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from datetime import date, timedelta
 
 import pytest
+import time_machine
 from sqlmodel import Session, select
 
 from bot import cli
 from bot.harness import SIGNING_SECRET
+from handlers.blocks import reminders as reminder_texts
 from handlers.ids import Block, View
-from models import decisions
+from models import decisions, reminders
 from models.db import make_engine
-from models.tables import Decision
+from models.ledger import Kind
+from models.planning import Policy
+from models.tables import Decision, MessageStatus
 from tests.case_walk import CaseWalk
 from tests.helpers import new_case, opened_view
 from tests.recap_world import running_meeting
+from tests.reminder_world import at, dispatcher, make_world
 from tests.slack_standin import SlackStandIn
 
 PLANTED = "ZEBRA-CASE-TEXT"
@@ -114,3 +126,107 @@ def test_the_error_paths_log_no_case_text(people, slack, app, logged, monkeypatc
     with Session(app.engine) as session:
         saved = session.exec(select(Decision).where(Decision.meeting_id == world.meeting_id)).all()
     assert len(saved) == 1 + 3  # the planted decisions saved while Slack failed, and the world's own
+
+
+# --- scheduled work -------------------------------------------------------------------------------------------
+
+LIBRARIES = ("slack_sdk", "slack_bolt", "sqlalchemy", "urllib3", "apscheduler")
+
+
+def every_logger_at_debug() -> None:
+    """Whatever the app's configuration holds back, every logger there is (and the libraries') at DEBUG."""
+    for name in [*logging.root.manager.loggerDict, *LIBRARIES]:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+
+
+def app_lines(text: str) -> str:
+    """The lines logged by the app's own modules (bot, handlers, models), and anything else that is not a
+    library's logger (stderr, warnings)."""
+    return "\n".join(line for line in text.splitlines()
+                     if not any(f" {lib}" in line.split(": ", 1)[0] for lib in LIBRARIES))
+
+
+def send_scheduled_work_about_planted_text(engine, slack, monkeypatch) -> None:
+    """A case whose every text is planted, and the dispatcher sending everything that falls due for it over
+    four weeks, through Slack's failures and one internal error."""
+    reminders.configure(Policy())
+    planned = at("2026-11-23T12:00")
+    slack.add_user("U0MGR", name=f"{PLANTED} manager name")
+    world = make_world(engine, slack, now=planned, reference=f"CP-{PLANTED}-1", review=date(2027, 2, 8),
+                       opened=True)
+    for key in ("sw", "hv", "teacher"):
+        world.change_member(key, now=planned, name=f"{PLANTED} {key} name", role=f"{PLANTED} {key} role",
+                            agency=f"{PLANTED} {key} agency", manager_team_id=slack.TEAM, manager_user_id="U0MGR")
+    world.add_member("parent", slack=False, name=f"{PLANTED} parent name", role=f"{PLANTED} parent role")
+    world.meeting(at("2026-12-08T10:00"), now=planned, chair="hv", location=f"{PLANTED} meeting location")
+    world.action("hv", date(2026, 12, 1), now=planned, what=f"{PLANTED} action of the health visitor")
+    world.action("parent", date(2026, 12, 1), now=planned, what=f"{PLANTED} action of the parent")
+    world.action("teacher", date(2026, 12, 20), now=planned, what=f"{PLANTED} action of the teacher")
+    world.change_member("teacher", now=planned, away_until=date(2026, 12, 18))
+    slack.refuse_dm(slack.TEAM, world.user("sw"))  # the lead's messages go to their thread in the channel
+
+    def run(when, **kw):
+        with time_machine.travel(when, tick=False):
+            return dispatcher(engine, slack, **kw).run_once()
+
+    slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    run(planned + timedelta(minutes=1))  # the notice that the teacher is away
+    run(at("2026-11-24T09:01"))  # the lapse check: no meeting within 10 working days of the conference
+    slack.fail_next("chat.postMessage", status=500, times=3)  # the first try and both of the client's retries
+    run(at("2026-12-02T09:01"))  # nudges, the drift summary, the lapse: one of them fails
+    slack.delay_next("chat.postMessage", 3.0)
+    posts = len(slack.calls_to("chat.postMessage"))
+    run(at("2026-12-02T09:05"), timeout=1)  # looked for in Slack, sent again: it times out
+    slack.wait_for("chat.postMessage", count=posts + 1, timeout=10)  # Slack posted it after all
+    run(at("2026-12-02T10:00"))  # found in Slack this time: recorded, not sent again
+
+    real = reminder_texts.for_send
+
+    def failing_once(decision, **kwargs):
+        monkeypatch.setattr(reminder_texts, "for_send", real)
+        raise RuntimeError(f"could not build a message about {decision.case.reference} {decision.case.channel_name}")
+
+    monkeypatch.setattr(reminder_texts, "for_send", failing_once)
+    run(at("2026-12-04T09:01"))  # two working days before the meeting: one message fails inside the app
+    run(at("2026-12-04T09:30"))
+    run(at("2026-12-08T09:01"))  # the morning of the meeting
+    run(at("2026-12-17T09:00"))  # a nudge past its grace: missed, and reported in the channel
+
+    sent = world.rows(status=MessageStatus.SENT)
+    kinds = {r.kind for r in sent}
+    assert {Kind.AWAY, Kind.OVERDUE, Kind.DRIFT, Kind.LAPSE_CHANNEL, Kind.LAPSE_MANAGER, Kind.REMIND_2D_MEMBER,
+            Kind.REMIND_MORNING_MEMBER, Kind.MISSED_REPORT} <= kinds, kinds
+    assert {r.delivered_via for r in sent} >= {"dm", "thread", "channel"}
+    assert any(r.attempts for r in sent)  # the failures really happened, and were got over
+    assert world.rows(kind=Kind.OVERDUE, status=MessageStatus.MISSED)
+    assert PLANTED in str([m.get("blocks") for m in slack.messages(world.channel_id)])  # the text went to Slack
+
+
+def test_scheduled_work_logs_no_case_text_and_no_token(engine, slack, logged, monkeypatch):
+    send_scheduled_work_about_planted_text(engine, slack, monkeypatch)
+    text = logged()
+    assert "scheduled work: " in text and "not sent: http:500" in text and "not sent: net:TimeoutError" in text
+    assert "failed: RuntimeError" in text and "already in Slack" in text  # the paths were all logged, with ids
+    assert_clean(text)
+
+
+def test_with_every_logger_at_debug_the_token_and_the_apps_own_lines_stay_clean(engine, slack, logged, monkeypatch):
+    every_logger_at_debug()
+    send_scheduled_work_about_planted_text(engine, slack, monkeypatch)
+    text = logged()
+    assert "DEBUG slack_sdk" in text and "DEBUG sqlalchemy" in text  # the libraries really were at DEBUG
+    for secret in SECRETS:
+        assert secret not in text, f"{secret!r} was logged"
+    assert_clean(app_lines(text))
+
+
+LIBRARY_LEAK = ("slack_sdk logs request bodies and SQLAlchemy logs result rows at DEBUG; the app only holds those"
+                " loggers at WARNING (bot/cli.py configure_logging) and has no filter that keeps case text out if"
+                " someone lowers them")
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LIBRARY_LEAK)
+def test_with_every_logger_at_debug_the_libraries_log_no_case_text(engine, slack, logged, monkeypatch):
+    every_logger_at_debug()
+    send_scheduled_work_about_planted_text(engine, slack, monkeypatch)
+    assert_clean(logged())
