@@ -7,14 +7,12 @@ delayed, and score the standing scaling questions for someone who cannot attend.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import ModuleType
 
 from sqlmodel import Session, col, select
 
-from models import audit
+from models import actions, audit, scaling
 from models.audit import Actor
 from models.cases import DomainError
 from models.meetings import latest_update, set_attendance
@@ -64,16 +62,6 @@ class UpdateIn:
     scores: list[ScoreIn] = field(default_factory=list)
 
 
-def optional_module(name: str) -> ModuleType | None:
-    """Another feature's domain module, if it has been built yet."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        if error.name != name:
-            raise
-        return None
-
-
 def own_open_actions(session: Session, case_id: int, member_id: int) -> list[Action]:
     """The member's open actions on the case, soonest due first."""
     return list(session.exec(
@@ -84,9 +72,6 @@ def own_open_actions(session: Session, case_id: int, member_id: int) -> list[Act
 
 
 def standing_questions(session: Session, case_id: int) -> list:
-    scaling = optional_module("models.scaling")
-    if scaling is None or not hasattr(scaling, "standing_questions"):
-        return []
     return list(scaling.standing_questions(session, case_id))
 
 
@@ -132,25 +117,20 @@ def save_update(session: Session, *, meeting: Meeting, member: Member, update_in
 def _record_progress(session: Session, *, update: Update, member: Member, meeting: Meeting,
                      items: list[ProgressIn], actor: Actor, now: datetime) -> None:
     mine = {action.id: action for action in own_open_actions(session, meeting.case_id, member.id)}
-    actions = optional_module("models.actions")
-    complete = getattr(actions, "complete", None) if actions else None
     for item in items:
         action = mine.get(item.action_id)
         if action is None or item.status not in PROGRESS_CHOICES:
             continue
         session.add(UpdateActionProgress(update_id=update.id, action_id=action.id, status=item.status,
                                          note=item.note))
-        if item.status == "done" and complete is not None:
-            complete(session, action=action, actor=actor, member_id=member.id, now=now)
+        if item.status == "done":
+            actions.complete(session, action=action, actor=actor, member_id=member.id, now=now)
     session.flush()
 
 
 def _record_scores(session: Session, *, meeting: Meeting, member: Member, scores: list[ScoreIn],
                    actor: Actor) -> None:
     if not scores:
-        return
-    scaling = optional_module("models.scaling")
-    if scaling is None:
         return
     allowed = {question.id for question in scaling.standing_questions(session, meeting.case_id)}
     for item in scores:
