@@ -30,7 +30,7 @@ from models.tables import (
 )
 
 MAX_REASON_CHARS = 2000
-CLOSER_ROLES = ("Team manager",)
+CLOSER_ROLES = ("team manager",)  # compared ignoring case and spaces at the ends
 CANCEL_REASON = "The case was closed."
 
 OUTCOME_TITLES = {
@@ -49,7 +49,7 @@ ALREADY_CLOSED = "This case has already been closed."
 def may_close(member: Member | None) -> bool:
     """The lead social worker, or a team manager in the core group."""
     return (member is not None and member.status == MemberStatus.ACTIVE
-            and (member.is_lead or member.role in CLOSER_ROLES))
+            and (member.is_lead or " ".join((member.role or "").split()).casefold() in CLOSER_ROLES))
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,20 @@ def test_only_the_lead_or_a_team_manager_may_close(people, slack, app, engine):
     assert case.status == "closed" and case.close_outcome == "transferred"
 
 
+def test_a_team_manager_may_close_however_the_role_was_typed(people, slack, app, engine):
+    info = new_case(people, slack, members=("hv", "manager"))
+    with Session(engine) as session:
+        manager = session.exec(select(Member).where(Member.slack_user_id == people["manager"].user_id)).one()
+        manager.role = "  TEAM  manager "
+        session.add(manager)
+        session.commit()
+    slack.reset()
+    reply = _close(people, slack, "manager", info.channel_id)
+    assert reply.body == ""
+    assert not any(ONLY_LEAD in text for text in ephemeral_texts(slack))
+    assert _case(engine, info.case_id).status == "closed"
+
+
 def test_a_form_submitted_by_someone_who_may_not_close_is_refused(people, slack, app, engine):
     info = new_case(people, slack)
     view = _open_form(people, slack, "sw", info.channel_id)
