@@ -168,7 +168,7 @@ def _scaling(session: Session, meeting: Meeting, zone: ZoneInfo) -> list[dict]:
     for scaling_round in scaling.rounds_for_meeting(session, meeting.id):
         summary = scaling.round_summary(session, scaling_round.id)
         question = summary.question
-        trend = [{"date": scaling.meeting_date(other).isoformat(), "median": median}
+        trend = [{"date": scaling.meeting_date(other, zone).isoformat(), "median": median}
                  for other, median in scaling.medians(session, question.id)
                  if other.scheduled_start <= meeting.scheduled_start]
         result.append({

@@ -12,13 +12,13 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit
+from models import audit, reminders
 from models.audit import Actor
-from models.calendar import WorkingCalendar
 from models.cases import DomainError
 from models.tables import (
     Attendance,
@@ -246,8 +246,11 @@ def rounds_for_meeting(session: Session, meeting_id: int) -> list[ScalingRound]:
                                                                                    ScalingRound.id)))
 
 
-def meeting_date(meeting: Meeting) -> date:
-    return WorkingCalendar().local(meeting.started_at or meeting.scheduled_start).date()
+def meeting_date(meeting: Meeting, tz: str | ZoneInfo | None = None) -> date:
+    """The day the meeting was held, where the core group is: the caller's zone (the settings'
+    COREGROUP_TIMEZONE), or the configured working calendar's when none is given."""
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz or reminders.policy().calendar.timezone)
+    return (meeting.started_at or meeting.scheduled_start).astimezone(zone).date()
 
 
 def _lines(session: Session, scaling_round: ScalingRound) -> list[ScoreLine]:
@@ -284,7 +287,7 @@ def _middle(values: list[int]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
-def round_summary(session: Session, round_id: int) -> RoundSummary:
+def round_summary(session: Session, round_id: int, *, tz: str | ZoneInfo | None = None) -> RoundSummary:
     """Every score with the low, high and middle, the spread, and the change since the last meeting."""
     scaling_round = session.get(ScalingRound, round_id)
     question = session.get(ScalingQuestion, scaling_round.question_id)
@@ -309,7 +312,7 @@ def round_summary(session: Session, round_id: int) -> RoundSummary:
         earlier_meeting, earlier = previous
         earlier_values = [line.score for line in earlier]
         summary.previous_median = _middle(earlier_values)
-        summary.previous_date = meeting_date(earlier_meeting)
+        summary.previous_date = meeting_date(earlier_meeting, tz)
         summary.previous_low, summary.previous_high = min(earlier_values), max(earlier_values)
         summary.previous_count = len(earlier_values)
         if summary.median is not None:

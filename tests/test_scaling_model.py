@@ -138,3 +138,29 @@ def test_decisions_are_recorded_once_per_source_key(session):
     with pytest.raises(DomainError):
         decisions.record(session, case_id=world.case.id, meeting_id=None, text=" ", member_id=None, actor=ACTOR,
                          now=NOW)
+
+
+def test_meeting_days_and_the_recap_trend_are_in_the_configured_timezone(session):
+    """A meeting at 23:30 in London is already the next morning in Auckland: the day shown follows the zone the
+    app was configured with (COREGROUP_TIMEZONE), not a fixed default."""
+    from datetime import datetime
+
+    from models import recap as records
+
+    late = datetime(2026, 12, 8, 23, 30, tzinfo=NOW.tzinfo)
+    world = make_world(session)
+    question = _question(session, world)
+    earlier = make_meeting(session, world.case, late - timedelta(weeks=6), status=MeetingStatus.ENDED)
+    latest = make_meeting(session, world.case, late, number=2)
+    for meeting, score in ((earlier, 3), (latest, 6)):
+        _score(session, scaling.round_for(session, question_id=question.id, meeting_id=meeting.id), world.hv, score)
+    session.commit()
+
+    assert scaling.meeting_date(latest, "Europe/London") == date(2026, 12, 8)
+    assert scaling.meeting_date(latest, "Pacific/Auckland") == date(2026, 12, 9)
+    outcome = {"key_points": "Points.", "child_views": "", "child_missing": "Child A was at school.",
+               "parents_views": "", "risk_direction": "no_change", "recommendation": "continue", "next": None}
+    for tz, days in (("Europe/London", ["2026-10-27", "2026-12-08"]),
+                     ("Pacific/Auckland", ["2026-10-28", "2026-12-09"])):
+        content = records.build_content(session, meeting_id=latest.id, outcome=outcome, today=date(2026, 12, 9), tz=tz)
+        assert [point["date"] for point in content["scaling"][0]["trend"]] == days
