@@ -15,6 +15,7 @@ from handlers.blocks import kit
 from handlers.blocks.members import who
 from handlers.ids import Action as ActionId
 from handlers.ids import Block, View, input_id
+from models import reminders
 from models.actions import MAX_MEASURE, MAX_NOTE, MAX_WHAT
 from models.decisions import MAX_DECISION
 from models.tables import Action, ActionStatus, Decision, Member, MemberStatus, PlanItem
@@ -30,18 +31,29 @@ def _times(count: int) -> str:
     return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
 
 
+def working_days_late(due: date, today: date) -> int:
+    """Working days since the due date (weekends and bank holidays not counted), as the nudges count them."""
+    return reminders.policy().calendar.working_days_between(due, today)
+
+
+def late_text(working_days: int) -> str:
+    """"overdue by 1 working day", "overdue by 3 working days"; just "overdue" over a weekend after the date."""
+    if working_days <= 0:
+        return "overdue"
+    return f"overdue by {working_days} working day{'s' if working_days != 1 else ''}"
+
+
 def due_text(action: Action, today: date) -> str:
-    """By when, with how late it is when it is overdue."""
+    """By when, with how late it is (in working days) when it is overdue."""
     if action.status == ActionStatus.DONE:
         done = action.completed_at.date() if action.completed_at else None
         return "done" + (f" on {long_date(done)}" if done else "")
     if action.status == ActionStatus.DROPPED:
         return "dropped"
     text = f"by {long_date(action.due_date)}"
-    late = (today - action.due_date).days
-    if late > 0:
-        text += f" · *overdue by {late} day{'s' if late != 1 else ''}*"
-    elif late == 0:
+    if action.due_date < today:
+        text += f" · *{late_text(working_days_late(action.due_date, today))}*"
+    elif action.due_date == today:
         text += " · due today"
     return text
 

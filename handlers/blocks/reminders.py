@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.blocks import kit
-from handlers.blocks.actions import action_buttons, action_line
+from handlers.blocks.actions import action_buttons, action_line, late_text
 from handlers.blocks.meetings import when_text
 from handlers.ids import Action as ActionId
 from models import dispatch
@@ -83,20 +83,16 @@ def timekeeping(case: Case, facts: dispatch.Timekeeping, tz: str) -> Message:
     return text, [kit.section(body)]
 
 
-def _days(count: int) -> str:
-    return f"{count} working day{'s' if count != 1 else ''}"
-
-
 def overdue(case: Case, facts: dispatch.Overdue, today: date) -> Message:
     action, ref = facts.action, kit.esc(case.reference)
     if facts.to_lead:
-        text = f"An action for {ref} is overdue, and its owner is not on Slack."
-        intro = (f"*An action for {ref} is overdue*\nIt belongs to {name(facts.owner)}, who is not on Slack"
-                 " (or is no longer in the group). Please check with them, then mark it done, add what has"
-                 " happened so far, or give a new date with the reason.")
+        text = f"An action for {ref} is {late_text(facts.days_late)}, and its owner is not on Slack."
+        intro = (f"*An action for {ref} is {late_text(facts.days_late)}*\nIt belongs to {name(facts.owner)},"
+                 " who is not on Slack (or is no longer in the group). Please check with them, then mark it done,"
+                 " add what has happened so far, or give a new date with the reason.")
     else:
-        text = f"Your action for {ref} is overdue: {kit.esc(kit.clip(action.what, 200))}"
-        intro = (f"*Your action for {ref} is overdue* ({_days(facts.days_late)})\nIs it done? If not, add what"
+        text = f"Your action for {ref} is {late_text(facts.days_late)}: {kit.esc(kit.clip(action.what, 200))}"
+        intro = (f"*Your action for {ref} is {late_text(facts.days_late)}*\nIs it done? If not, add what"
                  " has happened so far, or give a new date with the reason.")
     return text, [kit.section(intro), kit.section(action_line(action, facts.owner, today),
                                                   block_id=f"action_{action.id}"),
@@ -111,7 +107,7 @@ def drift(case: Case, facts: dispatch.Drift) -> Message:
     lines = []
     for item in facts.items:
         line = (f"• *{kit.esc(kit.clip(item.action.what, 300))}* – {name(item.owner)} · due"
-                f" {long_date(item.action.due_date)} · {_days(item.days_late)} overdue")
+                f" {long_date(item.action.due_date)} · {late_text(item.days_late)}")
         if item.action.carried_forward:
             line += f" · carried forward {_times(item.action.carried_forward)}"
         if item.away_until:
