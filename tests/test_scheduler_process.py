@@ -1,13 +1,14 @@
 """End to end: `coregroup run --http` as real processes, with the Slack stand-in as their Web API.
 
 - Stopped before a message falls due and started after: it is sent once; restarted again: nothing more.
-- Two processes on one PostgreSQL database with 200 nudges due: exactly 200 messages reach Slack.
+- Two processes on one PostgreSQL database, both running before 200 nudges fall due: they compete for the
+  work, each sends some of it, and together exactly 200 messages reach Slack, none twice.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -29,7 +30,7 @@ from models.db import make_engine, normalise_url, upgrade
 from models.ledger import Kind
 from models.planning import Policy
 from models.tables import Action, Case, Member, MessageStatus, ScheduledMessage
-from tests.conftest import POSTGRES_URL
+from tests.conftest import DATABASE, POSTGRES_URL
 from tests.harness import SIGNING_SECRET
 from tests.reminder_world import make_world
 from tests.slack_standin import SlackStandIn
@@ -52,6 +53,7 @@ class AppProcess:
     def __init__(self, tmp_path: Path, name: str, *, database_url: str, slack: SlackStandIn,
                  at: str | None = None, instance: str | None = None):
         self.port = free_port()
+        self.instance = instance
         self.log = tmp_path / f"{name}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COREGROUP_", "DATABASE_"))}
         env.update(SLACK_BOT_TOKEN=SlackStandIn.BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
@@ -141,7 +143,8 @@ def test_stopped_before_the_due_time_and_started_after_sends_once_and_restarts_s
 
 @pytest.fixture
 def postgres_url():
-    """A fresh PostgreSQL database, whichever database the rest of the suite runs on."""
+    """A fresh PostgreSQL database, whichever database the rest of the suite runs on. A run on PostgreSQL (as
+    in CI, where scripts/check starts the server) fails if the server cannot be reached; a SQLite run skips."""
     admin_url = make_url(normalise_url(POSTGRES_URL))
     name = f"coregroup_race_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -150,7 +153,10 @@ def postgres_url():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # no PostgreSQL here: say so rather than pass
         admin.dispose()
-        pytest.skip(f"PostgreSQL is not available ({type(error).__name__}); run scripts/postgres-up")
+        reason = f"PostgreSQL is not available at {admin_url.host}:{admin_url.port} ({type(error).__name__})"
+        if DATABASE == "postgresql":
+            pytest.fail(f"{reason}, and this run is on PostgreSQL; run scripts/postgres-up")
+        pytest.skip(f"{reason}; run scripts/postgres-up")
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     yield url
     with admin.connect() as conn:
@@ -160,7 +166,9 @@ def postgres_url():
 
 NUDGES = 200
 CASES = 20
-RUN_AT = "2026-12-02T09:01:00+00:00"  # Wednesday morning: the first nudges for actions due on Tuesday
+DUE = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # Wednesday 09:00: the first nudges for actions due on Tuesday
+START_AT = DUE - timedelta(seconds=20)  # both processes start 20 seconds before, so both are running when
+INSTANCES = ("app-1", "app-2")  # the work falls due
 
 
 def seed_nudges(engine, slack: SlackStandIn) -> None:
@@ -190,22 +198,36 @@ def seed_nudges(engine, slack: SlackStandIn) -> None:
         session.commit()
 
 
-def test_two_processes_on_one_postgresql_database_send_200_due_nudges_exactly_once(
+def overdue_rows(engine) -> list[ScheduledMessage]:
+    with Session(engine) as session:
+        return list(session.exec(select(ScheduledMessage).where(ScheduledMessage.kind == Kind.OVERDUE)))
+
+
+def sent_in_log(app: AppProcess) -> int:
+    """How many messages the process says it sent, from its own "scheduled work: …, sent N" lines."""
+    return sum(int(n) for n in re.findall(r"scheduled work: (?!first run done)[^\n]*?\bsent (\d+)",
+                                          app.log.read_text()))
+
+
+def test_two_processes_on_one_postgresql_database_share_200_due_nudges_and_send_each_exactly_once(
         postgres_url, slack, tmp_path):
     reminders.configure(Policy())
     engine = make_engine(postgres_url)
     upgrade(engine)
     seed_nudges(engine, slack)
-    apps = [AppProcess(tmp_path, f"app{n}", database_url=postgres_url, slack=slack, at=RUN_AT) for n in (1, 2)]
+    assert {r.due_at for r in overdue_rows(engine)} == {DUE}
+    # Slack takes a few milliseconds over each message, as it does: no one process is done before the other looks.
+    slack.delay_next("chat.postMessage", 0.01, times=2 * NUDGES)
+    apps = [AppProcess(tmp_path, name, database_url=postgres_url, slack=slack, at=START_AT.isoformat(),
+                       instance=name) for name in INSTANCES]
     try:
         for app in apps:
-            app.wait_for_log("scheduled work: first run done")
-        deadline = time.monotonic() + 60
+            app.wait_for_log("scheduled work: first run done (nothing due)", timeout=60)
+        assert all(r.status == MessageStatus.PENDING for r in overdue_rows(engine)), \
+            "a process took too long to start on this machine: the work fell due before both were running"
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            with Session(engine) as session:
-                sent = session.exec(select(ScheduledMessage.id).where(
-                    ScheduledMessage.status == MessageStatus.SENT)).all()
-            if len(sent) >= NUDGES:
+            if sum(r.status == MessageStatus.SENT for r in overdue_rows(engine)) >= NUDGES:
                 break
             time.sleep(0.2)
         time.sleep(2.5)  # both keep running a few more one-second runs
@@ -217,10 +239,14 @@ def test_two_processes_on_one_postgresql_database_send_200_due_nudges_exactly_on
     assert len(posted) == NUDGES and len(keys) == NUDGES and max(keys.values()) == 1
     per_person = Counter(c.response["channel"] for c in posted)
     assert len(per_person) == NUDGES  # each owner got their own nudge, once
-    with Session(engine) as session:
-        rows = session.exec(select(ScheduledMessage).where(ScheduledMessage.kind == Kind.OVERDUE)).all()
+    rows = overdue_rows(engine)
     by_status = Counter(r.status for r in rows)
     assert by_status[MessageStatus.SENT] == NUDGES and by_status[MessageStatus.PENDING] == NUDGES  # next nudges
-    with contextlib.suppress(Exception):
-        print("sent by instance:", Counter(r.claimed_by for r in rows if r.status == MessageStatus.SENT))
+    sent = [r for r in rows if r.status == MessageStatus.SENT]
+    assert {r.key for r in sent} == set(keys)
+    by_instance = Counter(r.claimed_by for r in sent)
+    assert set(by_instance) == set(INSTANCES) and min(by_instance.values()) >= 1, by_instance
+    assert sum(by_instance.values()) == NUDGES
+    # Each process's own account of what it sent agrees with the ledger's.
+    assert {app.instance: sent_in_log(app) for app in apps} == dict(by_instance)
     engine.dispose()
