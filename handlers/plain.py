@@ -70,7 +70,9 @@ def jargon_gate(ack, body: dict, *, fields: Iterable[str]) -> bool:
     view = {key: submitted[key] for key in KEEP if key in submitted}
     blocks = [b for b in submitted.get("blocks", []) if b.get("block_id") != BLOCK_ID]
     kept = [_with_values(b, values.get(b.get("block_id"))) if b.get("type") == "input" else b for b in blocks]
-    view["blocks"] = [kit.section(suggestions_text(suggestions), block_id=BLOCK_ID), *kept][: kit.VIEW_BLOCK_LIMIT]
+    # Every form keeps a block free for this note (kit.FORM_BLOCK_LIMIT), so nothing the person typed is lost;
+    # kit.view_blocks refuses, rather than cuts, a form built without that room.
+    view["blocks"] = kit.view_blocks([kit.section(suggestions_text(suggestions), block_id=BLOCK_ID), *kept])
     meta["pl"] = 1
     view["private_metadata"] = json.dumps(meta, separators=(",", ":"))
     ack(response_action="update", view=view)

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers import access, forms
+from handlers.blocks import kit
 from handlers.blocks import start as start_blocks
 from handlers.blocks.members import who
 from handlers.blocks.updates import id_from
@@ -131,9 +132,11 @@ def post_start(client: WebClient, deps: Deps, case: Case, meeting_id: int, notif
         intro = start_blocks.written_updates_intro(
             sent=[people[u.member_id] for u in written if u.member_id in people],
             missing=[m for m in by_status[AttendanceStatus.APOLOGIES] if m.id not in writers])
+    # A very long opening post (many people, a long agenda) goes on in its thread, within Slack's limits.
+    first, *more = [kit.message(post["text"], part) for part in kit.split_messages(post["blocks"])]
     try:
-        posted = client.chat_postMessage(channel=case.channel_id, **post)
-        for message in [intro, *updates]:
+        posted = client.chat_postMessage(channel=case.channel_id, **first)
+        for message in [*more, intro, *updates]:
             client.chat_postMessage(channel=case.channel_id, thread_ts=posted["ts"], **message)
     except SLACK_FAILED as error:
         code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__

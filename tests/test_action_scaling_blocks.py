@@ -9,7 +9,7 @@ from handlers.blocks import actions as action_blocks
 from handlers.blocks import scaling as scaling_blocks
 from models.scaling import RoundSummary, ScoreLine
 from models.tables import Action, ActionStatus, Decision, Member, ScalingQuestion
-from tests.slack_standin import block_errors, view_errors
+from tests.slack_standin import block_errors, blocks_too_long, view_errors
 
 TODAY = date(2026, 12, 8)
 OWNER = Member(id=3, case_id=1, name="Health Visitor A", role="Health visitor", slack_team_id="T0COUNCIL",
@@ -104,8 +104,12 @@ def test_open_message_shows_who_never_what():
 
 def test_revealed_scores_continue_in_the_thread_when_there_are_many():
     messages = scaling_blocks.revealed_messages(case_id=1, summary=_summary([2, 5, 8] * 20))
-    assert len(messages) == 2
-    assert all(block_errors(m["blocks"]) == [] for m in messages)
+    # 60 long reasons are far more than one message holds: not only 50 blocks, but Slack's limit on the size
+    # of a message's blocks (about 13,000 characters) too, so they go on over several messages in the thread.
+    assert len(messages) > 2
+    assert all(block_errors(m["blocks"]) == [] and not blocks_too_long(m["blocks"]) for m in messages)
+    assert [b["type"] for m in messages for b in m["blocks"]].count("actions") == 1  # the buttons, once
+    assert messages[0]["blocks"][-1]["type"] == "actions"
     text = json.dumps([m["blocks"] for m in messages])
     assert all(f"Reason {n} " in text for n in range(60))
     assert "A difference of view to talk about" in text

@@ -30,7 +30,14 @@ from slack_sdk.models.blocks import (
 
 SECTION_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
+# Slack refuses a message whose blocks add up to much over 13,000 characters (`msg_blocks_too_long`; Slack
+# publishes no exact figure), however few blocks it has. Messages are packed to well under that, counted as
+# the blocks' JSON (`block_size`), which is more than the text alone.
+MESSAGE_CHAR_LIMIT = 10_000
 VIEW_BLOCK_LIMIT = 100
+# A form (a modal with an input) keeps one block free for the plain-language note (handlers/plain.py), which is
+# put at its top when it comes back with suggestions: so a form that fits never loses an input to that note.
+FORM_BLOCK_LIMIT = VIEW_BLOCK_LIMIT - 1
 FALLBACK_LIMIT = 3000
 
 
@@ -60,6 +67,29 @@ def split_text(text: str, limit: int = SECTION_LIMIT - 100) -> list[str]:
     if rest or not pieces:
         pieces.append(rest)
     return pieces
+
+
+def block_size(block: dict) -> int:
+    """What a block counts for against Slack's limit on a message's size: the characters of its JSON."""
+    return len(json.dumps(block, ensure_ascii=False))
+
+
+def split_messages(blocks: Sequence[dict], *, max_blocks: int = MESSAGE_BLOCK_LIMIT,
+                   max_chars: int = MESSAGE_CHAR_LIMIT) -> list[list[dict]]:
+    """Blocks in order, grouped into message-sized parts (the first message, then its continuations in the
+    thread): each holds at most `max_blocks` blocks and at most `max_chars` characters of blocks, except that
+    a single block larger than that has a part to itself. Nothing is cut or dropped; always at least one part.
+    """
+    parts: list[list[dict]] = [[]]
+    used = 0
+    for block in blocks:
+        size = block_size(block)
+        if parts[-1] and (len(parts[-1]) >= max_blocks or used + size > max_chars):
+            parts.append([])
+            used = 0
+        parts[-1].append(block)
+        used += size
+    return parts
 
 
 def header(text: str) -> dict:
@@ -240,6 +270,20 @@ def input_block(label: str, element: dict, *, block_id: str, optional: bool = Fa
     return block
 
 
+def view_blocks(blocks: list[dict]) -> list[dict]:
+    """The blocks of a modal or home tab, checked against Slack's limit of 100. A view never loses a block
+    silently: more than that is a builder's mistake (its lists must be paged or capped with a line saying so),
+    so it fails here, where tests see it."""
+    _check(len(blocks) <= VIEW_BLOCK_LIMIT, f"blocks attribute cannot exceed {VIEW_BLOCK_LIMIT} items"
+                                            f" (got {len(blocks)})")
+    return blocks
+
+
+def home(blocks: list[dict]) -> dict:
+    """An App Home view (views.publish)."""
+    return {"type": "home", "blocks": view_blocks(blocks)}
+
+
 def modal(*, title: str, blocks: list[dict], callback_id: str, submit: str | None = "Save",
           close: str = "Cancel", private_metadata: dict | None = None, notify_on_close: bool = False) -> dict:
     """A modal view; private metadata is JSON of ids only and is re-checked on submit. Its blocks were built
@@ -247,7 +291,10 @@ def modal(*, title: str, blocks: list[dict], callback_id: str, submit: str | Non
     metadata = json.dumps(private_metadata or {}, separators=(",", ":"))
     _check(len(metadata) <= 3000, "private_metadata attribute cannot exceed 3000 characters")
     _check(len(callback_id) <= 255, "callback_id attribute cannot exceed 255 characters")
-    view = {"blocks": blocks[:VIEW_BLOCK_LIMIT], "callback_id": callback_id, "close": _plain(clip(close, 24)),
+    if any(block.get("type") == "input" for block in blocks):
+        _check(len(blocks) <= FORM_BLOCK_LIMIT, f"a form cannot have more than {FORM_BLOCK_LIMIT} blocks: one is"
+                                                " kept for the plain-language note")
+    view = {"blocks": view_blocks(blocks), "callback_id": callback_id, "close": _plain(clip(close, 24)),
             "private_metadata": metadata, "title": _plain(clip(title, 24)), "type": "modal"}
     if submit:
         view["submit"] = _plain(clip(submit, 24))

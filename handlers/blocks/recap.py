@@ -2,12 +2,12 @@
 
 A long record continues in the thread: each message holds at most `PART_BLOCKS` blocks and about
 `PART_CHARS` characters (Slack refuses a message whose blocks are much over 13,000 characters, and
-any section over 3,000), and long texts are split into several sections. Nothing is cut.
+any section over 3,000), and long texts are split into several sections. Nothing is cut. The split is
+`kit.split_messages`, the one every long message uses.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 
 from handlers.blocks import kit
@@ -15,7 +15,7 @@ from handlers.ids import Action
 from models.meetings import long_date
 
 PART_BLOCKS = 44  # room left in each message for its heading, read-by line and buttons
-PART_CHARS = 10_000  # well under the ~13,000 characters Slack accepts in one message's blocks
+PART_CHARS = kit.MESSAGE_CHAR_LIMIT  # well under the ~13,000 characters Slack accepts in one message's blocks
 EVENT_TYPE = "coregroup_recap"
 
 RISK = {"reducing": "The risks are reducing.", "no_change": "No change: the risks are about the same.",
@@ -303,22 +303,9 @@ def heading(content: dict) -> list[dict]:
     return blocks
 
 
-def _size(block: dict) -> int:
-    return len(json.dumps(block, ensure_ascii=False))
-
-
 def pack(blocks: list[dict], *, max_blocks: int = PART_BLOCKS, max_chars: int = PART_CHARS) -> list[list[dict]]:
-    """Blocks in order, grouped into message-sized parts."""
-    parts: list[list[dict]] = [[]]
-    used = 0
-    for block in blocks:
-        size = _size(block)
-        if parts[-1] and (len(parts[-1]) >= max_blocks or used + size > max_chars):
-            parts.append([])
-            used = 0
-        parts[-1].append(block)
-        used += size
-    return parts
+    """Blocks in order, grouped into message-sized parts (kit.split_messages, as every long message is)."""
+    return kit.split_messages(blocks, max_blocks=max_blocks, max_chars=max_chars)
 
 
 def read_by_text(names: list[str] | None, in_channel: int) -> str:

@@ -153,7 +153,7 @@ def score_line(line: ScoreLine) -> str:
     text = f"*{line.score}* · {kit.esc(line.name)} ({kit.esc(line.role)}){written}\n_Why:_ {kit.esc(line.reason)}"
     if line.to_move_up:
         text += f"\n_To move it up one point:_ {kit.esc(line.to_move_up)}"
-    return kit.clip(text, kit.SECTION_LIMIT)
+    return text
 
 
 def trend_text(summary: RoundSummary) -> str:
@@ -187,14 +187,14 @@ def revealed_messages(*, case_id: int, summary: RoundSummary) -> list[dict]:
         head.append(kit.section("_No one gave a score._"))
     head.append(kit.context(trend_text(summary)))
     head.append(kit.divider())
-    lines = [kit.section(score_line(line)) for line in summary.scores]
-    room = kit.MESSAGE_BLOCK_LIMIT - len(head) - 1
-    first = [*head, *lines[:room], _buttons(case_id, summary.round_id or 0, revealed=True)]
+    lines = [block for line in summary.scores for block in kit.sections(score_line(line))]  # nothing clipped
+    buttons = _buttons(case_id, summary.round_id or 0, revealed=True)
+    # Every message within Slack's limits on blocks and on characters, with room in each for the buttons
+    # (the first message has them); the head is small, so it always stays in the first message.
+    parts = kit.split_messages([*head, *lines], max_blocks=kit.MESSAGE_BLOCK_LIMIT - 1,
+                               max_chars=kit.MESSAGE_CHAR_LIMIT - kit.block_size(buttons))
     fallback = (f"Scaling scores: lowest {summary.low}, highest {summary.high}, middle {number(summary.median)}"
                 if summary.scores else "Scaling: no one gave a score")
-    messages = [kit.message(fallback, first)]
-    rest = lines[room:]
-    while rest:
-        messages.append(kit.message("More scores", rest[:kit.MESSAGE_BLOCK_LIMIT]))
-        rest = rest[kit.MESSAGE_BLOCK_LIMIT:]
+    messages = [kit.message(fallback, [*parts[0], buttons])]
+    messages += [kit.message("More scores", part) for part in parts[1:]]
     return messages

@@ -87,15 +87,13 @@ def update_modal(*, case_id: int, meeting: Meeting, tz: str | tzinfo, since: str
         input_id(Block.UPDATE_SEEN_ALONE), SEEN_CHOICES, initial=previous.seen_alone if previous else None),
         block_id=Block.UPDATE_SEEN_ALONE, optional=True))
     questions = list(questions)[:MAX_QUESTIONS]
-    room = (kit.VIEW_BLOCK_LIMIT - len(blocks) - 3 - (1 + 3 * len(questions) if questions else 0) - 2) // 2
-    shown = list(actions)[:max(room, 0)]
+    shown = list(actions)[:actions_that_fit(before=len(blocks), count=len(actions), questions=len(questions))]
     if shown:
         blocks.append(kit.section("*Progress on your actions*"))
         for action in shown:
             blocks.extend(_action_blocks(action, previous_progress.get(action.id)))
         if len(actions) > len(shown):
-            blocks.append(kit.context(f"And {len(actions) - len(shown)} more of your actions: update them with"
-                                      " `/coregroup actions`."))
+            blocks.append(kit.context(MORE_ACTIONS.format(count=len(actions) - len(shown))))
     blocks.extend(field_blocks[2:])
     if questions:
         blocks.append(kit.section("*Scaling* If you cannot attend, score these so your view is counted."
@@ -105,6 +103,24 @@ def update_modal(*, case_id: int, meeting: Meeting, tz: str | tzinfo, since: str
             blocks.extend(_question_blocks(question))
     return kit.modal(title="Your update", blocks=blocks, callback_id=View.UPDATE, submit="Send update",
                      private_metadata={"c": case_id, "m": meeting.id})
+
+
+MORE_ACTIONS = ("And {count} more of your actions, not listed here because the form has no room for them: update"
+                " them with *My actions* on the pinned message in the case channel, or `/coregroup actions mine`.")
+BLOCKS_PER_ACTION = 2  # its progress menu and its note
+BLOCKS_PER_QUESTION = 3  # the score, why, and what would move it up
+
+
+def actions_that_fit(*, before: int, count: int, questions: int) -> int:
+    """How many actions the form lists, so that it keeps within a form's block limit (kit.FORM_BLOCK_LIMIT,
+    which leaves room for the plain-language note) whatever the number of actions: `before` blocks come
+    first, then the actions' heading, the actions (and a line saying how many more there are, if not all
+    fit), the three remaining text fields and the scaling questions with their heading."""
+    after = len(TEXT_FIELDS) - 2 + (1 + BLOCKS_PER_QUESTION * questions if questions else 0)
+    room = kit.FORM_BLOCK_LIMIT - before - after - 1  # the actions' heading
+    if count * BLOCKS_PER_ACTION <= room:
+        return count
+    return max((room - 1) // BLOCKS_PER_ACTION, 0)  # one block for "And N more"
 
 
 def _action_blocks(action: Action, previous: UpdateActionProgress | None) -> list[dict]:
