@@ -114,6 +114,16 @@ class _Fault:
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_TEXT = 40_000
+# Slack also refuses a message whose blocks are too large in total, however few they are, with
+# ``msg_blocks_too_long`` (listed among chat.postMessage's errors, with no figure). Reports put the limit
+# near 13,000 characters (github.com/slackapi/bolt-js/issues/2509); the stand-in refuses blocks whose JSON
+# is over 13,000 characters, on the strict side of what Slack has been seen to accept.
+MAX_MESSAGE_BLOCKS_CHARS = 13_000
+
+
+def blocks_too_long(blocks: list) -> bool:
+    """True when Slack would refuse these (otherwise valid) blocks as ``msg_blocks_too_long``."""
+    return len(json.dumps(blocks, ensure_ascii=False)) > MAX_MESSAGE_BLOCKS_CHARS
 
 
 def _subclass_types(cls: type) -> set[str]:
@@ -788,7 +798,7 @@ class SlackStandIn:
         return channel
 
     def _check_message(self, args: dict) -> None:
-        """Slack's content rules for a message: blocks, no_text, msg_too_long."""
+        """Slack's content rules for a message: blocks, msg_blocks_too_long, no_text, msg_too_long."""
         blocks = args.get("blocks")
         if blocks is not None:
             if not isinstance(blocks, list):
@@ -796,6 +806,8 @@ class SlackStandIn:
             errors = block_errors(blocks)
             if errors:
                 raise _invalid_blocks(errors)
+            if blocks_too_long(blocks):
+                raise SlackError("msg_blocks_too_long")
         text = args.get("text") or args.get("markdown_text") or ""
         if not text and not blocks and not args.get("attachments"):
             raise SlackError("no_text")

@@ -138,6 +138,21 @@ def test_invalid_blocks(client: WebClient, blocks: list, expected: str) -> None:
     assert all(m.startswith("[ERROR] ") for m in response["response_metadata"]["messages"])
 
 
+def test_blocks_too_large_in_total_are_refused_as_slack_does(standin: SlackStandIn, client: WebClient) -> None:
+    """Five full sections are each valid, but together over Slack's limit on a message's size."""
+    channel = channel_with_bot(client)
+    client.conversations_invite(channel=channel, users=SW_B)
+    for method in (client.chat_postMessage, client.chat_postEphemeral):
+        with pytest.raises(SlackApiError) as caught:
+            method(channel=channel, user=SW_B, text="fallback", blocks=[section("x" * 3000) for _ in range(5)])
+        assert caught.value.response["error"] == "msg_blocks_too_long"
+    posted = client.chat_postMessage(channel=channel, text="fallback", blocks=[section("x" * 3000) for _ in range(4)])
+    with pytest.raises(SlackApiError, match="msg_blocks_too_long"):
+        client.chat_update(channel=channel, ts=posted["ts"], text="fallback",
+                           blocks=[section("x" * 3000) for _ in range(5)])
+    assert [len(m["blocks"]) for m in standin.messages(channel)] == [4]
+
+
 def test_blocks_as_json_string_and_duplicate_action_ids(standin: SlackStandIn, client: WebClient) -> None:
     channel = channel_with_bot(client)
     buttons = {"type": "actions", "elements": [
