@@ -20,6 +20,7 @@ from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
+from handlers.plain import jargon_gate
 from models import audit, cases, meetings
 from models.calendar import WorkingCalendar
 from models.cases import DomainError
@@ -262,6 +263,8 @@ def submit_move(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if errors:
         ack(response_action="errors", errors=errors)
         return
+    if not jargon_gate(ack, body, fields=[Block.REASON]):
+        return
     old_start = meeting.scheduled_start
     try:
         with deps.session() as session:
@@ -290,6 +293,8 @@ def submit_cancel(ack, body: dict, client: WebClient, deps: Deps) -> None:
                         limit=meeting_blocks.MAX_REASON, what="the reason")
     if errors:
         ack(response_action="errors", errors=errors)
+        return
+    if not jargon_gate(ack, body, fields=[Block.REASON]):
         return
     try:
         with deps.session() as session:

@@ -223,3 +223,42 @@ def test_people_outside_the_core_group_are_refused_everywhere(people, slack, app
     assert refused["response_action"] == "update"
     assert get(app, Meeting, meeting.id).status == MeetingStatus.SCHEDULED
     assert rows(app, select(MeetingChange)) == []
+
+
+# --- plain words in the reasons for moving and cancelling ------------------------------------------------
+
+
+def test_initials_in_a_reason_for_moving_are_queried_first_and_can_be_kept(people, slack, app):
+    case = new_case(people, slack)
+    meeting = schedule_meeting(people, slack, case, date="2026-11-25")
+    hv = people["hv"]
+    hv.click(Action.MEETING_MOVE, {"c": case.case_id, "m": meeting.id}, channel=case.channel_id)
+    view = opened_view(slack, View.MEETING_MOVE)
+    values = {Block.DATE: "2026-11-27", Block.REASON: "The social worker is at an RCPC that morning."}
+    body = hv.submit(view, values).json()
+    assert body["response_action"] == "update"
+    assert "RCPC" in json.dumps(body["view"]["blocks"][0]) and "review child protection" in json.dumps(
+        body["view"]["blocks"][0])
+    kept = next(b for b in body["view"]["blocks"] if b.get("block_id") == Block.REASON)
+    assert kept["element"]["initial_value"] == values[Block.REASON]
+    assert get(app, Meeting, meeting.id).scheduled_start == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    assert rows(app, select(MeetingChange)) == []
+    again = hv.submit(dict(body["view"], id=view["id"]))
+    assert again.body == ""
+    assert get(app, Meeting, meeting.id).scheduled_start == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    assert one(app, select(MeetingChange)).reason == values[Block.REASON]
+
+
+def test_initials_in_a_reason_for_cancelling_are_queried_first(people, slack, app):
+    case = new_case(people, slack)
+    meeting = schedule_meeting(people, slack, case)
+    sw = people["sw"]
+    sw.click(Action.MEETING_CANCEL, {"c": case.case_id, "m": meeting.id}, channel=case.channel_id)
+    view = opened_view(slack, View.MEETING_CANCEL)
+    body = sw.submit(view, {Block.REASON: "The LADO needs to speak to the school first."}).json()
+    assert body["response_action"] == "update" and "LADO" in json.dumps(body["view"]["blocks"][0])
+    assert get(app, Meeting, meeting.id).status == MeetingStatus.SCHEDULED
+    changed = {Block.REASON: "The school needs to speak to the council's safeguarding adviser first."}
+    assert sw.submit(dict(body["view"], id=view["id"]), changed).body == ""
+    assert get(app, Meeting, meeting.id).status == MeetingStatus.CANCELLED
+    assert "safeguarding adviser" in json.dumps(posted(slack, case.channel_id, "cancelled core group meeting 1")[-1])
