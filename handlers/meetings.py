@@ -7,14 +7,14 @@ that message is the meeting's thread, where updates, moves and cancellation are 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from handlers import access, forms
+from handlers import access, case_post, forms
 from handlers.blocks import meetings as meeting_blocks
 from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand
@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 NOT_SCHEDULED = "This meeting has already started, ended or been cancelled, so it cannot be changed."
 ALREADY = ("A meeting was scheduled while you were filling this in. Use `/coregroup schedule` to see it;"
            " there is one upcoming meeting at a time.")
-FIELD_BLOCKS = {"date": Block.DATE, "length": Block.LENGTH, "chair": Block.CHAIR, "reason": Block.REASON}
+FIELD_BLOCKS = {"date": Block.DATE, "length": Block.LENGTH, "chair": Block.CHAIR, "reason": Block.REASON,
+                "review": Block.REVIEW}
 
 
 def calendar_for(deps: Deps) -> WorkingCalendar:
@@ -62,7 +63,8 @@ def show_schedule(inv: Invocation) -> None:
         proposal = meetings.propose(calendar, case=case, last_meeting=last_day, today=deps.today())
         view = meeting_blocks.schedule_modal(case_id=case.id, proposed=proposal.day, reasons=proposal.reasons,
                                              chairs=cases.professionals(session, case.id),
-                                             suggested_chair=meetings.suggest_chair(session, case.id))
+                                             suggested_chair=meetings.suggest_chair(session, case.id),
+                                             review=case.review_conference_date, today=deps.today())
     if inv.trigger_id:
         inv.client.views_open(trigger_id=inv.trigger_id, view=view)
 
@@ -84,10 +86,37 @@ def read_start(raw: dict, calendar: WorkingCalendar, now: datetime, errors: dict
     return start
 
 
-def warn_once(session, body: dict, warning: str | None, start: datetime, errors: dict[str, str]) -> None:
+def warn_once(session, body: dict, warning: str | None, start: datetime, errors: dict[str, str],
+              block: str = Block.DATE) -> None:
     """A deadline warning is shown once as a field error; pressing the button again keeps the date."""
     if warning and audit.claim_once(session, f"warned:{body['view']['id']}:{start.isoformat()}"):
-        errors[Block.DATE] = warning
+        errors[block] = warning
+
+
+def read_review(raw: dict, case: Case, today: date, errors: dict[str, str]) -> date | None:
+    """A new date for the next review conference from the form's optional field: None when it is empty or
+    the date already recorded; checked to be after today (the error goes on the field)."""
+    review = forms.parse_date(raw.get(Block.REVIEW), Block.REVIEW, errors, required=False)
+    if review is None or review == case.review_conference_date:
+        return None
+    problem = meetings.check_review_date(review, today=today)
+    if problem:
+        errors[Block.REVIEW] = problem
+        return None
+    return review
+
+
+def record_review(session, *, case: Case, review: date | None, actor, now: datetime, today: date) -> bool:
+    """Save a new review conference date (audited, its reminder moved); True when it changed."""
+    if review is None:
+        return False
+    return meetings.set_review_date(session, case_id=case.id, review=review, actor=actor, now=now, today=today)
+
+
+def post_review(client: WebClient, case: Case, review: date, by: Member, notify: str | None) -> None:
+    """Tell the core group, in the case channel, the date of the next review conference."""
+    case_post.post(client, channel=case.channel_id, thread_ts=None,
+                   message=meeting_blocks.review_post(review=review, by=by), what="the review date", notify=notify)
 
 
 def _errors_from(error: DomainError, default: str = Block.DATE) -> dict[str, str]:
@@ -101,11 +130,12 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
     checked = access.check_submission(deps, ack, body, title="Next meeting")
     if checked is None:
         return
-    case, _member = checked
+    case, member = checked
     raw = forms.values(body)
     errors: dict[str, str] = {}
-    calendar, now = calendar_for(deps), deps.now()
+    calendar, now, today = calendar_for(deps), deps.now(), deps.today()
     start = read_start(raw, calendar, now, errors)
+    review = read_review(raw, case, today, errors)
     length = forms.parse_int(raw.get(Block.LENGTH), Block.LENGTH, errors, low=meetings.MIN_LENGTH,
                              high=meetings.MAX_LENGTH, what="the length in minutes")
     location = forms.text(raw.get(Block.LOCATION), Block.LOCATION, errors, required=True,
@@ -121,8 +151,8 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
             ack(response_action="update", view=access.notice_view("Next meeting", ALREADY))
             return
         first = meetings.held_count(session, case.id) == 0
-        warn_once(session, body, meetings.deadline_warning(calendar, case=case, start=start, first=first),
-                  start, errors)
+        warn_once(session, body, meetings.deadline_warning(calendar, case=case, start=start, first=first,
+                                                           review_conference=review), start, errors)
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -132,6 +162,7 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
             if not audit.claim_once(session, f"view:{body['view']['id']}"):
                 ack()
                 return
+            review_changed = record_review(session, case=case, review=review, actor=actor, now=now, today=today)
             meeting = meetings.schedule(session, case=case, start=start, duration_minutes=length, location=location,
                                         chair_member_id=chair_id, actor=actor, now=now)
             meeting_id = meeting.id
@@ -144,6 +175,8 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
     ack()
     log.info("meeting %s scheduled for case %s", meeting_id, case.id)
     post_meeting(client, deps, case, meeting_id, body)
+    if review_changed:
+        post_review(client, case, review, member, actor.user_id)
 
 
 def post_meeting(client: WebClient, deps: Deps, case: Case, meeting_id: int, body: dict | None = None) -> None:

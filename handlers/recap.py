@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import date, datetime
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -22,13 +23,14 @@ from handlers.blocks.meetings import when_text
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
-from handlers.meetings import calendar_for
+from handlers.meetings import calendar_for, post_review, read_review, warn_once
 from handlers.plain import jargon_gate
 from handlers.recap_posting import acknowledged, post_and_follow_up, post_pending_recaps
 from models import audit, cases, meetings
 from models import recap as records
 from models import recap_posting as lifecycle
 from models.cases import DomainError
+from models.meetings import long_date
 from models.tables import Case, Meeting, MeetingStatus, Member, MemberStatus, Recap, RecapStatus
 
 log = logging.getLogger(__name__)
@@ -59,8 +61,15 @@ def _chair_text(session, meeting: Meeting) -> str:
 # --- the end-of-meeting form --------------------------------------------------------------------------
 
 
+def _chosen_review(outcome: dict | None) -> date | None:
+    """The new review conference date in the chair's outcome, if one was chosen."""
+    chosen = (outcome or {}).get("review")
+    return date.fromisoformat(chosen) if chosen else None
+
+
 def end_view(deps: Deps, session, case: Case, meeting: Meeting, initial: dict | None) -> dict:
     calendar = calendar_for(deps)
+    case = session.get(Case, case.id)
     booked = records.scheduled_after(session, meeting)
     booked_text = proposal = None
     if booked is not None:
@@ -68,13 +77,14 @@ def end_view(deps: Deps, session, case: Case, meeting: Meeting, initial: dict | 
         booked_text = when_text(booked, deps.tz) + (f", chaired by {kit.esc(chair.name)}" if chair else "")
     else:
         proposal = meetings.propose(calendar, case=case, last_meeting=calendar.local(meeting.scheduled_start).date(),
-                                    today=deps.today())
+                                    today=deps.today(), review_conference=_chosen_review(initial))
     suggested = meetings.suggest_chair(session, case.id)
     return recap_forms.end_modal(
         case_id=case.id, meeting_id=meeting.id, heading=_heading(meeting, deps), initial=initial,
         proposed=proposal.day if proposal else None, reasons=proposal.reasons if proposal else (),
         start_time=calendar.local(meeting.scheduled_start).time(), chairs=cases.professionals(session, case.id),
-        suggested_chair_id=suggested.id if suggested else None, booked=booked_text)
+        suggested_chair_id=suggested.id if suggested else None, booked=booked_text,
+        review=case.review_conference_date, today=deps.today())
 
 
 def start_end(inv: Invocation) -> None:
@@ -95,9 +105,20 @@ def start_end(inv: Invocation) -> None:
         inv.client.views_open(trigger_id=inv.trigger_id, view=view)
 
 
-def _next_from_form(deps: Deps, session, meeting: Meeting, values: dict, errors: dict[str, str]) -> dict | None:
-    """The next meeting the chair chose (or None when one is booked already); errors go on the fields."""
+NEXT_NEEDED = ("The plan goes on until the review conference decides, so the core group keeps meeting: please"
+               " book the next meeting. It can be left unbooked when the group recommends ending the plan.")
+
+
+def _next_from_form(deps: Deps, session, meeting: Meeting, values: dict, errors: dict[str, str],
+                    recommendation: str | None) -> dict | None:
+    """The next meeting the chair chose: None when one is booked already, or when the chair leaves it unbooked
+    (only with a recommendation to end the plan). Errors go on the fields."""
     if records.scheduled_after(session, meeting) is not None:
+        return None
+    not_now = recap_forms.NO_NEXT in (values.get(recap_forms.NO_NEXT_BLOCK) or [])
+    if not_now or not values.get(Block.RECAP_NEXT_DATE):
+        if recommendation in recap_forms.KEEPS_MEETING:
+            errors[recap_forms.NO_NEXT_BLOCK if not_now else Block.RECAP_NEXT_DATE] = NEXT_NEEDED
         return None
     calendar = calendar_for(deps)
     day = forms.parse_date(values.get(Block.RECAP_NEXT_DATE), Block.RECAP_NEXT_DATE, errors)
@@ -138,10 +159,21 @@ def submit_end(ack, body: dict, client: WebClient, deps: Deps) -> None:
         if not meetings.is_chair(session, meeting, member):
             ack(response_action="update", view=access.notice_view("End the meeting", NOT_CHAIR.format(what="end it")))
             return
-        outcome["next"] = _next_from_form(deps, session, meeting, values, errors)
+        outcome["next"] = _next_from_form(deps, session, meeting, values, errors, outcome.get("recommendation"))
+    review = read_review(values, case, deps.today(), errors)
+    outcome["review"] = review.isoformat() if review else None
     if errors:
         ack(response_action="errors", errors=errors)
         return
+    if outcome["next"] is not None:  # the same check as `/coregroup schedule`, before it is booked
+        start = datetime.fromisoformat(outcome["next"]["start"])
+        with deps.session() as session:
+            warn_once(session, body, meetings.deadline_warning(calendar_for(deps), case=case, start=start,
+                                                               first=False, review_conference=review),
+                      start, errors, block=Block.RECAP_NEXT_DATE)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
     if not jargon_gate(ack, body, fields=recap_forms.TEXT_BLOCKS.values()):
         return
     with deps.session() as session:
@@ -167,6 +199,11 @@ def show_preview(deps: Deps, client: WebClient, *, case: Case, recap_id: int, us
     with deps.session() as session:
         recap = session.get(Recap, recap_id)
         content, check = records.content_of(recap), digest(recap.content)
+        review = _chosen_review(content.get("outcome")) if recap.version == 1 else None
+        current = session.get(Case, case.id).review_conference_date
+    if review is not None and review != current:
+        saving = f"When you post the record, the next review conference will be recorded as {long_date(review)}."
+        note = f"{note} {saving}" if note else saving
     messages = recap_blocks.preview_messages(content, recap_id=recap_id, case_id=case.id, check=check, note=note)
     try:
         for message in messages:
@@ -223,6 +260,7 @@ def approve_clicked(body: dict, client: WebClient, respond, deps: Deps) -> None:
         with deps.session() as session:
             approved = lifecycle.approve(session, recap_id=recap.id, approved_content=approved_content, actor=actor,
                                          now=deps.now())
+            review = _save_review(deps, session, case, approved, actor)
     except DomainError as error:
         access.tell(client, body, f"{error} Nothing was posted.", respond)
         return
@@ -232,9 +270,24 @@ def approve_clicked(body: dict, client: WebClient, respond, deps: Deps) -> None:
     log.info("recap %s approved", recap.id)
     _replace_preview(respond, body, "Posting the record in the channel…")
     done = post_and_follow_up(deps, client, recap.id)
+    if review is not None:
+        post_review(client, case, review, member, actor.user_id)
     _replace_preview(respond, body, "The record is posted in the channel." if done else
                      "The record is saved. Slack did not take it just now; it will be posted automatically in a few"
                      " minutes.")
+
+
+def _save_review(deps: Deps, session, case: Case, approved: Recap | None, actor) -> date | None:
+    """With the first version approved, the new review conference date the chair chose (in the same transaction
+    as the meeting ending): the date when it changed, else None. Raises DomainError if it is not after today."""
+    if approved is None or approved.version != 1:
+        return None
+    review = _chosen_review(records.content_of(approved).get("outcome"))
+    if review is None:
+        return None
+    changed = meetings.set_review_date(session, case_id=case.id, review=review, actor=actor, now=deps.now(),
+                                       today=deps.today())
+    return review if changed else None
 
 
 def _replace_preview(respond, body: dict, text: str) -> None:

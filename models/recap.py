@@ -43,9 +43,12 @@ SCHEMA = 1
 MAX_TEXT = 3000
 CHANNEL, OUTSIDE_SLACK = "channel", "outside_slack"
 
-# The chair's outcome: what the end-of-meeting form (or a correction) says.
+# The chair's outcome: what the end-of-meeting form (or a correction) says. "next" is the meeting to book and
+# "review" a new date for the next review conference (ISO), both acted on when the first version is approved,
+# so a correction keeps them as they were.
 OUTCOME_TEXTS = ("key_points", "child_views", "child_missing", "parents_views")
-OUTCOME_FIELDS = (*OUTCOME_TEXTS, "risk_direction", "recommendation", "next", "refresh")
+OUTCOME_FIELDS = (*OUTCOME_TEXTS, "risk_direction", "recommendation", "next", "review", "refresh")
+ON_APPROVAL = ("next", "review")
 
 
 def check_outcome(outcome: dict) -> dict[str, str]:
@@ -285,7 +288,7 @@ def corrected(previous: dict, outcome: dict) -> dict:
     content["risk_direction"] = outcome.get("risk_direction")
     content["recommendation"] = outcome.get("recommendation")
     content["outcome"] = {**(previous.get("outcome") or {}),
-                          **{name: outcome.get(name) for name in OUTCOME_FIELDS if name != "next"}}
+                          **{name: outcome.get(name) for name in OUTCOME_FIELDS if name not in ON_APPROVAL}}
     return content
 
 
@@ -294,7 +297,7 @@ def compose(session: Session, *, meeting_id: int, outcome: dict, today: date, tz
     """A first record from the tables; a correction from the version it corrects (or afresh, if asked)."""
     if previous is None or outcome.get("refresh"):
         if previous is not None:
-            outcome = {**outcome, "next": (previous.get("outcome") or {}).get("next")}
+            outcome = {**outcome, **{name: (previous.get("outcome") or {}).get(name) for name in ON_APPROVAL}}
         return build_content(session, meeting_id=meeting_id, outcome=outcome, today=today, tz=tz)
     return corrected(previous, outcome)
 

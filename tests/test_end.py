@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from bot.slack import make_client
 from handlers.access import NOT_A_MEMBER
+from handlers.blocks import recap_forms
 from handlers.ids import Action, Block, View
 from handlers.recap import post_pending_recaps
 from models import recap_posting
@@ -389,3 +390,129 @@ def test_a_chair_outside_the_channel_gets_the_preview_by_direct_message(people, 
     assert direct and recap_messages_in(slack, world.channel_id) == []
     people["hv"].click(Action.RECAP_POST, preview_value(slack), channel=direct[0].get("channel"))
     assert len(recap_messages_in(slack, world.channel_id)) >= 1
+
+
+# --- the next meeting may wait when the plan may end; the next review conference --------------------------
+
+def scheduled(app, world: World) -> list[Meeting]:
+    with Session(app.engine) as session:
+        return list(session.exec(select(Meeting).where(Meeting.case_id == world.case_id,
+                                                       Meeting.status == MeetingStatus.SCHEDULED)).all())
+
+
+def audit_actions(app, world: World) -> list[str]:
+    with Session(app.engine) as session:
+        return [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.case_id == world.case_id))]
+
+
+def review_reminders(app, world: World) -> dict[str, str]:
+    from models.tables import ScheduledMessage
+
+    with Session(app.engine) as session:
+        found = session.exec(select(ScheduledMessage).where(ScheduledMessage.case_id == world.case_id,
+                                                            ScheduledMessage.kind == "case.review")).all()
+        return {row.key.rsplit(":", 1)[-1]: row.status for row in found}
+
+
+def test_a_chair_recommending_the_plan_ends_may_leave_the_next_meeting_unbooked(people, slack, app, world):
+    recap = end_and_post(people, slack, world, values={Block.RECAP_RECOMMENDATION: "end",
+                                                       recap_forms.NO_NEXT_BLOCK: [recap_forms.NO_NEXT]})
+    assert recap.status == RecapStatus.POSTED
+    text = plain_text(recap_messages_in(slack, world.channel_id))
+    assert "End the plan" in text
+    assert "No date was set. Use `/coregroup schedule` to arrange the next meeting." in text
+    assert scheduled(app, world) == []
+    with Session(app.engine) as session:
+        assert session.get(Meeting, world.meeting_id).status == MeetingStatus.ENDED
+
+
+@pytest.mark.parametrize("recommendation", ["continue", "step_up"])
+def test_the_next_meeting_is_still_booked_when_the_plan_goes_on(people, slack, app, world, recommendation):
+    reply = submit_end(people, slack, world, values={Block.RECAP_RECOMMENDATION: recommendation,
+                                                     recap_forms.NO_NEXT_BLOCK: [recap_forms.NO_NEXT]})
+    body = reply.json()
+    assert body["response_action"] == "errors"
+    assert "please book the next meeting" in body["errors"][recap_forms.NO_NEXT_BLOCK]
+    assert preview_calls(slack) == []
+    with Session(app.engine) as session:
+        assert session.exec(select(Recap)).all() == []
+
+
+def test_reopening_an_unbooked_draft_keeps_the_box_ticked(people, slack, app, world):
+    submit_end(people, slack, world, values={Block.RECAP_RECOMMENDATION: "end",
+                                             recap_forms.NO_NEXT_BLOCK: [recap_forms.NO_NEXT]})
+    people["hv"].click(Action.RECAP_EDIT, preview_value(slack), channel=world.channel_id)
+    view = opened_view(slack, View.END)
+    box = next(b for b in view["blocks"] if b.get("block_id") == recap_forms.NO_NEXT_BLOCK)
+    assert [o["value"] for o in box["element"]["initial_options"]] == [recap_forms.NO_NEXT]
+
+
+def test_a_next_meeting_too_close_to_the_review_is_warned_about_once(people, slack, app, world):
+    # The review conference is on Monday 8 February 2027: the last core group before it should be by
+    # Monday 25 January. Monday 1 February is too close; the chair is told, and can keep it.
+    values = {Block.RECAP_NEXT_DATE: "2027-02-01"}
+    warned = submit_end(people, slack, world, values=values).json()
+    assert warned["response_action"] == "errors"
+    assert "review conference on Monday 8 February 2027" in warned["errors"][Block.RECAP_NEXT_DATE]
+    assert "by Monday 25 January 2027" in warned["errors"][Block.RECAP_NEXT_DATE]
+    assert preview_calls(slack) == []
+    kept = people["hv"].submit(opened_view(slack, View.END), {**FORM, **values})
+    assert kept.body == ""
+    approve(people, slack, world)
+    [booked] = scheduled(app, world)
+    assert booked.scheduled_start.date().isoformat() == "2027-02-01"
+
+
+def test_the_suggested_next_meeting_is_not_warned_about(people, slack, app, world):
+    people["hv"].command("end", channel=world.channel_id)
+    view = opened_view(slack, View.END)
+    suggested = next(b for b in view["blocks"] if b.get("block_id") == Block.RECAP_NEXT_DATE)
+    assert suggested["element"]["initial_date"] == "2027-01-04"  # six weeks on, before 25 January
+    assert people["hv"].submit(view, FORM).body == ""
+
+
+def test_the_chair_records_the_next_review_conference_when_the_recap_is_posted(people, slack, app, world):
+    people["hv"].command("end", channel=world.channel_id)
+    view = opened_view(slack, View.END)
+    field = next(b for b in view["blocks"] if b.get("block_id") == Block.REVIEW)
+    assert field["element"]["initial_date"] == "2027-02-08" and field["optional"] is True
+    order = [b.get("block_id") for b in view["blocks"]]
+    assert order.index(Block.REVIEW) == order.index(Block.RECAP_RECOMMENDATION) + 1
+
+    reply = people["hv"].submit(view, {**FORM, Block.REVIEW: "2027-05-20"})
+    assert reply.body == ""
+    assert "the next review conference will be recorded as Thursday 20 May 2027" in json.dumps(
+        preview_calls(slack)[-1].args["blocks"])
+    assert "case.review_date_set" not in audit_actions(app, world)  # nothing changes before the chair posts
+
+    approve(people, slack, world)
+    with Session(app.engine) as session:
+        from models.tables import Case
+
+        assert session.get(Case, world.case_id).review_conference_date.isoformat() == "2027-05-20"
+    assert audit_actions(app, world).count("case.review_date_set") == 1
+    assert review_reminders(app, world) == {"2027-02-08": "cancelled", "2027-05-20": "pending"}
+    assert posted(slack, world.channel_id, "recorded the date of the next review conference: *Thursday 20 May 2027*")
+
+
+def test_the_review_date_left_as_it_was_changes_nothing(people, slack, app, world):
+    end_and_post(people, slack, world)
+    assert "case.review_date_set" not in audit_actions(app, world)
+    assert review_reminders(app, world) == {"2027-02-08": "pending"}
+    assert not posted(slack, world.channel_id, "recorded the date of the next review conference")
+
+
+@pytest.mark.parametrize(("typed", "words"), [
+    ("2026-11-23", "must be after today"),
+    ("2026-11-20", "must be after today"),
+    ("2027-02-30", "Please choose a date from the calendar."),
+])
+def test_a_review_date_that_cannot_be_used_is_explained_and_what_was_typed_stays(people, slack, app, world, typed,
+                                                                               words):
+    reply = submit_end(people, slack, world, values={Block.REVIEW: typed})
+    body = reply.json()
+    assert body["response_action"] == "errors" and set(body["errors"]) == {Block.REVIEW}
+    assert words in body["errors"][Block.REVIEW]
+    assert preview_calls(slack) == []
+    with Session(app.engine) as session:
+        assert session.exec(select(Recap)).all() == []

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 from sqlmodel import select
 
 from handlers.ids import Action, Block, View
-from models.tables import AuditEvent, Meeting, MeetingChange, MeetingStatus, Member
+from models.tables import AuditEvent, Case, Meeting, MeetingChange, MeetingStatus, Member, ScheduledMessage
 from tests.helpers import ephemeral_texts, new_case, opened_view, posted, schedule_meeting
 from tests.reads import get, one, rows
 
@@ -223,6 +223,79 @@ def test_people_outside_the_core_group_are_refused_everywhere(people, slack, app
     assert refused["response_action"] == "update"
     assert get(app, Meeting, meeting.id).status == MeetingStatus.SCHEDULED
     assert rows(app, select(MeetingChange)) == []
+
+
+# --- the next review conference, recorded with the next meeting ------------------------------------------
+
+
+def review_reminders(app, case) -> dict[str, str]:
+    found = rows(app, select(ScheduledMessage).where(ScheduledMessage.case_id == case.case_id,
+                                                     ScheduledMessage.kind == "case.review"))
+    return {row.key.rsplit(":", 1)[-1]: row.status for row in found}
+
+
+def test_after_a_review_conference_the_next_one_is_recorded_with_the_next_meeting(people, slack, app):
+    case = new_case(people, slack, review="2026-11-20")  # held last Friday; the plan goes on
+    people["sw"].command("schedule", channel=case.channel_id)
+    view = opened_view(slack, View.SCHEDULE)
+    field = next(b for b in view["blocks"] if b.get("block_id") == Block.REVIEW)
+    assert "initial_date" not in field["element"] and field["optional"] is True
+    assert "Friday 20 November 2026 has been held" in field["hint"]["text"]
+    reply = people["sw"].submit(view, {Block.DATE: "2026-11-27", Block.LOCATION: "Room 2",
+                                       Block.REVIEW: "2027-05-20"})
+    assert reply.body == "", reply.body
+    assert one(app, select(Case)).review_conference_date == date(2027, 5, 20)
+    assert one(app, select(AuditEvent).where(AuditEvent.action == "case.review_date_set")).record_id == case.case_id
+    assert review_reminders(app, case) == {"2027-05-20": "pending"}
+    assert posted(slack, case.channel_id, "recorded the date of the next review conference: *Thursday 20 May 2027*")
+    assert one(app, select(Meeting)).number == 1
+
+
+def test_a_review_conference_moved_later_moves_its_reminder(people, slack, app):
+    case = new_case(people, slack)  # review on 8 February 2027
+    assert review_reminders(app, case) == {"2027-02-08": "pending"}
+    people["sw"].command("schedule", channel=case.channel_id)
+    view = opened_view(slack, View.SCHEDULE)
+    field = next(b for b in view["blocks"] if b.get("block_id") == Block.REVIEW)
+    assert field["element"]["initial_date"] == "2027-02-08"
+    assert people["sw"].submit(view, {Block.LOCATION: "Room 2", Block.REVIEW: "2027-02-22"}).body == ""
+    assert review_reminders(app, case) == {"2027-02-08": "cancelled", "2027-02-22": "pending"}
+
+
+def test_the_new_review_date_is_the_one_the_warning_checks(people, slack, app):
+    case = new_case(people, slack, review="2027-02-08")
+    people["sw"].command("schedule", channel=case.channel_id)
+    view = opened_view(slack, View.SCHEDULE)
+    # 30 November is fine for a review on 8 February, but too close to one moved to 11 December.
+    values = {Block.DATE: "2026-11-30", Block.LOCATION: "Room 2", Block.REVIEW: "2026-12-11"}
+    warned = people["sw"].submit(view, values).json()
+    assert "review conference on Friday 11 December 2026" in warned["errors"][Block.DATE]
+    assert rows(app, select(Meeting)) == [] and one(app, select(Case)).review_conference_date == date(2027, 2, 8)
+    assert people["sw"].submit(view, values).body == ""
+    assert one(app, select(Case)).review_conference_date == date(2026, 12, 11)
+
+
+def test_the_review_date_left_as_it_was_records_nothing(people, slack, app):
+    case = new_case(people, slack)
+    schedule_meeting(people, slack, case)
+    assert rows(app, select(AuditEvent).where(AuditEvent.action == "case.review_date_set")) == []
+    assert not posted(slack, case.channel_id, "recorded the date of the next review conference")
+
+
+@pytest.mark.parametrize(("typed", "words"), [
+    ("2026-11-23", "The next review conference must be after today."),
+    ("2026-10-01", "The next review conference must be after today."),
+    ("2027-13-01", "Please choose a date from the calendar."),
+])
+def test_a_review_date_that_cannot_be_used_is_refused_and_nothing_is_stored(people, slack, app, typed, words):
+    case = new_case(people, slack, review="2026-11-20")
+    people["sw"].command("schedule", channel=case.channel_id)
+    view = opened_view(slack, View.SCHEDULE)
+    body = people["sw"].submit(view, {Block.LOCATION: "Room 2", Block.REVIEW: typed}).json()
+    assert body == {"response_action": "errors", "errors": {Block.REVIEW: body["errors"][Block.REVIEW]}}
+    assert words in body["errors"][Block.REVIEW]
+    assert rows(app, select(Meeting)) == []
+    assert one(app, select(Case)).review_conference_date == date(2026, 11, 20)
 
 
 # --- plain words in the reasons for moving and cancelling ------------------------------------------------

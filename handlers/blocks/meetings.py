@@ -50,9 +50,26 @@ def _member_choices(members: Sequence[Member]) -> list[tuple[str, str]]:
     return [(f"{m.name} – {m.role}", str(m.id)) for m in members[:100]]
 
 
+def review_block(*, current: date | None, today: date, initial: date | None = None) -> dict:
+    """The date of the next review conference: the case's while it is still to come, to change if it moved;
+    empty once it has been held, to record the next one (nothing is changed when it is left as it is)."""
+    upcoming = current if current is not None and current > today else None
+    if upcoming is not None:
+        hint = "Change it only if the review conference has moved."
+    elif current is not None:
+        hint = (f"The review conference on {long_date(current)} has been held. If the plan goes on, choose the date"
+                " of the next one.")
+    else:
+        hint = "If you know when the review conference is, choose its date."
+    return kit.input_block("Next review conference", kit.date_input(input_id(Block.REVIEW),
+                                                                    initial=initial or upcoming),
+                           block_id=Block.REVIEW, optional=True, hint=hint)
+
+
 def schedule_modal(*, case_id: int, proposed: date, reasons: Sequence[str], chairs: Sequence[Member],
-                   suggested_chair: Member | None) -> dict:
-    """The form for the next meeting, with the date the statutory calendar suggests."""
+                   suggested_chair: Member | None, review: date | None = None, today: date | None = None) -> dict:
+    """The form for the next meeting, with the date the statutory calendar suggests, and the date of the
+    next review conference (which the calendar plans around)."""
     why = "\n".join(f"• {reason}" for reason in reasons)
     blocks = [
         kit.section(f"*Suggested date: {long_date(proposed)}*\n{why}"),
@@ -73,6 +90,8 @@ def schedule_modal(*, case_id: int, proposed: date, reasons: Sequence[str], chai
                         hint="Suggested: whoever chaired least recently. Chairing is shared by all the"
                              " professionals, not only the social worker."),
     ]
+    if today is not None:
+        blocks.append(review_block(current=review, today=today))
     return kit.modal(title="Next meeting", blocks=blocks, callback_id=View.SCHEDULE, submit="Schedule",
                      private_metadata={"c": case_id})
 
@@ -186,6 +205,16 @@ def moved_post(*, meeting: Meeting, mover: Member, old_start: datetime, reason: 
         text += f"\n*Where:* {kit.esc(meeting.location)}"
     blocks = [kit.section(text), *labelled("Reason", reason)]
     return kit.message(f"Core group meeting {meeting.number} moved to {when_text(meeting, tz)}", blocks)
+
+
+def review_post(*, review: date, by: Member) -> dict:
+    """In the case channel: the date of the next review conference was recorded or changed."""
+    blocks = [
+        kit.section(f"{who(by)} recorded the date of the next review conference: *{long_date(review)}*."),
+        kit.context("The core group will be reminded two weeks before it to agree what it will recommend. The last"
+                    " core group before it should be at least 10 working days earlier."),
+    ]
+    return kit.message(f"The next review conference is on {long_date(review)}", blocks)
 
 
 def cancelled_post(*, meeting: Meeting, canceller: Member, reason: str, tz: str | tzinfo) -> dict:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 
 from handlers.blocks import kit
+from handlers.blocks.meetings import review_block
 from handlers.ids import Block, View, input_id
 from models.meetings import long_date
 from models.recap import MAX_TEXT
@@ -19,6 +20,11 @@ RECOMMENDATION_CHOICES = (
     ("Step up: consider legal proceedings (going to court)", "step_up"),
 )
 REFRESH = "refresh"
+# "Do not book the next meeting now" on the end-of-meeting form (belongs in handlers.ids.Block; kept here
+# while that file is being changed by someone else)
+NO_NEXT_BLOCK, NO_NEXT = "recap_next_none", "none"
+# Recommendations under which the plan goes on until the review conference, so the next meeting is booked
+KEEPS_MEETING = ("continue", "step_up")
 
 # form field -> block id, for the texts the plain-language check reads and for errors
 TEXT_BLOCKS = {
@@ -65,11 +71,16 @@ def _chair_choices(members: Sequence[Member]) -> list[tuple[str, str]]:
 
 def end_modal(*, case_id: int, meeting_id: int, heading: str, initial: dict | None, proposed: date | None,
               reasons: Sequence[str], start_time: time, chairs: Sequence[Member], suggested_chair_id: int | None,
-              booked: str | None) -> dict:
-    """`/coregroup end`: the chair's outcome and the next meeting; the record is previewed before posting."""
+              booked: str | None, review: date | None = None, today: date | None = None) -> dict:
+    """`/coregroup end`: the chair's outcome, the date of the next review conference (`review` is the case's),
+    and the next meeting; the record is previewed before posting."""
     blocks = [kit.section(f"*Ending {kit.esc(heading)}.* You will see the whole record before it is posted,"
                           " and can change anything then.")]
     blocks += outcome_blocks(initial)
+    if today is not None:
+        chosen = (initial or {}).get("review")
+        blocks.append(review_block(current=review, today=today,
+                                   initial=date.fromisoformat(chosen) if chosen else None))
     blocks.append(kit.divider())
     if booked:
         blocks.append(kit.section(f"*Next meeting*\nAlready booked: {booked}"))
@@ -80,7 +91,13 @@ def end_modal(*, case_id: int, meeting_id: int, heading: str, initial: dict | No
         blocks.append(kit.section(f"*Next meeting*\nSuggested: {long_date(proposed)}.\n{why}" if proposed else
                                   "*Next meeting*"))
         chair = wanted.get("chair_member_id") or suggested_chair_id
+        not_now = initial is not None and not wanted
         blocks += [
+            kit.input_block("Leave the next meeting unbooked", kit.checkboxes(
+                input_id(NO_NEXT_BLOCK), [("Do not book it yet", NO_NEXT)], initial=[NO_NEXT] if not_now else ()),
+                block_id=NO_NEXT_BLOCK, optional=True,
+                hint="Only when the group recommends ending the plan: the review conference decides whether the"
+                     " core group meets again. Otherwise the date below is booked when you post the recap."),
             kit.input_block("Date", kit.date_input(input_id(Block.RECAP_NEXT_DATE),
                                                    initial=start.date() if start else proposed),
                             block_id=Block.RECAP_NEXT_DATE, hint="A working day: not a weekend or a bank holiday."),
