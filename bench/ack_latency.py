@@ -36,6 +36,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -211,11 +212,15 @@ def setup(standin: SlackStandIn, url: str, engine) -> tuple[dict[str, str], str,
         standin.add_user(user_id, team_id=SlackStandIn.TEAM, name=f"Practitioner {key}")
         people[key] = SlackUser(running, standin, user_id, SlackStandIn.TEAM)
     writers = [key for key in cast if key.startswith("w")]
-    planned = new_case(people, standin, reference="CP-BENCH-0001", members=("hv", "teacher", *writers))
+    # The app runs on the machine's own clock: a conference today, so the first meeting is still ahead.
+    today = date.today()
+    dates = {"initial": today.isoformat(), "review": (today + timedelta(weeks=12)).isoformat()}
+    planned = new_case(people, standin, reference="CP-BENCH-0001", members=("hv", "teacher", *writers), **dates)
     schedule_meeting(people, standin, planned, chair="hv")
     people["w00"].command("update", channel=planned.channel_id)
     update_view = opened_view(standin, View.UPDATE)
-    meeting = new_case(people, standin, reference="CP-BENCH-0002", members=("hv", "teacher", "gp", "police"))
+    meeting = new_case(people, standin, reference="CP-BENCH-0002", members=("hv", "teacher", "gp", "police"),
+                       **dates)
     running_meeting(engine, meeting, people)  # the health visitor chairs it
     running.stop()
     return cast, planned.channel_id, meeting.channel_id, update_view

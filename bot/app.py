@@ -34,6 +34,7 @@ def create_app(
     client: WebClient | None = None,
     clock: Callable[[], datetime] | None = None,
     listener_executor: Executor | None = None,
+    after_ack_executor: Executor | None = None,
     verify_token: bool = False,
 ) -> tuple[App, Deps]:
     """Build the Bolt app and the dependencies its listeners share."""
@@ -47,10 +48,10 @@ def create_app(
         listener_executor=listener_executor or ThreadPoolExecutor(max_workers=LISTENERS, thread_name_prefix="listener"),
         request_verification_enabled=bool(settings.signing_secret),
     )
-    # Work after an answer (posting, redrawing) runs on a small pool of its own, so it cannot hold up the
-    # answers to other requests, whose listeners run on Bolt's pool. Tests pass one pool that they track.
+    # Work after an answer (saving a checked form, posting, redrawing) runs on a small pool of its own, so it
+    # cannot hold up the answers to other requests, whose listeners run on Bolt's pool. Tests pass pools they track.
     deps = Deps(settings=settings, engine=engine,
-                after_ack=listener_executor or ThreadPoolExecutor(max_workers=2, thread_name_prefix="after-answer"))
+                after_ack=after_ack_executor or ThreadPoolExecutor(max_workers=2, thread_name_prefix="after-answer"))
     if clock is not None:
         deps.clock = clock
     app.middleware(keep_acknowledgement)

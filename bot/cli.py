@@ -94,7 +94,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     port = args.port or settings.port
     with contextlib.suppress(KeyboardInterrupt):
-        serve(WebApp(app, engine), host=args.host, port=port)
+        serve(WebApp(app, engine, answering=deps.answering), host=args.host, port=port)
     return 0
 
 

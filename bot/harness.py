@@ -31,37 +31,48 @@ SIGNING_SECRET = "test-signing-secret"  # noqa: S105  (the local bench's own sec
 _ids = itertools.count(1)
 
 
-class TrackingExecutor(ThreadPoolExecutor):
-    """A thread pool that can say when every listener it ran has finished."""
+class _Books:
+    """What a set of tracked pools has still to finish, and what failed."""
 
-    def __init__(self, max_workers: int = 8):
-        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
-        self._pending = 0
-        self._lock = threading.Condition()
+    def __init__(self) -> None:
+        self.pending = 0
+        self.lock = threading.Condition()
         self.errors: list[BaseException] = []
 
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """A thread pool that can say when everything it ran (and everything its partner pools ran) has finished."""
+
+    def __init__(self, max_workers: int = 8, *, name: str = "listener", together_with: TrackingExecutor | None = None):
+        super().__init__(max_workers=max_workers, thread_name_prefix=name)
+        self._books = together_with._books if together_with is not None else _Books()
+
+    @property
+    def errors(self) -> list[BaseException]:
+        return self._books.errors
+
     def submit(self, fn, /, *args, **kwargs) -> Future:
-        with self._lock:
-            self._pending += 1
+        with self._books.lock:
+            self._books.pending += 1
         future = super().submit(fn, *args, **kwargs)
         future.add_done_callback(self._done)
         return future
 
     def _done(self, future: Future) -> None:
         if future.exception() is not None:
-            self.errors.append(future.exception())
-        with self._lock:
-            self._pending -= 1
-            self._lock.notify_all()
+            self._books.errors.append(future.exception())
+        with self._books.lock:
+            self._books.pending -= 1
+            self._books.lock.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
-        with self._lock:
-            while self._pending:
+        with self._books.lock:
+            while self._books.pending:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(f"the app was still busy after {timeout}s")
-                self._lock.wait(left)
+                self._books.lock.wait(left)
 
 
 @dataclass
@@ -79,10 +90,13 @@ class RunningApp:
     def __init__(self, settings: Settings, engine, *, clock=None):
         self.settings = settings
         self.engine = engine
+        # Listeners and the work after their answers run on separate pools, as in production, tracked together.
         self.executor = TrackingExecutor()
-        self.app, self.deps = create_app(settings, engine=engine, client=make_client(settings),
-                                         clock=clock, listener_executor=self.executor)
-        self.server = make_server(WebApp(self.app, engine), host="127.0.0.1", port=0, threads=8)
+        self.after_answer = TrackingExecutor(2, name="after-answer", together_with=self.executor)
+        self.app, self.deps = create_app(settings, engine=engine, client=make_client(settings), clock=clock,
+                                         listener_executor=self.executor, after_ack_executor=self.after_answer)
+        self.server = make_server(WebApp(self.app, engine, answering=self.deps.answering), host="127.0.0.1", port=0,
+                                  threads=8)
         self.port = self.server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._stopping = False
@@ -101,6 +115,7 @@ class RunningApp:
         self.server.close()
         self._thread.join(5)
         self.executor.shutdown(wait=True)
+        self.after_answer.shutdown(wait=True)
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         self.executor.wait_idle(timeout)

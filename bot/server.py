@@ -10,6 +10,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 from waitress.server import create_server
 
+from handlers.deps import Answering
 from models.db import ping
 
 log = logging.getLogger(__name__)
@@ -21,9 +22,10 @@ MAX_BODY = 1024 * 1024  # Slack payloads are small; refuse anything larger befor
 class WebApp:
     """The WSGI application: Slack's requests go to Bolt; /healthz answers once the database does."""
 
-    def __init__(self, app: App, engine: Engine):
+    def __init__(self, app: App, engine: Engine, *, answering: Answering | None = None):
         self.slack = SlackRequestHandler(app, path=EVENTS_PATH)
         self.engine = engine
+        self.answering = answering or Answering()
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -32,7 +34,8 @@ class WebApp:
             body = b"ok\n" if healthy else b"database not answering\n"
             start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
             return [body]
-        return self.slack(environ, start_response)
+        with self.answering:  # Bolt returns once the request is answered; work after the answer goes on
+            return self.slack(environ, start_response)
 
 
 def make_server(wsgi: WebApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 16):  # noqa: S104

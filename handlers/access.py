@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -20,6 +21,7 @@ from models.audit import Actor
 from models.tables import Case, CaseStatus, Member
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NOT_A_MEMBER = (
     "Only members of this core group can do that. If you should be part of it, ask the lead social"
@@ -90,10 +92,10 @@ def member_for(session: Session, case_id: Any, actor: Actor, *, allow_closed: bo
                ) -> tuple[Case | None, Member | None, str | None]:
     """Return (case, member, None) if the actor may act on the case, else (.., .., why not)."""
     case_id = int_or_none(case_id)
-    case = cases.get_case(session, case_id) if case_id is not None else None
+    case, member = cases.case_and_member(session, case_id, actor.team_id, actor.user_id) if case_id is not None \
+        else (None, None)
     if case is None:
         return None, None, NO_CASE
-    member = cases.active_member(session, case.id, actor.team_id, actor.user_id)
     if member is None:
         return case, None, NOT_A_MEMBER
     if case.status != CaseStatus.OPEN and not allow_closed:
@@ -172,10 +174,19 @@ def check_click(deps, body: dict, client: WebClient, case_id: Any, respond: Any 
 def check_submission(deps, ack: Any, body: dict, *, title: str = "CoreGroup") -> tuple[Case, Member] | None:
     """For a modal: the case (from metadata, re-checked) and the submitting member, or None after
     replacing the modal with the reason. Nothing is stored for a refused submission."""
+    checked = check_submission_and_read(deps, ack, body, None, title=title)
+    return None if checked is None else checked[:2]
+
+
+def check_submission_and_read(deps, ack: Any, body: dict, read: Callable[[Session, Case], T] | None, *,
+                              title: str = "CoreGroup") -> tuple[Case, Member, T | None] | None:
+    """check_submission, and `read(session, case)` in the same look-up when the person may act (one session for
+    the checks a form needs before it is answered)."""
     with deps.reading() as session:
         case, member, why_not = member_for(session, metadata(body).get("c"), actor_of(body))
+        extra = read(session, case) if read is not None and not why_not else None
     if why_not:
         log.info("refused view %s for %s", (body.get("view") or {}).get("callback_id"), actor_of(body).user_id)
         ack(response_action="update", view=notice_view(title, why_not))
         return None
-    return case, member
+    return case, member, extra

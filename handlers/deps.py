@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
@@ -30,6 +32,55 @@ def _logged(fn: Callable[..., object], args: tuple, kwargs: dict) -> None:
                   getattr(fn, "__name__", "?"), stack)
 
 
+class Answering:
+    """Counts the Slack requests still waiting for their answer (HTTP mode: bot/server.py), so that work after an
+    answer can let them go first. Python runs one thread at a time: a save or a post running while twenty forms
+    wait to be answered makes every one of them later, and Slack allows three seconds for an answer, while a post
+    can wait a moment. Requests come in bursts (everyone sends their update before the meeting, everyone scores
+    at once), so the work waits until answers have stopped for a short while, not only for the one in hand."""
+
+    QUIET = 0.05  # seconds without a request waiting before work after an answer starts
+
+    def __init__(self) -> None:
+        self._waiting = 0
+        self._last_answer = 0.0
+        self._changed = threading.Condition()
+
+    def __enter__(self) -> Answering:
+        with self._changed:
+            self._waiting += 1
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._changed:
+            self._waiting -= 1
+            self._last_answer = time.monotonic()
+            self._changed.notify_all()
+
+    def wait_until_answered(self, most: float) -> None:
+        """Return once no request has been waiting for its answer for QUIET seconds, or after `most` seconds
+        whatever happens (a steady stream of requests never holds the work back for longer)."""
+        deadline = time.monotonic() + most
+        with self._changed:
+            while (left := deadline - time.monotonic()) > 0:
+                if self._waiting:
+                    self._changed.wait(left)
+                    continue
+                quiet_for = time.monotonic() - self._last_answer
+                if quiet_for >= self.QUIET:
+                    return
+                self._changed.wait(min(left, self.QUIET - quiet_for))
+
+
+# Work after an answer waits at most this long for the requests being answered (a steady stream never stops it).
+ANSWERS_FIRST_FOR = 2.0
+
+
+def _after_answers(answering: Answering, fn: Callable[..., object], args: tuple, kwargs: dict) -> None:
+    answering.wait_until_answered(ANSWERS_FIRST_FOR)
+    _logged(fn, args, kwargs)
+
+
 if TYPE_CHECKING:  # the settings object is built by bot/; handlers only read it
     from bot.settings import Settings
 
@@ -41,14 +92,16 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     commands: object = field(default=None)  # handlers.commands.CommandRouter, set by register()
     after_ack: Executor | None = None  # set by bot.app.create_app: where work that follows an answer runs
+    answering: Answering = field(default_factory=Answering)  # requests not yet answered (counted by bot.server)
 
     def later(self, fn: Callable[..., object], /, *args: object, **kwargs: object) -> None:
         """Do `fn` after Slack has had its answer, on the app's small pool for such work (posting, redrawing),
-        so that other people's requests are not answered late behind it. A failure is logged, ids only."""
+        so that other people's requests are not answered late behind it: it starts once no request is waiting
+        for its answer (or after ANSWERS_FIRST_FOR seconds). A failure is logged, ids only."""
         if self.after_ack is None:
             fn(*args, **kwargs)
             return
-        self.after_ack.submit(_logged, fn, args, kwargs)
+        self.after_ack.submit(_after_answers, self.answering, fn, args, kwargs)
 
     @property
     def tz(self) -> ZoneInfo:

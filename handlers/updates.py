@@ -11,7 +11,7 @@ import logging
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from handlers import access, forms
@@ -38,6 +38,8 @@ NO_MEETING = ("No meeting is scheduled yet, so there is nothing to send an updat
               " arranged (`/coregroup schedule`), you can send your update for it.")
 SAVED_ELSEWHERE = ("Another update from you was saved at the same moment, so this one was not. Open the form"
                    " again to see what was saved and change it if you need to.")
+NOT_SAVED = ("Sorry, your update was not saved because of a problem on our side. Please open the form again and"
+             " send it once more; anything you sent before is unchanged.")
 CANCELLED = "This meeting was cancelled. Send your update for the next meeting when it is arranged."
 
 
@@ -170,36 +172,52 @@ def jargon_fields(raw: dict) -> list[str]:
 # --- saving and posting -----------------------------------------------------------------------
 
 
-def submit_update(ack, body: dict, client: WebClient, deps: Deps) -> None:
-    checked = access.check_submission(deps, ack, body, title="Your update")
+def check_update(ack, body: dict, deps: Deps) -> dict | None:
+    """Check a submitted update and answer Slack: the form's errors, a notice, the plain-language suggestions, or
+    (when all is well) a plain acknowledgement. Returns what `save_update_later` needs, or None when there is
+    nothing to save. Reads only: it runs before the answer, often for many people at once."""
+    wanted = access.metadata(body).get("m")
+    checked = access.check_submission_and_read(
+        deps, ack, body, lambda session, case: meetings.get_for_case(session, case.id, wanted), title="Your update")
     if checked is None:
-        return
-    case, member = checked
-    with deps.reading() as session:
-        meeting = meetings.get_for_case(session, case.id, access.metadata(body).get("m"))
+        return None
+    case, member, meeting = checked
     why_not = _unavailable(meeting)
     if why_not:
         ack(response_action="update", view=access.notice_view("Your update", why_not))
-        return
+        return None
     raw = forms.values(body)
     update_in, errors = read_update(raw)
     if errors:
         ack(response_action="errors", errors=errors)
-        return
+        return None
     if not jargon_gate(ack, body, fields=jargon_fields(raw)):
-        return
-    # Everything the person could correct in the form has been checked: answer Slack now, then save. Before a
-    # meeting many people send their updates at once, and saving (with the reminders it changes) is the slow
-    # part. What can still stop the save is a race (the meeting started, or another of their forms was saved
-    # a moment ago): they are told privately.
+        return None
+    # Everything the person could correct in the form has been checked: answer Slack now, and save on the pool
+    # for work after an answer. Before a meeting many people send their updates at once; saving (with the
+    # reminders it changes) is the slow part, and it must not hold up the answers to other people's forms.
+    # What can still stop the save is a race (the meeting started, or another of their forms was saved a moment
+    # ago): they are told privately.
     ack()
-    actor = access.actor_of(body)
+    return {"case": case, "member_id": member.id, "meeting_id": meeting.id, "update_in": update_in,
+            "actor": access.actor_of(body), "view_id": body["view"]["id"]}
+
+
+def submit_update(ack, body: dict, client: WebClient, deps: Deps) -> None:
+    checked = check_update(ack, body, deps)
+    if checked is not None:
+        deps.later(save_update_later, client, deps, **checked)
+
+
+def save_update_later(client: WebClient, deps: Deps, *, case: Case, member_id: int, meeting_id: int,
+                      update_in: UpdateIn, actor: Actor, view_id: str) -> None:
+    """Save a checked update (once per submitted form), then post it in the meeting's thread."""
     try:
         with deps.session() as session:
-            if not audit.claim_once(session, f"view:{body['view']['id']}"):
+            if not audit.claim_once(session, f"view:{view_id}"):
                 return
-            update = save_update(session, meeting=session.get(Meeting, meeting.id),
-                                 member=session.get(Member, member.id), update_in=update_in,
+            update = save_update(session, meeting=session.get(Meeting, meeting_id),
+                                 member=session.get(Member, member_id), update_in=update_in,
                                  actor=actor, now=deps.now())
             update_id = update.id
     except DomainError as error:
@@ -208,9 +226,13 @@ def submit_update(ack, body: dict, client: WebClient, deps: Deps) -> None:
     except IntegrityError:  # another version from the same person was saved at the same moment
         access.tell_in_channel(client, case.channel_id, actor.user_id, SAVED_ELSEWHERE)
         return
-    log.info("update %s for meeting %s", update_id, meeting.id)
-    deps.later(post_update, client, deps, case, update_id, scored=len(update_in.scores), notify=actor.user_id)
-    deps.later(refresh_meeting_message, client, deps, meeting.id)
+    except SQLAlchemyError as error:  # the database failed after the form was answered: say so, never drop it
+        log.error("update for meeting %s not saved: %s", meeting_id, type(error).__name__)
+        access.tell_in_channel(client, case.channel_id, actor.user_id, NOT_SAVED)
+        return
+    log.info("update %s for meeting %s", update_id, meeting_id)
+    post_update(client, deps, case, update_id, scored=len(update_in.scores), notify=actor.user_id)
+    refresh_meeting_message(client, deps, meeting_id)
 
 
 def update_messages(session: Session, update: Update, *, scored: int = 0, as_sent: bool = True) -> list[dict]:
@@ -306,6 +328,20 @@ def register(app: App, deps: Deps) -> None:
         ack()
         open_from_button(body, client, respond, apologies=False, with_meeting=False)
 
-    @app.view(View.UPDATE)
-    def update_submitted(ack, body, client):
-        submit_update(ack, body, client, deps)
+    def check_on_arrival(ack, body, context, next):
+        """Check the form and answer on the request's own thread, as `/coregroup` commands are answered: a
+        listener on Bolt's pool is only looked at for its answer every 10 milliseconds, and the pool is shared
+        with everyone else's requests. If the check itself fails (the database is down, say), the listener
+        runs it again, where the app's error handler turns the failure into an error shown in the form."""
+        try:
+            context["checked_update"] = check_update(ack, body, deps)
+        except Exception as error:  # answered by the listener instead; see above
+            log.warning("update form left to the listener: %s", type(error).__name__)
+        next()
+
+    @app.view(View.UPDATE, middleware=[check_on_arrival])
+    def update_submitted(ack, body, client, context):
+        if "checked_update" not in context:
+            submit_update(ack, body, client, deps)
+        elif context["checked_update"] is not None:
+            deps.later(save_update_later, client, deps, **context["checked_update"])

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from models import audit
@@ -177,6 +178,22 @@ def active_member(session: Session, case_id: int, team_id: str | None, user_id: 
             Member.status == MemberStatus.ACTIVE,
         )
     ).first()
+
+
+def case_and_member(session: Session, case_id: int, team_id: str | None, user_id: str | None
+                    ) -> tuple[Case | None, Member | None]:
+    """The case and the person's active membership of it (None for either that is not there), in one query:
+    this is the check before every answer, so it is kept to one round trip."""
+    if not team_id or not user_id:
+        return session.get(Case, case_id), None
+    row = session.exec(
+        select(Case, Member)
+        .outerjoin(Member, and_(col(Member.case_id) == col(Case.id), col(Member.slack_team_id) == team_id,
+                                col(Member.slack_user_id) == user_id, col(Member.status) == MemberStatus.ACTIVE))
+        .where(Case.id == case_id)
+        .limit(1)
+    ).first()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 def cases_for_person(session: Session, team_id: str, user_id: str, *, open_only: bool = True) -> list[Case]:

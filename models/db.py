@@ -97,17 +97,30 @@ def ping(engine: Engine) -> bool:
 READ_ONLY = "coregroup_read_only"
 
 
+class ReadOnlySession(Session):
+    """A session that refuses to flush anything (see read_scope)."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
 def _refuse_writes(session: Session, _flush_context, _instances) -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("a read-only session was asked to write; use session_scope")
+
+
+def _read_only(engine: Engine) -> Engine:
+    """The engine's read-only twin (the same pool), made once: every check before an answer reads through it."""
+    twin = getattr(engine, "_coregroup_read_only", None)
+    if twin is None:
+        twin = engine.execution_options(**{READ_ONLY: True})
+        engine._coregroup_read_only = twin  # type: ignore[attr-defined]
+    return twin
 
 
 @contextmanager
 def read_scope(engine: Engine) -> Iterator[Session]:
     """A session for reading only: on SQLite it does not take the write lock, so checks and look-ups (who is
     asking, which case) never queue behind another request's writes. Writing in it raises."""
-    with Session(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
-        event.listen(session, "before_flush", _refuse_writes)
+    with ReadOnlySession(_read_only(engine), expire_on_commit=False) as session:
         yield session  # closing the session ends its transaction; what was read stays readable
 
 

@@ -407,6 +407,30 @@ def test_with_the_database_down_mid_way_a_form_keeps_what_was_typed(people, slac
     assert answer == {"response_action": "errors", "errors": {Block.DECISION_TEXT: SOMETHING_WENT_WRONG}}
 
 
+def test_with_the_database_failing_after_an_update_was_answered_the_person_is_told(people, slack, app, case,
+                                                                                   monkeypatch):
+    """An update is answered as soon as it is checked and saved just after; if the database fails in between,
+    the person is told privately that it was not saved, and nothing half-saved is left."""
+    from sqlalchemy.exc import OperationalError
+
+    from handlers import updates
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("INSERT", {}, ConnectionError("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(updates, "save_update", database_gone)
+    people["teacher"].command("update", channel=case.channel_id)
+    reply = people["teacher"].submit(opened_view(slack, View.UPDATE), {
+        Block.UPDATE_ATTENDING: "apologies", Block.UPDATE_WORRIES: "Child A missed two days of school."})
+    assert reply.status == 200 and reply.body == ""
+    told = [c for c in slack.calls if c.method == "chat.postEphemeral" and c.args["user"] == "U0TEACH"]
+    assert [c.args["text"] for c in told] == [updates.NOT_SAVED]
+    assert "Child A missed" not in json.dumps([c.args for c in slack.calls if c.method == "chat.postMessage"])
+    with Session(app.engine) as session:
+        assert session.exec(select(Update)).all() == []
+    assert app.executor.errors == []
+
+
 # --- the app killed while posting a record --------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
