@@ -36,6 +36,13 @@ WHERE_TO_GET = {
 }
 
 
+def is_placeholder(value: str) -> bool:
+    """A value left as `.env.example` gives it (`xoxb-...`), or only a token's prefix: not a real setting.
+    Slack's tokens and signing secrets are letters, digits and hyphens, so they never contain these."""
+    return "..." in value or "\u2026" in value or (value.startswith("<") and value.endswith(">")) \
+        or value in ("xoxb-", "xapp-")
+
+
 def _time(value: str, name: str) -> time:
     try:
         hours, minutes = value.split(":")
@@ -100,17 +107,19 @@ class Settings:
         )
 
     def require(self, *, socket_mode: bool) -> None:
-        """Raise one SettingsError naming every missing token and where to get it."""
+        """Raise one SettingsError naming every missing token and where to get it. A placeholder copied
+        from `.env.example` without filling it in counts as missing (it would only fail later, at Slack)."""
         needed = {"SLACK_BOT_TOKEN": self.bot_token}
         if socket_mode:
             needed["SLACK_APP_TOKEN"] = self.app_token
         else:
             needed["SLACK_SIGNING_SECRET"] = self.signing_secret
-        missing = [name for name, value in needed.items() if not value]
+        missing = [name for name, value in needed.items() if not value or is_placeholder(value)]
         if missing:
             lines = ["CoreGroup cannot start: some settings are missing."]
             for name in missing:
-                lines.append(f"  - {name}: {WHERE_TO_GET[name]}.")
+                left = " (it still has the example value from .env.example)" if needed[name] else ""
+                lines.append(f"  - {name}{left}: {WHERE_TO_GET[name]}.")
             lines.append("Set them in the environment or in a .env file (see .env.example).")
             raise SettingsError("\n".join(lines))
         if socket_mode and not self.app_token.startswith("xapp-"):

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,38 @@ def test_console_script_reports_missing_settings(tmp_path):
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN" in result.stderr
     assert "xapp-1-visible-part" not in result.stderr + result.stdout
+
+
+def test_placeholders_copied_from_env_example_count_as_missing():
+    for socket_mode, needed in ((True, ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")),
+                                (False, ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"))):
+        settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-...", "SLACK_APP_TOKEN": "xapp-...",
+                                      "SLACK_SIGNING_SECRET": "<your signing secret>"})
+        with pytest.raises(SettingsError) as error:
+            settings.require(socket_mode=socket_mode)
+        message = str(error.value)
+        assert message.startswith("CoreGroup cannot start: some settings are missing.")
+        for name in needed:
+            assert f"{name} (it still has the example value from .env.example)" in message
+        assert "OAuth & Permissions" in message
+    for bare in ("xoxb-", "xoxb-\u2026"):
+        with pytest.raises(SettingsError, match="SLACK_BOT_TOKEN"):
+            Settings.from_env({"SLACK_BOT_TOKEN": bare, "SLACK_SIGNING_SECRET": "abc123"}).require(socket_mode=False)
+    # Real-looking values are accepted.
+    Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_APP_TOKEN": "xapp-1-A0-1-abc"}).require(
+        socket_mode=True)
+
+
+def test_running_with_env_example_copied_unfilled_exits_with_the_message_not_a_slack_traceback(tmp_path):
+    """Someone copies .env.example to .env and runs the app without filling it in."""
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text())
+    for mode in ([], ["--http"]):
+        result = subprocess.run([sys.executable, "-m", "bot.cli", "run", *mode], cwd=tmp_path,
+                                env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60,
+                                check=False)
+        assert result.returncode == 2, result.stderr
+        assert "CoreGroup cannot start: some settings are missing." in result.stderr
+        assert "SLACK_BOT_TOKEN (it still has the example value from .env.example)" in result.stderr
+        assert "api.slack.com/apps" in result.stderr
+        assert "Traceback" not in result.stderr and "invalid_auth" not in result.stderr
