@@ -17,8 +17,8 @@ from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Block, View
-from handlers.members import INVITE_ERRORS
-from handlers.people import display_name
+from handlers.members import INVITE_ERRORS, in_words, name_of
+from handlers.people import profile
 from models import audit, cases, invites, reminders
 from models.cases import CaseCreate, DomainError, PersonIn
 from models.tables import PROFESSIONAL_ROLES
@@ -104,8 +104,10 @@ def submit_new_case(ack, body: dict, client: WebClient, deps: Deps, bot_user_id:
         created = client.conversations_create(name=name, is_private=True)
     except SlackApiError as error:
         code = error.response.get("error", "")
-        message = CHANNEL_ERRORS.get(code, "Slack would not create the channel ({code}). Please try again.")
-        ack(response_action="errors", errors={Block.REFERENCE: message.format(name=name, code=code)})
+        log.info("could not create the channel for a new case: %s", code)
+        message = in_words(code, CHANNEL_ERRORS, "Slack would not create the channel. Please try again, or ask"
+                                                 " your Slack administrator if it keeps happening.")
+        ack(response_action="errors", errors={Block.REFERENCE: message.format(name=name)})
         return
     channel_id = created["channel"]["id"]
     lead_id = cleaned["lead"]
@@ -156,7 +158,8 @@ def _archive_quietly(client: WebClient, channel_id: str) -> None:
 
 def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: str, people: list[PersonIn],
                     actor, emails: list[str] | None = None) -> None:
-    """After the modal has closed: invite everyone, record their names, post and pin the welcome."""
+    """After the modal has closed: record everyone as Slack knows them, invite them, post and pin the welcome."""
+    _record_as_slack_knows_them(client, deps, case_id, actor)  # before the invitations, so their join events find them
     invitees = sorted({p.user_id for p in people if p.user_id != actor.user_id})
     not_invited: list[str] = []
     reasons: dict[str, str] = {}
@@ -179,9 +182,6 @@ def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: 
         log.warning("could not add the creator to %s: %s", channel_id, type(error).__name__)
     with deps.session() as session:
         case = cases.get_case(session, case_id)
-        for member in cases.members(session, case_id):
-            member.name = display_name(client, member.slack_user_id, fallback=member.name)
-            session.add(member)
         lead = cases.lead_member(session, case_id)
         blocks = help_blocks.welcome_blocks(
             reference=case.reference,
@@ -217,6 +217,31 @@ def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: 
     access.tell_in_channel(client, channel_id, actor.user_id, text)
 
 
+def _record_as_slack_knows_them(client: WebClient, deps: Deps, case_id: int, actor) -> None:
+    """Each Slack member's name and organisation from one users.info look-up: someone picked from a channel
+    shared with another organisation is recorded as (their team, their user), not the council's. Where Slack
+    will not say, what was recorded stays. Each change is audited, with ids only, as part of what the
+    person setting up the case did."""
+    with deps.session() as session:
+        people = [(m.id, m.slack_user_id) for m in cases.members(session, case_id) if m.slack_user_id]
+    found = {member_id: profile(client, user_id) for member_id, user_id in people}  # no session held meanwhile
+    with deps.session() as session:
+        for member in cases.members(session, case_id):
+            user = found.get(member.id)
+            if not user:
+                continue
+            name = name_of(user, fallback=member.name)
+            team = user.get("team_id") or member.slack_team_id
+            changed = [what for what, old, new in (("name", member.name, name), ("team", member.slack_team_id, team))
+                       if old != new]
+            if not changed:
+                continue
+            member.name, member.slack_team_id = name, team
+            session.add(member)
+            audit.record(session, actor=actor, action="member.details_from_slack", record_type="member",
+                         record_id=member.id, case_id=case_id, changed=",".join(changed))
+
+
 def _invite_one_by_one(client: WebClient, channel_id: str, users: list[str]) -> tuple[list[str], dict[str, str]]:
     """Invite each person on their own; returns who Slack refused, with the reason in words."""
     refused: list[str] = []
@@ -228,8 +253,9 @@ def _invite_one_by_one(client: WebClient, channel_id: str, users: list[str]) -> 
             code = error.response.get("error", "")
             if code == "already_in_channel":
                 continue
+            log.info("could not invite %s to %s: %s", user_id, channel_id, code)
             refused.append(user_id)
-            reasons[user_id] = INVITE_ERRORS.get(code, f"Slack said {code}").rstrip(".")
+            reasons[user_id] = in_words(code, INVITE_ERRORS, "Slack would not add them to the channel").rstrip(".")
     return refused, reasons
 
 
@@ -238,9 +264,8 @@ def _remove_not_invited(deps: Deps, case_id: int, user_ids: list[str], actor) ->
     if not user_ids:
         return
     with deps.session() as session:
-        case = cases.get_case(session, case_id)
-        for member in cases.members(session, case_id):
-            if member.slack_team_id == case.team_id and member.slack_user_id in user_ids and not member.is_lead:
+        for member in cases.members(session, case_id):  # whichever organisation they are from
+            if member.slack_user_id in user_ids and not member.is_lead:
                 cases.remove_member(session, member=member, actor=actor)
 
 

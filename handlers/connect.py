@@ -35,7 +35,7 @@ INVITE_SHARED_ERRORS = {
     "restricted_action": "Your workspace does not let CoreGroup invite people from other organisations. Ask your"
                          " Slack administrator to allow Slack Connect invitations, or to add them as a guest.",
     "not_allowed_for_grid_workspace": "Slack Connect is not turned on for this workspace. Ask your Slack"
-                                      " administrator, or to add them as a guest.",
+                                      " administrator to turn it on, or to add them as a guest instead.",
     "missing_scope": "CoreGroup has not been given permission to send Slack Connect invitations. Ask your Slack"
                      " administrator to reinstall it from its manifest.",
     "invalid_email": "Slack says this email address is not valid. Check it and try again.",
@@ -49,7 +49,12 @@ INVITE_SHARED_ERRORS = {
     "channel_archived": "This case's channel is archived, so nobody can be invited to it.",
     "already_in_channel": "They are already in the channel.",
 }
-LOOKUP_FAILED = "Slack could not check this email address just now ({code}). Please try again."
+LOOKUP_FAILED = "Slack could not check this email address just now. Please try again."
+LOOKUP_ERRORS = {
+    "missing_scope": "CoreGroup has not been given permission to look people up by email. Ask your Slack"
+                     " administrator to reinstall it from its manifest.",
+}
+INVITE_FAILED = "Slack would not send the invitation. Please try again, or ask your Slack administrator."
 
 
 @dataclass
@@ -79,9 +84,7 @@ def _invite_shared(client: WebClient, channel_id: str, email: str) -> str:
 
 
 def _name_of(user: dict) -> str:
-    profile = user.get("profile") or {}
-    return (profile.get("display_name") or profile.get("real_name") or user.get("real_name")
-            or user.get("name") or user.get("id") or "")[:120]
+    return member_handlers.name_of(user, fallback=user.get("id") or "")
 
 
 def invite_email(deps: Deps, client: WebClient, *, case: Case, email: str, role: str, agency: str | None,
@@ -97,7 +100,7 @@ def invite_email(deps: Deps, client: WebClient, *, case: Case, email: str, role:
     except SlackApiError as error:
         code = error.response.get("error", "")
         log.warning("email look-up failed for case %s: %s", case.id, code)
-        return InviteOutcome("failed", error=LOOKUP_FAILED.format(code=code))
+        return InviteOutcome("failed", error=member_handlers.in_words(code, LOOKUP_ERRORS, LOOKUP_FAILED))
     manager_of = (case.team_id, manager) if manager else None
     if user is not None and (user.get("team_id") or case.team_id) == case.team_id:
         if user.get("deleted"):
@@ -121,8 +124,7 @@ def invite_email(deps: Deps, client: WebClient, *, case: Case, email: str, role:
     except SlackApiError as error:
         code = error.response.get("error", "")
         log.warning("Slack Connect invitation refused for case %s: %s", case.id, code)
-        return InviteOutcome("failed", error=INVITE_SHARED_ERRORS.get(
-            code, f"Slack would not send the invitation ({code}). Please try again, or ask your Slack administrator."))
+        return InviteOutcome("failed", error=member_handlers.in_words(code, INVITE_SHARED_ERRORS, INVITE_FAILED))
     with deps.session() as session:
         member = invites.record_invite(session, case=case, email=email, invite_id=invite_id, role=role,
                                        agency=agency, manager=manager_of, actor=actor)

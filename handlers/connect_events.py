@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.blocks import kit
 from handlers.deps import Deps
-from handlers.members import kick
+from handlers.members import kick, kick_reason
 from models import audit, cases, invites, reminders
 from models.audit import Actor
 from models.tables import Case, Member, MemberStatus
@@ -114,7 +114,7 @@ def _refuse_cancelled(client: WebClient, channel_id: str | None, user_id: str, a
                 " administrator should deny the request under *Manage Slack Connect* → *Requests*.")
     elif refused:
         text = (f"<@{user_id}> accepted an invitation that the core group had cancelled, and Slack did not let me"
-                f" take them out of the channel ({refused}). Please remove them from the channel now.")
+                f" take them out of the channel ({kick_reason(refused)}). Please remove them from the channel now.")
     else:
         text = (f"<@{user_id}> accepted an invitation that the core group had cancelled, so I took them out of the"
                 " channel again.")

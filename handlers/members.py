@@ -14,8 +14,9 @@ from handlers.blocks import members as member_blocks
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
-from handlers.people import display_name
+from handlers.people import profile
 from models import audit, cases, invites, reminders
+from models.audit import Actor
 from models.cases import PersonIn
 from models.tables import FAMILY_ROLES, PROFESSIONAL_ROLES, Case, Member, MemberStatus
 
@@ -35,19 +36,63 @@ INVITE_ERRORS = {
     "is_archived": "This case's channel is archived, so nobody can be added to it.",
 }
 
+# Slack's error codes that any call may give, in words a person can act on. The code itself goes to the log
+# only (it is an identifier, not case text): nobody should have to look it up.
+SLACK_TROUBLE = {
+    "ratelimited": "Slack is busy just now. Please try again in a minute.",
+    "ratelimit": "Slack is busy just now. Please try again in a minute.",
+    "missing_scope": "CoreGroup has not been given permission to do this. Ask your Slack administrator to"
+                     " reinstall it from its manifest.",
+    "restricted_action": "Your workspace's settings do not let CoreGroup do this. Ask your Slack administrator.",
+    "ekm_access_denied": "Your organisation's Slack security settings stopped this. Ask your Slack administrator.",
+    "channel_not_found": "I could not find this case's channel in Slack. It may have been deleted.",
+    "is_archived": "This case's channel is archived, so nothing more can be done in it.",
+    "invalid_auth": "CoreGroup's connection to Slack is not working. Ask your Slack administrator to check that"
+                    " it is still installed.",
+    "not_authed": "CoreGroup's connection to Slack is not working. Ask your Slack administrator to check that"
+                  " it is still installed.",
+    "account_inactive": "CoreGroup's connection to Slack is not working. Ask your Slack administrator to check"
+                        " that it is still installed.",
+    "token_revoked": "CoreGroup's connection to Slack is not working. Ask your Slack administrator to check that"
+                     " it is still installed.",
+    "internal_error": "Slack had a problem just then. Please try again in a few minutes.",
+    "fatal_error": "Slack had a problem just then. Please try again in a few minutes.",
+    "service_unavailable": "Slack had a problem just then. Please try again in a few minutes.",
+    "request_timeout": "Slack had a problem just then. Please try again in a few minutes.",
+}
+
+
+def in_words(code: str | None, known: dict[str, str], fallback: str) -> str:
+    """A Slack error code in words: the sentence for this call, else a common one, else `fallback`."""
+    return known.get(code or "") or SLACK_TROUBLE.get(code or "") or fallback
+
+
+ADD_FAILED = "Slack would not add them to the channel. Please try again, or ask your Slack administrator."
+
+
+def name_of(user: dict | None, fallback: str) -> str:
+    """The name to record from a users.info user: their display name, else their real name."""
+    user = user or {}
+    profile_ = user.get("profile") or {}
+    return (profile_.get("display_name") or profile_.get("real_name") or user.get("real_name")
+            or user.get("name") or fallback)[:120]
+
 
 def members_view(deps: Deps, case_id: int, *, viewer_team: str | None = None) -> dict:
-    """The members list; people from other organisations see it without the add and invite buttons."""
+    """The members list; people from other organisations see it without the buttons to add, invite,
+    change or remove people."""
     with deps.session() as session:
         case = cases.get_case(session, case_id)
         people = cases.members(session, case_id)
+    council = viewer_team in (None, case.team_id)
     return member_blocks.members_modal(case_id=case_id, reference=case.reference, members=people,
-                                       can_add=viewer_team in (None, case.team_id))
+                                       can_add=council, can_change=council)
 
 
 def show_members(inv: Invocation) -> None:
     if inv.trigger_id:
-        inv.client.views_open(trigger_id=inv.trigger_id, view=members_view(inv.deps, inv.case.id))
+        inv.client.views_open(trigger_id=inv.trigger_id,
+                              view=members_view(inv.deps, inv.case.id, viewer_team=inv.actor.team_id))
 
 
 def refresh_list(client: WebClient, deps: Deps, body: dict, case_id: int) -> None:
@@ -69,6 +114,24 @@ def _post(client: WebClient, case: Case, text: str, notify: str | None = None) -
 
 COUNCIL_ONLY = ("Only people in the council's own Slack workspace can add or invite people to the core group."
                 " Ask the lead social worker.")
+CHANGE_COUNCIL_ONLY = ("Only people in the council's own Slack workspace can change or remove other members of the"
+                       " core group. Ask the lead social worker. To change your own role or organisation, use"
+                       " *My role and agency* on the pinned message in the case channel.")
+
+
+def may_change(case: Case, actor: Actor, editor: Member, target_id, *, removing: bool) -> bool:
+    """Changing and removing members is for people in the council's workspace, like adding them. Someone
+    from another organisation may change only their own details (and cannot remove anyone, themselves
+    included: leaving the channel does that)."""
+    if actor.team_id == case.team_id:
+        return True
+    return not removing and access.int_or_none(target_id) == editor.id
+
+
+def _refuse_change(ack, case: Case, actor: Actor, title: str) -> None:
+    log.info("refused a change of members in case %s for %s/%s: not in the council's workspace", case.id,
+             actor.team_id, actor.user_id)
+    ack(response_action="update", view=access.notice_view(title, CHANGE_COUNCIL_ONLY))
 
 
 def add_to_channel(deps: Deps, client: WebClient, *, case: Case, person: PersonIn, actor,
@@ -90,7 +153,7 @@ def add_to_channel(deps: Deps, client: WebClient, *, case: Case, person: PersonI
             log.info("could not invite %s/%s to %s: %s", person.team_id, person.user_id, case.channel_id, code)
             with deps.session() as session:
                 cases.remove_member(session, member=session.get(Member, member_id), actor=actor)
-            return None, INVITE_ERRORS.get(code, f"Slack would not add them to the channel ({code}).")
+            return None, in_words(code, INVITE_ERRORS, ADD_FAILED)
     return member_id, None
 
 
@@ -99,6 +162,10 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
     if checked is None:
         return
     case, adder = checked
+    actor = access.actor_of(body)
+    if actor.team_id != case.team_id:
+        ack(response_action="update", view=access.notice_view("Add to core group", COUNCIL_ONLY))
+        return
     raw = forms.values(body)
     errors: dict[str, str] = {}
     user_id = raw.get(Block.USER)
@@ -113,11 +180,16 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
         errors[Block.ROLE] = "Please choose their role."
     if manager and manager == user_id:
         errors[Block.MANAGER] = "Choose their manager, not the person themselves."
-    team_id = (body.get("team") or {}).get("id") or case.team_id
-    actor = access.actor_of(body)
-    if actor.team_id != case.team_id:
-        ack(response_action="update", view=access.notice_view("Add to core group", COUNCIL_ONLY))
-        return
+    team_id, name = case.team_id, user_id
+    if not errors:
+        # One look-up gives their name and their organisation: someone picked from a channel shared with
+        # another organisation is (their team, their user), not the council's. If Slack will not say, they
+        # are taken to be in the council's workspace, as the picker offers.
+        user = profile(client, user_id)
+        if user and user.get("is_bot"):
+            errors[Block.USER] = INVITE_ERRORS["user_is_bot"]
+        team_id = (user or {}).get("team_id") or case.team_id
+        name = name_of(user, fallback=user_id)
     if not errors:
         with deps.session() as session:
             if cases.active_member(session, case.id, team_id, user_id):
@@ -125,15 +197,16 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    person = PersonIn(team_id=team_id, user_id=user_id, name=user_id, role=role, agency=agency or None)
+    person = PersonIn(team_id=team_id, user_id=user_id, name=name, role=role, agency=agency or None)
     key = f"view:{body['view']['id']}"
     with deps.session() as session:  # the same form sent twice (a retry, a double click) adds them once
         if not audit.claim_once(session, key):
             ack()
             return
     try:
+        # Their manager is picked by someone in the council's workspace, from its people.
         member_id, problem = add_to_channel(deps, client, case=case, person=person, actor=actor,
-                                            manager=(team_id, manager) if manager else None)
+                                            manager=(case.team_id, manager) if manager else None)
     except BaseException:
         with deps.session() as session:
             audit.release(session, key)
@@ -146,9 +219,8 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
     ack()
     with deps.session() as session:
         member = session.get(Member, member_id)
-        member.name = display_name(client, user_id, fallback=member.name)
         text = f"{member_blocks.who(adder)} added {member_blocks.describe(member)} to the core group."
-    _post(client, case, text, access.actor_of(body).user_id)
+    _post(client, case, text, actor.user_id)
     refresh_list(client, deps, body, case.id)
 
 
@@ -157,6 +229,9 @@ def submit_add_offline(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if checked is None:
         return
     case, adder = checked
+    if access.actor_of(body).team_id != case.team_id:
+        ack(response_action="update", view=access.notice_view("Add to core group", COUNCIL_ONLY))
+        return
     raw = forms.values(body)
     errors: dict[str, str] = {}
     name = forms.text(raw.get(Block.NAME), Block.NAME, errors, required=True, limit=120, what="a name or label")
@@ -199,7 +274,11 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
     checked = access.check_submission(deps, ack, body, title="Change details")
     if checked is None:
         return
-    case, _editor = checked
+    case, editor = checked
+    actor = access.actor_of(body)
+    if not may_change(case, actor, editor, access.metadata(body).get("m"), removing=False):
+        _refuse_change(ack, case, actor, "Change details")
+        return
     raw = forms.values(body)
     errors: dict[str, str] = {}
     agency = forms.text(raw.get(Block.AGENCY), Block.AGENCY, errors, limit=120, what="the organisation")
@@ -227,7 +306,7 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
             ack()
             return
         cases.update_member(
-            session, member=member, actor=access.actor_of(body), role=role, agency=agency,
+            session, member=member, actor=actor, role=role, agency=agency,
             manager=((member.slack_team_id, manager) if manager else None) if member.slack_user_id else False,
             away_until=away if member.slack_user_id else False,
         )
@@ -241,6 +320,10 @@ def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if checked is None:
         return
     case, remover = checked
+    actor = access.actor_of(body)
+    if not may_change(case, actor, remover, access.metadata(body).get("m"), removing=True):
+        _refuse_change(ack, case, actor, "Remove from group")
+        return
     with deps.session() as session:
         member = _target(session, case.id, access.metadata(body).get("m"))
         if member is None:
@@ -252,7 +335,6 @@ def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
             ack(response_action="update", view=access.notice_view(
                 "Remove from group", "This is the lead social worker. Make someone else the lead first."))
             return
-        actor = access.actor_of(body)
         if not audit.claim_once(session, f"view:{body['view']['id']}"):  # the same form sent twice
             ack()
             return
@@ -281,7 +363,7 @@ def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
     _post(client, case, text, access.actor_of(body).user_id)
     if refused:
         _tell_in_channel(client, case, actor, KICK_REFUSED_NOTE.format(
-            user=slack_user, code=refused, admin=EXTERNAL_ADMIN_NOTE if external else ""))
+            user=slack_user, why=kick_reason(refused), admin=EXTERNAL_ADMIN_NOTE if external else ""))
     refresh_list(client, deps, body, case.id)
 
 
@@ -291,7 +373,7 @@ CANCELLED_NOTE = (
     " To stop it sooner, a Slack administrator can deny the request under *Manage Slack Connect* → *Requests*."
 )
 KICK_REFUSED_NOTE = (
-    "Slack did not let me take <@{user}> out of the channel ({code}). Please remove them yourself: open the"
+    "Slack did not let me take <@{user}> out of the channel ({why}). Please remove them yourself: open the"
     " channel's details, choose *Members*, then *Remove from channel*.{admin}"
 )
 EXTERNAL_ADMIN_NOTE = (
@@ -300,8 +382,27 @@ EXTERNAL_ADMIN_NOTE = (
 )
 
 
+# conversations.kick's refusals, as a reason to put in brackets after "Slack did not let me take them out".
+KICK_ERRORS = {
+    "restricted_action": "your workspace only lets administrators remove people from channels",
+    "not_supported": "Slack does not let apps remove this person from the channel",
+    "method_not_supported_for_channel_type": "Slack does not let apps remove people from this kind of channel",
+    "cant_kick_from_general": "nobody can be removed from the workspace's general channel",
+    "missing_scope": "CoreGroup has not been given permission to remove people from channels",
+    "channel_not_found": "I could not find the case's channel",
+    "is_archived": "the channel is archived",
+    "ratelimited": "Slack was busy",
+}
+
+
+def kick_reason(code: str | None) -> str:
+    """Why Slack would not take someone out of the channel, in words (the code is only logged)."""
+    return KICK_ERRORS.get(code or "", "Slack did not say why")
+
+
 def kick(client: WebClient, channel_id: str | None, user_id: str) -> str | None:
-    """Take someone out of the case channel. Returns Slack's reason when it refuses, else None."""
+    """Take someone out of the case channel. Returns Slack's error code when it refuses (for the log and for
+    `kick_reason`), else None."""
     try:
         client.conversations_kick(channel=channel_id, user=user_id)
     except SlackApiError as error:
@@ -330,8 +431,8 @@ def register(app: App, deps: Deps) -> None:
         checked = access.check_click(deps, body, client, case_id, respond)
         if checked is None:
             return
-        case, _member = checked
-        view = view_for(case)
+        case, member = checked
+        view = view_for(case, member)
         if view is None:
             return
         if body.get("view"):
@@ -343,7 +444,7 @@ def register(app: App, deps: Deps) -> None:
     def add_clicked(ack, body, client):
         ack()
 
-        def view_for(case):
+        def view_for(case, _member):
             if access.actor_of(body).team_id != case.team_id:
                 return access.notice_view("Add to core group", COUNCIL_ONLY)
             return member_blocks.add_member_modal(case_id=case.id)
@@ -353,20 +454,32 @@ def register(app: App, deps: Deps) -> None:
     @app.action(Action.MEMBERS_ADD_OFFLINE)
     def add_offline_clicked(ack, body, client):
         ack()
-        push(body, client, lambda case: member_blocks.add_offline_modal(case_id=case.id),
-             access.button_value(body).get("c"))
+
+        def view_for(case, _member):
+            if access.actor_of(body).team_id != case.team_id:
+                return access.notice_view("Add to core group", COUNCIL_ONLY)
+            return member_blocks.add_offline_modal(case_id=case.id)
+
+        push(body, client, view_for, access.button_value(body).get("c"))
 
     @app.action(Action.MEMBERS_EDIT)
     def member_menu(ack, body, client):
         ack()
         choice = access.button_value(body)
 
-        def view_for(case):
+        def view_for(case, clicker):
+            removing = choice.get("o") == "remove"
+            actor = access.actor_of(body)
+            if not may_change(case, actor, clicker, choice.get("m"), removing=removing):
+                log.info("refused a change of members in case %s for %s/%s: not in the council's workspace",
+                         case.id, actor.team_id, actor.user_id)
+                return access.notice_view("Remove from group" if removing else "Change details",
+                                          CHANGE_COUNCIL_ONLY)
             with deps.session() as session:
                 member = _target(session, case.id, choice.get("m"))
             if member is None:
                 return None
-            if choice.get("o") == "remove":
+            if removing:
                 return member_blocks.remove_member_modal(case_id=case.id, member=member)
             return member_blocks.edit_member_modal(case_id=case.id, member=member)
 
@@ -375,7 +488,8 @@ def register(app: App, deps: Deps) -> None:
     @app.action(Action.HERE_MEMBERS)
     def here_members(ack, body, client, respond):
         ack()
-        push(body, client, lambda case: members_view(deps, case.id, viewer_team=access.actor_of(body).team_id),
+        push(body, client, lambda case, _member: members_view(deps, case.id,
+                                                              viewer_team=access.actor_of(body).team_id),
              access.button_value(body).get("c"), respond)
 
     @app.action(Action.HERE_MY_DETAILS)

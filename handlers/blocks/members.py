@@ -29,10 +29,8 @@ def describe(member: Member) -> str:
     text = f"{who(member)} – " + ", ".join(parts)
     if member.is_lead:
         text += " · *lead social worker*"
-    if member.status == MemberStatus.INVITED:
+    if member.status == MemberStatus.INVITED:  # their email address stays on their record, shown to nobody
         text += " · _invited, not yet joined_"
-        if member.email:
-            text += f" ({kit.esc(member.email)})"
     if not member.slack_user_id and member.status == MemberStatus.ACTIVE:
         text += " · _not on Slack_"
     if member.manager_user_id:
@@ -42,8 +40,10 @@ def describe(member: Member) -> str:
     return text
 
 
-def members_modal(*, case_id: int, reference: str, members: Sequence[Member], can_add: bool = True) -> dict:
-    """The list, with buttons to add people for those in the council's workspace (`can_add`)."""
+def members_modal(*, case_id: int, reference: str, members: Sequence[Member], can_add: bool = True,
+                  can_change: bool = True) -> dict:
+    """The list, with buttons to add people (`can_add`) and a menu on each person to change or remove them
+    (`can_change`), both for those in the council's workspace only."""
     value = {"c": case_id}
     blocks = [kit.section(f"*Core group for {kit.esc(reference)}*")]
     if can_add:
@@ -55,6 +55,9 @@ def members_modal(*, case_id: int, reference: str, members: Sequence[Member], ca
         ))
     blocks.append(kit.divider())
     for member in members[:90]:
+        if not can_change:
+            blocks.append(kit.section(describe(member), block_id=f"member_{member.id}"))
+            continue
         member_value = {"c": case_id, "m": member.id}
         overflow = {
             "type": "overflow",
@@ -70,6 +73,9 @@ def members_modal(*, case_id: int, reference: str, members: Sequence[Member], ca
         blocks.append(kit.section(describe(member), accessory=overflow, block_id=f"member_{member.id}"))
     if len(members) > 90:
         blocks.append(kit.context(f"And {len(members) - 90} more."))
+    if not can_change:
+        blocks.append(kit.context("To change your own role or organisation, use *My role and agency* on the pinned"
+                                  " message in the case channel."))
     return kit.modal(title="Core group members", blocks=blocks, callback_id="members_list", submit=None,
                      close="Close", private_metadata=value)
 
