@@ -23,6 +23,7 @@ from handlers.blocks import kit
 from handlers.deps import Deps
 from handlers.ids import Action as ActionId
 from handlers.ids import Block, View
+from handlers.plain import jargon_gate
 from models import actions, audit
 from models.actions import MAX_NOTE
 from models.cases import DomainError
@@ -184,6 +185,13 @@ def submit_form(ack, body: dict, client: WebClient, deps: Deps, which: str) -> N
             errors[Block.DATE] = "Choose a date after today."
     if errors:
         ack(response_action="errors", errors=errors)
+        return
+    loaded = _load(deps, case, meta.get("a"))
+    if loaded is None or (which == "new_date" and loaded[0].status != ActionStatus.OPEN):
+        ack(response_action="update", view=access.notice_view(title, GONE if loaded is None else ALREADY_DONE))
+        return
+    # Initials or jargon a parent may not know: the form comes back with suggestions; saving again keeps it.
+    if not jargon_gate(ack, body, fields=[Block.PROGRESS_NOTE if which == "progress" else Block.REASON]):
         return
     with deps.session() as session:
         action = actions.get(session, access.int_or_none(meta.get("a")), case.id)

@@ -114,6 +114,55 @@ def test_jargon_is_queried_then_saved_as_written(people, slack, app):
         assert session.exec(select(Action)).one().what == "Share the CIN plan with the family"
 
 
+def test_jargon_in_progress_notes_and_new_date_reasons_is_queried_then_saved_as_written(people, slack, app):
+    case = new_case(people, slack)
+    hv = member_id(app.engine, case.case_id, people["hv"].user_id)
+    (action_id,) = _insert_actions(app.engine, case.case_id, hv, 1)
+    value = {"c": case.case_id, "a": action_id}
+    hv_user = people["hv"]
+
+    # Add progress: the note comes back with what the initials mean, as typed, and nothing is saved yet.
+    hv_user.click(ActionId.ACTION_PROGRESS, value, channel=case.channel_id)
+    note = "Mum DNA'd the appointment; the DSL is aware"
+    body = hv_user.submit(opened_view(slack, View.ACTION_PROGRESS), {Block.PROGRESS_NOTE: note}).json()
+    assert body["response_action"] == "update"
+    shown = json.dumps(body["view"])
+    assert "did not attend" in shown and "designated safeguarding lead" in shown and "save again" in shown
+    typed = next(b for b in body["view"]["blocks"] if b.get("block_id") == Block.PROGRESS_NOTE)
+    assert typed["element"]["initial_value"] == note
+    assert _events(app.engine, action_id, ActionEventKind.PROGRESS) == []
+    assert not posted(slack, case.channel_id, "the appointment")
+    # Saving again keeps it as written.
+    assert hv_user.submit(dict(body["view"], id="VPROGJARGON")).body == ""
+    assert [e.note for e in _events(app.engine, action_id, ActionEventKind.PROGRESS)] == [note]
+    assert posted(slack, case.channel_id, "the appointment")
+
+    # New date: the same for the reason, and the chosen date is kept too.
+    hv_user.click(ActionId.ACTION_NEW_DATE, value, channel=case.channel_id)
+    new_due = _today() + timedelta(days=21)
+    reason = "Waiting for the CAMHS appointment"
+    body = hv_user.submit(opened_view(slack, View.ACTION_NEW_DATE),
+                          {Block.DATE: new_due.isoformat(), Block.REASON: reason}).json()
+    assert body["response_action"] == "update" and "mental health" in json.dumps(body["view"])
+    blocks = {b.get("block_id"): b for b in body["view"]["blocks"]}
+    assert blocks[Block.REASON]["element"]["initial_value"] == reason
+    assert blocks[Block.DATE]["element"]["initial_date"] == new_due.isoformat()
+    assert _action(app.engine, action_id).due_date != new_due
+    assert hv_user.submit(dict(body["view"], id="VDATEJARGON")).body == ""
+    assert _action(app.engine, action_id).due_date == new_due
+    assert [e.note for e in _events(app.engine, action_id, ActionEventKind.DUE_CHANGED)] == [reason]
+
+
+def test_plain_progress_notes_are_saved_at_once(people, slack, app):
+    case = new_case(people, slack)
+    hv = member_id(app.engine, case.case_id, people["hv"].user_id)
+    (action_id,) = _insert_actions(app.engine, case.case_id, hv, 1)
+    people["hv"].click(ActionId.ACTION_PROGRESS, {"c": case.case_id, "a": action_id}, channel=case.channel_id)
+    reply = people["hv"].submit(opened_view(slack, View.ACTION_PROGRESS), {Block.PROGRESS_NOTE: "Rang the surgery"})
+    assert reply.body == ""
+    assert [e.note for e in _events(app.engine, action_id, ActionEventKind.PROGRESS)] == ["Rang the surgery"]
+
+
 def test_resubmitted_view_makes_one_action(people, slack, app):
     case = new_case(people, slack)
     people["teacher"].command("action", channel=case.channel_id)
