@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -17,17 +18,27 @@ from models import home
 log = logging.getLogger(__name__)
 
 
-def publish_home(deps: Deps, client: WebClient, *, team_id: str | None, user_id: str | None, page: int = 0) -> None:
-    """Draw the person's App Home. Failures are logged, never raised: the home tab is a convenience."""
+def publish_home(deps: Deps, client: WebClient, *, team_id: str | None, user_id: str | None, page: int = 0,
+                 pages: dict[str, int] | None = None) -> None:
+    """Draw the person's App Home (`page` is the actions' page, `pages` every list's: blocks/home.py).
+    Failures are logged, never raised: the home tab is a convenience."""
     if not user_id:
         return
     with deps.session() as session:
         data = home.for_person(session, team_id=team_id or "", user_id=user_id, now=deps.now())
-    view = home_blocks.home_view(data, today=deps.today(), tz=deps.tz, page=page)
+    view = home_blocks.home_view(data, today=deps.today(), tz=deps.tz, page=page, pages=pages)
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as error:
         log.warning("could not publish the home tab for %s: %s", user_id, error.response.get("error"))
+
+
+def refresh_home_later(deps: Deps, client: WebClient, team_id: str | None, user_id: str | None) -> None:
+    """After a change that alters what someone's App Home shows (they sent an update or apologies, an action
+    of theirs was made or done), redraw it once Slack has had its answer, so the tab is right when they next
+    look. Call it after the change is committed; a failure is logged, never raised."""
+    if user_id:
+        deps.later(publish_home, deps, client, team_id=team_id, user_id=user_id)
 
 
 def refresh_if_home(deps: Deps, client: WebClient, body: dict) -> None:
@@ -46,9 +57,10 @@ def register(app: App, deps: Deps) -> None:
         actor = access.actor_of(body)
         publish_home(deps, client, team_id=actor.team_id, user_id=event.get("user"))
 
-    @app.action(Action.HOME_PAGE)
+    @app.action(re.compile(rf"^(?:{re.escape(Action.HOME_PAGE)}|{re.escape(home_blocks.PREVIOUS_PAGE)})$"))
     def paged(ack, body, client):
         ack()
         actor = access.actor_of(body)
-        page = access.int_or_none(access.button_value(body).get("p")) or 0
-        publish_home(deps, client, team_id=actor.team_id, user_id=actor.user_id, page=page)
+        value = access.button_value(body)
+        pages = {key: access.int_or_none(value.get(key)) or 0 for key in home_blocks.PAGE_KEYS.values()}
+        publish_home(deps, client, team_id=actor.team_id, user_id=actor.user_id, page=pages["p"], pages=pages)
