@@ -13,10 +13,11 @@ import sys
 from datetime import date
 
 import pytest
+from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot.slack import make_client
-from handlers.chart import upload_charts
+from handlers.chart import share_missing_charts, upload_charts
 from handlers.ids import Action, Block, View
 from handlers.recap import post_pending_recaps
 from models import chart
@@ -190,3 +191,52 @@ def test_a_correction_gets_its_own_charts_in_its_own_thread(people, slack, app, 
     assert second.status == RecapStatus.POSTED and second.message_ts != first.message_ts
     threads = [c.args["thread_ts"] for c in _uploads(slack, world.channel_id)]
     assert threads == [first.message_ts] * 2 + [second.message_ts] * 2
+
+
+def _chart_files(slack, channel, thread_ts) -> list[str]:
+    """The titles of the charts in the recap's thread, one per file message."""
+    return [f["title"] for m in slack.messages(channel) if m.get("thread_ts") == thread_ts
+            for f in m.get("files") or []]
+
+
+TITLES = ["Scores over time: How safe is Child A at home?", "Scores over time: How well is Child A doing at school?"]
+
+
+@pytest.mark.parametrize("step", ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"])
+def test_a_chart_that_failed_to_upload_is_uploaded_when_tried_again_and_only_once(people, slack, app, world, step):
+    slack.fail_next(step, error="internal_error", status=500 if step == "upload" else 200)
+    recap = end_and_post(people, slack, world)
+    assert recap.status == RecapStatus.POSTED
+    assert len(_chart_files(slack, world.channel_id, recap.message_ts)) == 1  # the other chart went
+
+    client = make_client(app.settings)
+    assert share_missing_charts(app.deps, client) == 1  # tried again: the chart that failed
+    assert sorted(_chart_files(slack, world.channel_id, recap.message_ts)) == sorted(TITLES)
+    assert share_missing_charts(app.deps, client) == 0 and upload_charts(app.deps, client, recap.id) == 0
+    assert sorted(_chart_files(slack, world.channel_id, recap.message_ts)) == sorted(TITLES)  # exactly one each
+    with Session(app.engine) as session:
+        shared = session.exec(select(AuditEvent).where(AuditEvent.action == "recap.chart_shared")).all()
+    assert len(shared) == 2
+
+
+def test_a_chart_whose_answer_was_lost_is_found_in_the_thread_not_uploaded_twice(people, slack, app, world):
+    slack.fail_next("files.getUploadURLExternal", error="internal_error", status=200, times=2)
+    recap = end_and_post(people, slack, world)
+    assert _chart_files(slack, world.channel_id, recap.message_ts) == []  # neither went: both can be tried again
+
+    # Slack takes the first chart but its answer comes after the app has stopped waiting.
+    impatient = WebClient(token=app.settings.bot_token, base_url=app.settings.slack_api_url, timeout=1,
+                          retry_handlers=[])
+    slack.delay_next("files.completeUploadExternal", 2.5)
+    assert upload_charts(app.deps, impatient, recap.id) == 1  # the second chart; the first is in doubt
+    slack.wait_for("files.completeUploadExternal", count=2, timeout=10, where=lambda c: c.response.get("ok"))
+    assert sorted(_chart_files(slack, world.channel_id, recap.message_ts)) == sorted(TITLES)
+
+    asked = len(slack.calls_to("files.getUploadURLExternal"))
+    assert share_missing_charts(app.deps, make_client(app.settings)) == 1  # found in the thread, and recorded
+    assert len(slack.calls_to("files.getUploadURLExternal")) == asked, "the chart Slack took was uploaded again"
+    assert sorted(_chart_files(slack, world.channel_id, recap.message_ts)) == sorted(TITLES)
+    assert share_missing_charts(app.deps, make_client(app.settings)) == 0
+    with Session(app.engine) as session:
+        shared = session.exec(select(AuditEvent).where(AuditEvent.action == "recap.chart_shared")).all()
+    assert sorted(e.record_id for e in shared) == [recap.id, recap.id]
