@@ -1,20 +1,30 @@
 """The audit trail: every write appends who, what, when and which record, with no case text; nothing
-changes or deletes an event, not even the ORM; `coregroup audit REF` prints a case's trail."""
+changes or deletes an event, not even the ORM; `coregroup audit REF` prints a case's trail.
+
+The generic check walks a whole case (tests/case_walk.py: every command, button, form, shortcut and event) and,
+request by request, requires every row of case data that the request added, changed or removed to be named
+(record_type, record_id) by an audit event the same request appended, with the event's action matching the
+change where the change says what it was (an action done, a meeting moved, a recap read, ...).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import delete, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from bot import cli
 from handlers.ids import Action, Block, View
 from models import audit
 from models.audit import Actor
 from models.tables import AuditEvent, Member, PlanItem
+from tests.case_walk import CaseWalk
 from tests.helpers import new_case, opened_view
 
 # Distinctive case text typed into the forms: none of it may reach the audit trail.
@@ -186,3 +196,154 @@ def test_coregroup_audit_with_an_unknown_reference(engine, monkeypatch, capsys):
     assert cli.main(["audit", "CP-NOPE-0000"]) == 1
     captured = capsys.readouterr()
     assert "No case with reference CP-NOPE-0000." in captured.err and captured.out == ""
+
+
+# --- every write of a whole case, request by request ------------------------------------------------------------
+
+Row = dict
+# Each table of case data: the record its rows belong to, as the audit trail names it.
+RECORD_OF: dict[str, tuple[str, Callable[[Row], int]]] = {
+    "cases": ("case", lambda r: r["id"]),
+    "children": ("case", lambda r: r["case_id"]),
+    "members": ("member", lambda r: r["id"]),
+    "plan_items": ("plan_item", lambda r: r["id"]),
+    "actions": ("action", lambda r: r["id"]),
+    "action_events": ("action", lambda r: r["action_id"]),
+    "meetings": ("meeting", lambda r: r["id"]),
+    "meeting_changes": ("meeting", lambda r: r["meeting_id"]),
+    "attendance": ("attendance", lambda r: r["id"]),
+    "updates": ("update", lambda r: r["id"]),
+    "update_action_progress": ("update", lambda r: r["update_id"]),
+    "scaling_questions": ("scaling_question", lambda r: r["id"]),
+    "scaling_rounds": ("scaling_round", lambda r: r["id"]),
+    "scores": ("score", lambda r: r["id"]),
+    "decisions": ("decision", lambda r: r["id"]),
+    "recaps": ("recap", lambda r: r["id"]),
+    "recap_recipients": ("recap", lambda r: r["recap_id"]),
+    "recap_acknowledgements": ("recap", lambda r: r["recap_id"]),
+}
+NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events"}  # the ledger, once-only keys, the trail
+
+
+def expected_action(table: str, old: Row | None, new: Row | None) -> str | None:
+    """The audit action a change must be recorded as, where the change itself says what it was."""
+    if new is None:
+        return None
+    changed = set() if old is None else {k for k in new if new[k] != old[k]}
+    if table == "updates" and old is None:
+        return "update.sent"
+    if table == "attendance":
+        return "attendance.set"
+    if table == "action_events" and old is None:
+        return f"action.{new['kind']}"
+    if table == "actions" and "status" in changed and new["status"] in ("done", "dropped"):
+        return f"action.{new['status']}"
+    if table == "actions" and "due_date" in changed:
+        return "action.due_changed"
+    if table == "meetings" and "status" in changed:
+        return {"in_progress": "meeting.started", "cancelled": "meeting.cancelled",
+                "ended": "meeting.ended"}.get(new["status"])
+    if table == "meetings" and "scheduled_start" in changed:
+        return "meeting.moved"
+    if table == "meeting_changes" and old is None:
+        return {"moved": "meeting.moved", "cancelled": "meeting.cancelled"}.get(new["kind"])
+    if table == "recap_acknowledgements" and old is None:
+        return "recap.read"
+    if table == "decisions" and old is None:
+        return "decision.recorded"
+    if table == "scores":
+        return "scaling.score_recorded" if old is None else "scaling.score_replaced"
+    if table == "cases" and "status" in changed and new["status"] == "closed":
+        return "case.closed"
+    return None
+
+
+def case_rows(engine) -> dict[str, dict[int, Row]]:
+    with engine.connect() as conn:
+        return {table.name: {row["id"]: dict(row) for row in conn.execute(sa_select(table)).mappings()}
+                for table in SQLModel.metadata.sorted_tables if table.name not in NOT_CASE_DATA}
+
+
+@dataclass
+class WriteAudit:
+    """Before each request of the walk, what the previous one changed is checked against what it audited."""
+
+    engine: object
+    entry: str = "setup"
+    rows: dict = field(default_factory=dict)
+    last_event: int = 0
+    failures: list[str] = field(default_factory=list)
+    checked: list[tuple[str, str, int]] = field(default_factory=list)  # (action, record_type, record_id)
+
+    def __post_init__(self):
+        self.rows, self.last_event = case_rows(self.engine), _last_id(self.engine)
+
+    def __call__(self, entry: str, _send) -> None:
+        self.settle()
+        self.entry = entry
+
+    def settle(self) -> None:
+        rows, events = case_rows(self.engine), _events(self.engine, self.last_event)
+        audited = {(e.record_type, e.record_id) for e in events}
+        actions = {(e.record_type, e.record_id, e.action) for e in events}
+        assert set(rows) == set(RECORD_OF), "say which record each new table's rows belong to"
+        for table, (record_type, record_id) in RECORD_OF.items():
+            before, after = self.rows[table], rows[table]
+            for key in before.keys() | after.keys():
+                old, new = before.get(key), after.get(key)
+                if old == new:
+                    continue
+                named = record_id(new or old)
+                columns = sorted(k for k in (new or old) if old is None or new is None or new[k] != old[k])
+                how = "added" if old is None else "removed" if new is None else "changed"
+                what = f"{self.entry}: {table} {key} {how}"
+                if (record_type, named) not in audited:
+                    self.failures.append(f"{what} ({', '.join(columns)}) with no audit event naming "
+                                         f"{record_type} {named}; appended: {sorted(a for _, _, a in actions)}")
+                    continue
+                action = expected_action(table, old, new)
+                if action is not None:
+                    if (record_type, named, action) not in actions:
+                        self.failures.append(f"{what}: expected {action} on {record_type} {named}, got "
+                                             f"{sorted(a for t, i, a in actions if (t, i) == (record_type, named))}")
+                    else:
+                        self.checked.append((action, record_type, named))
+        self.rows, self.last_event = rows, (events[-1].id if events else self.last_event)
+
+
+# What the walk does that the audit trail must show, each on the record it changed.
+MUST_SHOW = {"update.sent", "attendance.set", "action.created", "action.done", "action.due_changed",
+             "action.progress", "meeting.moved", "meeting.cancelled", "meeting.started", "meeting.ended",
+             "recap.read", "decision.recorded", "scaling.score_recorded", "case.closed"}
+
+
+# Found by this check, in files outside these tests: models/invites.py note_identity (called from
+# handlers/connect_events.py invite_accepted when an administrator's approval is needed) writes the accepting
+# person's team, user id and name onto the invited member with no audit event.
+ACCEPTED_UNAUDITED = "event:shared_channel_invite_accepted: members "
+
+
+def test_every_write_of_a_whole_case_is_audited_on_the_record_it_changed(people, slack, app, engine):
+    audit_writes = WriteAudit(engine)
+    walk = CaseWalk(people, slack, app, before=audit_writes)
+    walk.run()
+    audit_writes.settle()  # the walk's last request
+    assert app.executor.errors == []
+    unaudited = [f for f in audit_writes.failures if not f.startswith(ACCEPTED_UNAUDITED)]
+    assert unaudited == [], "\n".join(unaudited)
+    assert MUST_SHOW - {action for action, _, _ in audit_writes.checked} == set()
+    # Every event names a record of its case, and none carries case text.
+    everything = _events(engine)
+    assert {e.case_id for e in everything} == {walk.case_id, walk.other_case_id}
+    _assert_no_case_text(everything)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="models/invites.py note_identity writes the member without an audit event")
+def test_an_accepted_invitation_waiting_for_approval_is_audited(people, slack, app, engine):
+    audit_writes = WriteAudit(engine)
+    walk = CaseWalk(people, slack, app, before=audit_writes)
+    walk.new_cases()
+    walk.connect()  # invited, accepted (an administrator must approve), approved; declined; cancelled
+    audit_writes.settle()
+    assert audit_writes.failures == [], "\n".join(audit_writes.failures)
