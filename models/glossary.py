@@ -13,6 +13,8 @@ more than its own spelling:
   the same spelling ("DNA test", "SW London").
 - ALSO_WORDS: initials that are also English words when shouted in capitals ("SEND", "MASH").
 - PLURALS: plural forms that are not the meaning plus "s".
+- FAMILY: how the family version writes each jargon phrase in plain words, so that the sentence
+  around it still reads (models.plain.family_words).
 
 Kept out on purpose, because a parent knows them or because the app itself uses them as plain
 words: GP, NHS, A&E, ADHD, "core group", "neglect", "safety plan", "danger statement", "safety
@@ -184,4 +186,99 @@ PLURALS: dict[str, str] = {
     "MH": "mental health",
     "DA": "domestic abuse",
     "PR": "parental responsibility",
+}
+
+# The family version's plain words for each jargon phrase (initials are spelled out with their meaning).
+# Each row is (form, plain words) or (form, plain words, only after); the first row that fits is used.
+# - form: None for the phrase just as it was found; or a regular expression matched (ignoring case) where
+#   the phrase starts, which may take in the next word ("engaged with" -> "worked with"). A named group is
+#   put back where the plain words say {name}, itself in plain words.
+# - only after: a regular expression that the words just before the phrase must end with.
+# Plain words that start with "a" or "the" lose it after "a", "an", "the", "this" or "that".
+# Initials may have rows too, where their full name is not what a family needs ("section 47").
+# Every phrase in GLOSSARY has rows here, the last of them fitting any form of it (tests/test_glossary.py).
+POSSESSIVE = r"a|an|the|this|that|his|her|their|its|my|your|our|[\w-]+'s?"
+_VERB = r"(?P<verb>meets?|met|meeting|reach(?:es|ed)?|below|above|under|over)\s+(?:the\s+)?"
+_IT = r"(?P<it>\s+it)?"
+FAMILY: dict[str, tuple[tuple, ...]] = {
+    # the family does not need the section of the Act, only what it is
+    "s47": ((None, "child protection enquiry"),),
+    "s17": ((None, "support for a child in need"),),
+    "s20": ((None, "the child living away from home with the parents' agreement"),),
+    "s31": ((None, "a care order"),),
+    "strategy discussion": (
+        (r"strat(?:egy)?\s+(?:discussion|meeting)s",
+         "meetings of the council, police and health to decide whether to look into the worries about a child"),
+        (None, "a meeting of the council, police and health to decide whether to look into the worries about a"
+               " child"),
+    ),
+    "pre-proceedings": (
+        (r"pre[\s-]proceedings(?=\s+(?:letters?|meetings?|stage|process|work|plan|agreement|team)\b)", "pre-court"),
+        (None, "the stage before the council asks a court to decide"),
+    ),
+    "threshold": (
+        (_VERB + r"thresholds?", "{verb} the level of worry needed"),
+        (_VERB + r"(?P<inner>(?!the\b)[\w-]+(?:\s+[\w-]+)?)\s+thresholds?", "{verb} the level of worry needed for"
+                                                                           " {inner}"),
+        (None, "the level of worry needed for"),  # "threshold for"
+    ),
+    "step down": (
+        (rf"steps{_IT}\s+down\s+to\b", "moves{it} down to the lighter support of"),
+        (rf"stepped{_IT}\s+down\s+to\b", "moved{it} down to the lighter support of"),
+        (rf"stepping{_IT}\s+down\s+to\b", "moving{it} down to the lighter support of"),
+        (rf"step{_IT}\s+down\s+to\b", "move{it} down to the lighter support of"),
+        (rf"steps{_IT}\s+down", "moves{it} to less intensive support"),
+        (rf"stepped{_IT}\s+down", "moved{it} to less intensive support"),
+        (rf"stepping{_IT}\s+down", "moving{it} to less intensive support"),
+        (rf"step{_IT}\s+down", "move{it} to less intensive support"),
+        (r"step-down\s+to\b", "a move down to the lighter support of"),
+        (r"step-down(?=\s+(?:plans?|meetings?|process|panel|letter)\b)", "lighter support"),
+        (None, "a move to less intensive support"),
+    ),
+    "engagement": (
+        (r"non-?engagement", "a lack of involvement"),
+        (r"non-?engag(?:es|ed|ing|e)", "not taking part"),
+        (r"disengagement", "pulling away"),
+        (r"disengages", "pulls away"),
+        (r"disengaged", "pulled away"),
+        (r"disengaging", "pulling away"),
+        (r"disengage", "pull away"),
+        (r"engagement", "involvement"),
+        (r"engages\s+with\b", "works with"),
+        (r"engaged\s+with\b", "worked with"),
+        (r"engaging\s+with\b", "working with"),
+        (r"engage\s+with\b", "work with"),
+        (r"engages\s+in\b", "joins in"),
+        (r"engaged\s+in\b", "joined in"),
+        (r"engaging\s+in\b", "joining in"),
+        (r"engage\s+in\b", "join in"),
+        (r"engages", "joins in"),
+        (r"engaged", "joined in"),
+        (r"engaging", "joining in"),
+        (r"engage", "join in"),
+    ),
+    "non-compliance": (
+        (r"non-?complian(?:ce|t)\s+with\b", "not doing what was agreed about"),
+        (None, "not doing what was agreed"),
+    ),
+    "presenting as": (
+        (r"presents\s+as", "seems"),
+        (r"presented\s+as", "seemed"),
+        (r"presenting\s+as", "coming across as"),
+        (r"present\s+as", "seem"),
+    ),
+    "significant harm": ((None, "serious harm"),),
+    "toxic trio": ((None, "the mix of domestic abuse, mental ill health and drug or alcohol misuse"),),
+    "contextual safeguarding": (
+        (r"contextual\s+safeguarding\s+(?:concerns?|worries|issues|risks?)\b", "worries about harm outside the family"),
+        (None, "keeping children safe from harm outside the family"),
+    ),
+    "disguised compliance": ((None, "appearing to co-operate without real change"),),
+    "protective factors": ((None, "things that help keep the child safe"),),
+    "lived experience": ((None, "daily life", POSSESSIVE), (r"lived\s+experiences?\s+of\b", "daily life for"),
+                         (None, "what daily life is like for the child")),
+    "hard to reach": ((r"hard-to-reach", "hard-to-contact"), (None, "hard for services to get in touch with")),
+    "Cafcass": ((r"cafcass(?=\s+(?:officers?|workers?|guardians?|advisers?|reports?)\b)", "family court"),
+                (None, "the service that tells the family court what is best for the child")),
+    "universal services": ((None, "services every family can use, such as the GP, the health visitor and school"),),
 }

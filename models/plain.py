@@ -21,8 +21,14 @@ Matching rules (a false alarm teaches people to ignore the check, so they lean t
   jargon use is matched where the word has an ordinary one too ("the threshold of the door" is fine).
 - Where two terms overlap, the longer wins ("s47 enquiry" over "s47").
 
-`spell_out` replaces initials only. A jargon phrase cannot be swapped for other words without
-breaking the sentence around it ("presented as anxious"), so the check asks the author instead.
+`spell_out` replaces initials only: it is the plain spelling of what people wrote, as written.
+
+`family_words` is for the family version: initials spelled out as `spell_out` does, and each jargon
+phrase written in plain words that fit the sentence around it (the glossary's FAMILY table: "presented
+as anxious" -> "seemed anxious", "engaged with the health visitor" -> "worked with the health visitor",
+"disguised compliance" -> "appearing to co-operate without real change"). `explanations` gives a short
+plain explanation for spelled-out initials whose full name is still not everyday words ("public law
+outline: the pre-court process").
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from dataclasses import dataclass
 
 from models.glossary import (
     ALSO_WORDS,
+    FAMILY,
     GLOSSARY,
     NOT_WHEN_FOLLOWED_BY,
     NOT_WHEN_PRECEDED_BY,
@@ -186,3 +193,100 @@ def spell_out(text: str) -> str:
         last = match.end
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+_AFTER_ARTICLE = re.compile(r"(?<![\w'])(?:a|an|the|this|that)\s+$", re.IGNORECASE)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
+_A_OR_AN = re.compile(r"(?<![\w'-])(a|an)\s+$", re.IGNORECASE)
+
+
+def _initials_words(match: _Match) -> str:
+    entry = match.entry
+    return PLURALS.get(entry.term, entry.meaning + "s") if match.plural else entry.meaning
+
+
+def _phrase_words(text: str, match: _Match) -> tuple[str, int]:
+    """Plain words for a jargon phrase found in `text`, and where the words they replace end."""
+    before = text[:match.start]
+    for row in FAMILY.get(match.entry.term, ()):
+        form, words = row[0], row[1]
+        if len(row) > 2 and not re.search(rf"(?<![\w'])(?:{row[2]})\s+$", before, re.IGNORECASE):
+            continue
+        if form is None:
+            return words, match.end
+        found = re.compile(form, re.IGNORECASE).match(text, match.start)
+        if found and found.end() >= match.end:
+            groups = {name: _family_words(value or "", sentence=False)
+                      for name, value in found.groupdict().items()}
+            return words.format_map(groups), found.end()
+    # Not in the table (a new glossary entry): say what it means beside it rather than leave it unexplained.
+    return f"{text[match.start:match.end]} ({match.entry.meaning})", match.end
+
+
+def family_words(text: str) -> str:
+    """The text in the family's words: initials spelled out, jargon phrases in plain words."""
+    return _family_words(text, sentence=True)
+
+
+def _article(before: str, words: str) -> str:
+    """"a" or "an" before the new words as they sound ("an HV" -> "a health visitor")."""
+    found = _A_OR_AN.search(before)
+    if not found:
+        return before
+    first = words[:1].lower()
+    vowel = first in "aeio" or (first == "u" and not words.lower().startswith(("uni", "use", "usu")))
+    article = "an" if vowel else "a"
+    if found.group(1)[0].isupper():
+        article = article.capitalize()
+    return before[:found.start(1)] + article + before[found.end(1):]
+
+
+def _family_words(text: str, *, sentence: bool) -> str:
+    if not text:
+        return text or ""
+    pieces: list[str] = []
+    last = 0
+    for match in _matches(text):
+        if match.start < last:
+            continue  # taken in by the phrase before it ("engaged with")
+        entry = match.entry
+        if entry.term in FAMILY:
+            words, end = _phrase_words(text, match)
+        else:
+            words, end = _initials_words(match), match.end
+        head = text[:match.start]
+        first_word = words.split(" ", 1)
+        if first_word[0].lower() in ("a", "the") and len(first_word) > 1 and _AFTER_ARTICLE.search(head):
+            words = first_word[1]  # "the toxic trio" -> "the mix of ...", not "the the mix of ..."
+        starts = bool(_SENTENCE_START.search(head)) and (sentence or bool(head))
+        if words and starts and (entry.initials or text[match.start].isupper()):
+            words = words[0].upper() + words[1:]
+        pieces.append(_article(text[last:match.start], words))
+        pieces.append(words)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def explanations(texts: list[str]) -> list[tuple[str, str]]:
+    """(spelled-out name, what it means in everyday words) for initials in the texts whose full name is not
+    plain enough on its own, each once, in the order they first appear."""
+    seen: set[str] = set()
+    result: list[tuple[str, str]] = []
+    for text in texts:
+        for match in _matches(text or ""):
+            entry = match.entry
+            if not entry.initials or entry.term in seen:
+                continue
+            seen.add(entry.term)
+            meaning, plain = entry.meaning, entry.instead
+            own = [row[1] for row in FAMILY.get(entry.term, ()) if row[0] is None and len(row) == 2]
+            if own:
+                meaning = own[0].removeprefix("a ").removeprefix("the ")
+            head, _, tail = plain.partition(": ")
+            if tail and head.casefold().removeprefix("a ") in meaning.casefold():
+                plain = tail  # "parental responsibility: the legal rights ..." -> "the legal rights ..."
+            elif plain.casefold() in meaning.casefold() or meaning.casefold() in plain.casefold():
+                continue  # the full name already says it ("child in need", "domestic violence" -> "domestic abuse")
+            result.append((meaning[0].upper() + meaning[1:], plain))
+    return result

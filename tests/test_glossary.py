@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from models.glossary import GLOSSARY, NOT_WHEN_FOLLOWED_BY, NOT_WHEN_PRECEDED_BY, PATTERNS, PLURALS
-from models.plain import check, check_all, spell_out
+from models.glossary import FAMILY, GLOSSARY, NOT_WHEN_FOLLOWED_BY, NOT_WHEN_PRECEDED_BY, PATTERNS, PLURALS
+from models.plain import check, check_all, explanations, family_words, is_initials, spell_out
 
 
 def terms(text: str) -> list[str]:
@@ -161,3 +161,64 @@ def test_spell_out_leaves_ordinary_words_and_phrases_alone():
     text = "Dad presented as calm at the cap shop in SW London; DNA test due; CP-2026-0142."
     assert spell_out(text) == text
     assert spell_out("") == ""
+
+
+# --- the family's words: initials spelled out and jargon phrases in plain words -------------------
+
+
+def _sentence_with(term: str) -> str:
+    special = {"threshold": "It meets the threshold for help.", "presenting as": "Mum is presenting as calm.",
+               "engagement": "Dad's engagement is better.", "step down": "The plan will step down next month."}
+    return special.get(term, f"We talked about {term} at the visit.")
+
+
+def test_every_glossary_term_has_plain_words_for_the_family():
+    for term, _meaning, _instead in GLOSSARY:
+        if not is_initials(term):
+            assert FAMILY.get(term), f"{term} has no plain words for the family version"
+        text = _sentence_with(term)
+        assert check(text), term
+        plain = family_words(text)
+        assert check(plain) == [], (term, plain)
+
+
+@pytest.mark.parametrize(("written", "plain"), [
+    ("There are worries about disguised compliance.",
+     "There are worries about appearing to co-operate without real change."),
+    ("Disguised compliance remains a worry.", "Appearing to co-operate without real change remains a worry."),
+    ("Dad presented as calm; Mum is presenting as anxious. She presents as tired.",
+     "Dad seemed calm; Mum is coming across as anxious. She seems tired."),
+    ("Mum engaged with the HV and engaged in the course. Non-engagement with school. Disengaged from CAMHS.",
+     "Mum worked with the health visitor and joined in the course. A lack of involvement with school. Pulled away"
+     " from child and adolescent mental health services."),
+    ("The concerns meet the threshold for a CP plan. Below threshold. Meets the CP threshold.",
+     "The concerns meet the level of worry needed for a child protection plan. Below the level of worry needed."
+     " Meets the level of worry needed for child protection."),
+    ("The case will step down to CIN. A step-down plan.",
+     "The case will move down to the lighter support of child in need. A lighter support plan."),
+    ("A strategy discussion was held.", "A meeting of the council, police and health to decide whether to look into"
+                                        " the worries about a child was held."),
+    ("The toxic trio is present. Protective factors include Grandma.",
+     "The mix of domestic abuse, mental ill health and drug or alcohol misuse is present. Things that help keep the"
+     " child safe include Grandma."),
+    ("Child A's lived experience. A hard-to-reach family. At risk of significant harm.",
+     "Child A's daily life. A hard-to-contact family. At risk of serious harm."),
+    ("The s47 enquiry ended. The Cafcass officer called.",
+     "The child protection enquiry ended. The family court officer called."),
+    ("HV visited. An HV and a EHCP.", "Health visitor visited. A health visitor and an education, health and care"
+                                      " plan."),
+])
+def test_family_words_read_as_a_sentence(written, plain):
+    assert family_words(written) == plain
+
+
+def test_family_words_leave_ordinary_words_alone():
+    text = "The threshold of the door; a DNA test in SW London; CP-2026-0142; she is engaged to be married."
+    assert family_words(text) == text
+    assert family_words("") == ""
+
+
+def test_names_that_are_still_not_everyday_words_are_explained():
+    assert explanations(["The PLO letter, the LA and the CIN plan", "PLO again; s31"]) == [
+        ("Public law outline", "the pre-court process"), ("Local authority", "the council"),
+        ("Care order", "the court gives the council parental responsibility")]
