@@ -48,6 +48,7 @@ class Reader:
     role: str
     via: str  # channel, outside_slack
     read_at: datetime | None
+    shared: bool = True  # False: read by someone added to the group after it was shared
 
 
 @dataclass
@@ -69,6 +70,14 @@ class Record:
         return moment.astimezone(ZoneInfo(self.tz)) if moment else None
 
 
+def children_words(content: dict) -> dict[str, str]:
+    """Words that follow how many children the record is about: "child", "stays" for one; "children", "stay"
+    for more, or when the record does not say."""
+    one = len(content.get("children") or []) == 1
+    return {"children": "child" if one else "children", "stay": "stays" if one else "stay",
+            "need": "needs" if one else "need", "are": "is" if one else "are"}
+
+
 def is_full_record(content: dict) -> bool:
     """A record the documents can be made from (every record the app posts; not a bare test row)."""
     return isinstance(content, dict) and "schema" in content and "meeting" in content
@@ -87,7 +96,7 @@ def gather(session: Session, recap: Recap, *, tz: str = "Europe/London") -> Reco
     for member_id, at in read.items():  # read by someone added after it was shared
         member = session.get(Member, member_id)
         if member is not None and member.id not in shared:
-            distribution.append(Reader(name=member.name, role=member.role, via="channel", read_at=at))
+            distribution.append(Reader(name=member.name, role=member.role, via="channel", read_at=at, shared=False))
     versions = [Version(number=v.version, posted=v.posted_at, reason=v.correction_reason)
                 for v in records.versions(session, meeting.id) if v.status != RecapStatus.DRAFT]
     lead = cases.lead_member(session, case.id)

@@ -1,19 +1,22 @@
 """The family version of the minutes: the same record, in plain words, for the parents and carers.
 
-Short sentences, no initials: everything people wrote goes through `models.plain.spell_out`, which writes
-known initials out in full ("HV" → "health visitor"), and the wording around it uses none. The parts are
-the ones a family asks about: what we are worried about, what is going well, what needs to happen, who
-will do what by when, what the children said, what the group will tell the review conference, and when
-we meet next.
+Short sentences, no initials, no jargon: everything people wrote goes through `models.plain.family_words`,
+which writes known initials out in full ("HV" → "health visitor") and puts jargon in plain words
+("disguised compliance" → "appearing to co-operate without real change"), and the wording around it uses
+neither. Where a spelled-out name is still not everyday words ("public law outline"), the last part says
+what it means. The parts are the ones a family asks about: what we are worried about, what is going well,
+what needs to happen, who will do what by when (saying plainly what is late), what the child or children
+said, what the group will tell the review conference, and when we meet next. "Child" or "children"
+follows how many the record is about.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from models.documents import Outline, Record
+from models.documents import Outline, Record, children_words
 from models.meetings import long_date
-from models.plain import spell_out
+from models.plain import explanations, family_words
 
 WORRIED = "What we are worried about"
 GOING_WELL = "What is going well"
@@ -21,24 +24,31 @@ SCORES = "The group's scores"
 NEEDS = "What needs to happen"
 WHO_WHAT_WHEN = "Who will do what by when"
 CHILDREN_SAID = "What the children said"
+CHILD_SAID = "What the child said"
 PARENTS_SAID = "What the parents told us"
 REVIEW = "What the group will tell the review conference"
 NEXT = "When we meet next"
-SECTIONS = (WORRIED, GOING_WELL, SCORES, NEEDS, WHO_WHAT_WHEN, CHILDREN_SAID, PARENTS_SAID, REVIEW, NEXT)
+WORDS = "Some words in this summary"
+SECTIONS = (WORRIED, GOING_WELL, SCORES, NEEDS, WHO_WHAT_WHEN, CHILDREN_SAID, CHILD_SAID, PARENTS_SAID, REVIEW, NEXT,
+            WORDS)
 
-RISK = {"reducing": "The group thinks the risks to the children are getting smaller.",
-        "no_change": "The group thinks the risks to the children are about the same as before.",
-        "increasing": "The group thinks the risks to the children are getting bigger."}
+RISK = {"reducing": "The group thinks the risks to the {children} are getting smaller.",
+        "no_change": "The group thinks the risks to the {children} are about the same as before.",
+        "increasing": "The group thinks the risks to the {children} are getting bigger."}
 RECOMMENDATION = {
     "continue": "The group thinks the child protection plan should carry on for now.",
     "end": "The group thinks the child protection plan can end.",
     "step_up": ("The group is very worried. It thinks the council should think about going to court to keep the"
-                " children safe."),
+                " {children} safe."),
 }
 
 
 def plain(text: str | None) -> str:
-    return spell_out((text or "").strip())
+    return family_words((text or "").strip())
+
+
+def _risk(content: dict) -> str:
+    return RISK[content["risk_direction"]].format(**children_words(content))
 
 
 def role_words(role: str) -> str:
@@ -91,12 +101,12 @@ def _from_updates(content: dict, key: str) -> Outline:
 def _worried(content: dict) -> Outline:
     out: Outline = [("h1", WORRIED)]
     if content.get("risk_direction") in ("no_change", "increasing"):
-        out.append(("p", RISK[content["risk_direction"]]))
+        out.append(("p", _risk(content)))
     out += _from_updates(content, "worries")
     for row in content.get("actions") or []:
         if row.get("state") == "overdue":
-            out.append(("bullet", f"{_sentence(plain(row['what']))} This should have been done by {_day(row['due'])}."
-                                  f" It is not done yet."))
+            out.append(("bullet", f"{_sentence(plain(row['what']))} This was due by {_day(row['due'])} and is not"
+                                  " done yet."))
     for q in content.get("scaling") or []:
         if q.get("direction") == "down":
             out.append(("bullet", f"The score for “{plain(q['question'])}” has gone down."))
@@ -108,7 +118,7 @@ def _worried(content: dict) -> Outline:
 def _going_well(content: dict) -> Outline:
     out: Outline = [("h1", GOING_WELL)]
     if content.get("risk_direction") == "reducing":
-        out.append(("p", RISK["reducing"]))
+        out.append(("p", _risk(content)))
     out += _from_updates(content, "working_well")
     for row in content.get("actions") or []:
         if row.get("state") == "done":
@@ -159,7 +169,11 @@ def _who_what_when(content: dict) -> Outline:
     rows = [r for r in content.get("new_actions") or []]
     rows += [r for r in content.get("actions") or [] if r.get("state") in ("on_track", "overdue")]
     for row in rows:
-        text = f"{who(row.get('owner'))} will do this: {_sentence(plain(row['what']))} By {_day(row['due'])}."
+        text = f"{who(row.get('owner'))} will do this: {_sentence(plain(row['what']))}"
+        if row.get("state") == "overdue":
+            text += f" This was due by {_day(row['due'])} and is not done yet."
+        else:
+            text += f" By {_day(row['due'])}."
         if row.get("measure"):
             text += f" How we will know it is done: {_sentence(plain(row['measure']))}"
         out.append(("bullet", text))
@@ -170,16 +184,18 @@ def _who_what_when(content: dict) -> Outline:
 
 def _children_said(content: dict) -> Outline:
     views = content.get("child_views") or {}
-    out: Outline = [("h1", CHILDREN_SAID)]
+    words = children_words(content)
+    whose = "child's" if words["children"] == "child" else "children's"
+    out: Outline = [("h1", CHILD_SAID if words["children"] == "child" else CHILDREN_SAID)]
     if views.get("text"):
         out.append(("p", plain(views["text"])))
     out += [("bullet", f"{who(u)} heard this: {_sentence(plain(u['child_views']))}")
             for u in content.get("updates") or [] if u.get("child_views")]
     if views.get("not_obtained"):
-        out.append(("p", f"We did not hear the children's views this time. This is why: "
+        out.append(("p", f"We did not hear the {whose} views this time. This is why: "
                          f"{_sentence(plain(views['not_obtained']))}"))
     if len(out) == 1:
-        out.append(("p", "The children's views were not written down this time."))
+        out.append(("p", f"The {whose} views were not written down this time."))
     return out
 
 
@@ -187,7 +203,8 @@ def _review(record: Record) -> Outline:
     content = record.content
     out: Outline = [("h1", REVIEW),
                     ("p", RECOMMENDATION.get(content.get("recommendation") or "",
-                                             "The group has not agreed what to say yet.")),
+                                             "The group has not agreed what to say yet.").format(
+                                                 **children_words(content))),
                     ("p", "The review conference is a meeting that decides if the child protection plan should"
                           " carry on.")]
     review = record.review_date
@@ -209,6 +226,30 @@ def _next(content: dict) -> Outline:
     return out
 
 
+def _shown_texts(record: Record) -> list[str]:
+    """What people wrote that the family version shows, for the words it explains."""
+    content = record.content
+    texts = [content.get("key_points"), content.get("parents_views"),
+             (content.get("next_meeting") or {}).get("location")]
+    views = content.get("child_views") or {}
+    texts += [views.get("text"), views.get("not_obtained")]
+    for update in content.get("updates") or []:
+        texts += [update.get(key) for key in ("worries", "working_well", "needs_to_happen", "child_views", "role")]
+    for row in [*(content.get("actions") or []), *(content.get("new_actions") or [])]:
+        texts += [row.get("what"), row.get("measure"), (row.get("owner") or {}).get("role")]
+    for q in content.get("scaling") or []:
+        texts += [q.get("question"), q.get("zero_means"), q.get("ten_means")]
+    texts += [d.get("text") for d in content.get("decisions") or []]
+    return [t for t in texts if isinstance(t, str) and t]
+
+
+def _words(record: Record) -> Outline:
+    explained = explanations(_shown_texts(record))
+    if not explained:
+        return []
+    return [("h1", WORDS), *[("bullet", f"{name}: {_sentence(meaning)}") for name, meaning in explained]]
+
+
 def family_outline(record: Record) -> Outline:
     content = record.content
     out = _intro(record)
@@ -222,4 +263,5 @@ def family_outline(record: Record) -> Outline:
         out += [("h1", PARENTS_SAID), ("p", plain(content["parents_views"]))]
     out += _review(record)
     out += _next(content)
+    out += _words(record)
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from models.documents import Outline, Record
+from models.documents import Outline, Reader, Record, children_words
 from models.meetings import long_date
 
 # The recap's parts, in its order (the guidance's order for the record of a core group meeting).
@@ -25,9 +25,9 @@ VERSIONS = "Version and corrections"
 RISK = {"reducing": "The risks are reducing.", "no_change": "No change: the risks are about the same.",
         "increasing": "The risks are increasing."}
 RECOMMENDATION = {
-    "continue": "Continue the plan: the children stay on the child protection plan.",
-    "end": "End the plan: the children no longer need a child protection plan.",
-    "step_up": "Step up: consider legal proceedings (going to court) to keep the children safe.",
+    "continue": "Continue the plan: the {children} {stay} on the child protection plan.",
+    "end": "End the plan: the {children} no longer {need} a child protection plan.",
+    "step_up": "Step up: consider legal proceedings (going to court) to keep the {children} safe.",
 }
 ATTENDANCE = {"present": "Present", "apologies": "Apologies", "absent": "Absent",
               "attending": "Said they would come, not marked present", "not_recorded": "Not recorded"}
@@ -35,6 +35,12 @@ STATE = {"overdue": "Overdue", "on_track": "On track", "done": "Done", "dropped"
 SEEN = {"yes": "Yes", "no": "No", "not_applicable": "Does not apply"}
 PROGRESS = {"done": "Done", "on_track": "On track", "delayed": "Delayed"}
 VIA = {"channel": "In the case channel", "outside_slack": "Outside Slack, by the chair"}
+NOT_IN_SLACK = "Not recorded: no Slack"
+
+
+def recommendation(content: dict) -> str:
+    wording = RECOMMENDATION.get(content.get("recommendation") or "")
+    return wording.format(**children_words(content)) if wording else "Not recorded."
 
 
 def person(p: dict | None) -> str:
@@ -77,7 +83,7 @@ def _heading(record: Record) -> Outline:
     if meeting.get("location"):
         rows.append(["Where", meeting["location"]])
     if content.get("children"):
-        rows.append(["Children", ", ".join(content["children"])])
+        rows.append(["Child" if len(content["children"]) == 1 else "Children", ", ".join(content["children"])])
     rows.append(["Chair", person(meeting.get("chair")) if meeting.get("chair") else "Not recorded"])
     rows.append(["Version", f"{record.version}" + (f", posted {day(record.local(record.posted).isoformat())}"
                                                     if record.posted else "")])
@@ -238,17 +244,38 @@ def _shared_with(content: dict) -> Outline:
     return out if len(out) > 1 else [*out, ("p", "Nobody.")]
 
 
+def _names(readers: list[Reader]) -> str:
+    return ", ".join(f"{r.name} ({r.role})" for r in readers)
+
+
+def read_count(read: int, shared: int) -> str:
+    """"1 of 4 has said they read this version.": the people it was shared with in Slack, as its message counts."""
+    if not shared:
+        return "It was not shared with anyone in Slack."
+    people = "person" if shared == 1 else "people"
+    said = "Nobody has said they read it yet." if not read else (
+        f"{read} of {shared} {'has' if read == 1 else 'have'} said they read this version.")
+    return f"It was shared in Slack with {shared} {people}. {said}"
+
+
 def _distribution(record: Record) -> Outline:
     rows = [["Name", "Role", "How it was shared", "Said they read it"]]
     for reader in record.distribution:
         read = record.local(reader.read_at)
-        rows.append([reader.name, reader.role, VIA.get(reader.via, reader.via),
-                     f"{read.day} {read:%B %Y}, {read:%H:%M}" if read else "Not yet"])
+        said = f"{read.day} {read:%B %Y}, {read:%H:%M}" if read else (
+            "Not yet" if reader.via == "channel" else NOT_IN_SLACK)
+        rows.append([reader.name, reader.role, VIA.get(reader.via, reader.via), said])
     if len(rows) == 1:
         return [("h1", DISTRIBUTION), ("p", "Not recorded.")]
-    count = sum(1 for r in record.distribution if r.read_at)
-    return [("h1", DISTRIBUTION), ("p", f"{count} of {len(record.distribution)} have said they read this version."),
-            ("table", rows)]
+    in_slack = [r for r in record.distribution if r.via == "channel" and r.shared]
+    later = [r for r in record.distribution if r.via == "channel" and not r.shared and r.read_at]
+    outside = [r for r in record.distribution if r.via != "channel"]
+    out: Outline = [("h1", DISTRIBUTION), ("p", read_count(sum(1 for r in in_slack if r.read_at), len(in_slack)))]
+    if later:
+        out.append(("p", f"Also said they read it, after joining the group later: {_names(later)}."))
+    if outside:
+        out.append(("p", f"Given outside Slack by the chair, because they do not use Slack: {_names(outside)}."))
+    return [*out, ("table", rows)]
 
 
 def _versions(record: Record) -> Outline:
@@ -280,8 +307,7 @@ def minutes_outline(record: Record) -> Outline:
     out += [("h1", RECAP_ORDER[7]), *(decisions or [("p", "No decisions were recorded.")])]
     out += _new_actions(content)
     out += [("h1", RECAP_ORDER[9]), ("p", RISK.get(content.get("risk_direction") or "", "Not recorded."))]
-    out += [("h1", RECAP_ORDER[10]),
-            ("p", RECOMMENDATION.get(content.get("recommendation") or "", "Not recorded."))]
+    out += [("h1", RECAP_ORDER[10]), ("p", recommendation(content))]
     out += _next(content)
     out += _shared_with(content)
     out += _distribution(record)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from datetime import UTC, datetime
 
@@ -18,7 +19,7 @@ from handlers.export import NO_DM, NOTHING_YET
 from handlers.ids import Action
 from models import documents
 from models import recap as records
-from models.family import SECTIONS
+from models.family import SECTIONS, family_outline
 from models.minutes import DISTRIBUTION, RECAP_ORDER, VERSIONS
 from models.plain import check, is_initials
 from models.tables import AuditEvent, Case, CaseStatus, Meeting, Recap, RecapStatus
@@ -29,7 +30,7 @@ from tests.test_end import KEY_POINTS, MEMBERS, end_and_post
 TEAM = "T0COUNCIL"
 DECISION = "The HV will visit weekly and refer Child A to CAMHS."
 FAMILY_SECTIONS = ("What we are worried about", "What is going well", "What needs to happen",
-                   "Who will do what by when", "What the children said",
+                   "Who will do what by when", "What the child said",  # the case is about one child
                    "What the group will tell the review conference", "When we meet next")
 
 
@@ -118,7 +119,7 @@ def test_export_sends_both_documents_to_the_askers_direct_message(people, slack,
     assert "The group decided: The health visitor will visit weekly and refer Child A to child and adolescent" \
            " mental health services." in plain
     assert "Refer to child and adolescent mental health services 1" in plain  # the overdue action, spelled out
-    assert "The group thinks the risks to the children are getting smaller." in plain
+    assert "The group thinks the risks to the child are getting smaller." in plain  # one child
     assert "carry on for now" in plain and "Monday 8 February 2027" in plain  # recommendation, review date
     assert "Child A says they feel happier at home." in plain
     assert "The next core group meeting is on" in plain
@@ -240,3 +241,91 @@ def test_a_failed_upload_is_said_and_not_audited(people, slack, app, world):
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "recap.exported")).all() == []
     people["sw"].command("export", channel=world.channel_id)  # trying again works
     assert any("sent you the minutes of meeting 2" in t for t in ephemeral_texts(slack))
+
+
+JARGON_DECISION = ("Mum presented as anxious and the group is worried about disguised compliance. If things keep"
+                   " improving the case will step down to CIN.")
+
+
+@pytest.fixture
+def jargon_world(people, slack, app):
+    info = new_case(people, slack, members=MEMBERS)
+    return running_meeting(app.engine, info, people, Plan(decisions=(JARGON_DECISION,),
+                                                          what="Share the PLO letter with Mum"))
+
+
+def _family_and_minutes(people, slack, world) -> tuple[str, str]:
+    slack.reset()
+    people["sw"].command("export", channel=world.channel_id)
+    files = _exported(slack, people["sw"].user_id)
+    family = next(data for name, data in files.items() if name.endswith("family-version.docx"))
+    minutes = next(data for name, data in files.items() if "minutes" in name)
+    return text_of(_docx(family)), text_of(_docx(minutes))
+
+
+def test_the_family_version_puts_jargon_in_plain_words_and_says_what_is_late(people, slack, app, jargon_world):
+    end_and_post(people, slack, jargon_world)
+    plain, minutes = _family_and_minutes(people, slack, jargon_world)
+
+    assert JARGON_DECISION in minutes, "the minutes keep the record as it was written"
+    lowered = plain.lower()
+    for jargon in ("disguised compliance", "presented as", "step down", "plo"):
+        assert jargon not in lowered, jargon
+    assert ("The group decided: Mum seemed anxious and the group is worried about appearing to co-operate without"
+            " real change. If things keep improving the case will move down to the lighter support of child in"
+            " need.") in plain
+    assert check(plain) == [], [s.term for s in check(plain)]
+    # A spelled-out name that is still not everyday words is explained at the end, in a short sentence.
+    assert "Share the public law outline letter with Mum 1." in plain
+    assert "Some words in this summary" in plain and "Public law outline: the pre-court process." in plain
+
+    # The overdue action (due three days ago, a Friday) says plainly that it is late.
+    assert ("Health Visitor A (health visitor) will do this: Share the public law outline letter with Mum 1. This was"
+            " due by Friday 20 November 2026 and is not done yet.") in plain
+    assert "By Friday 20 November 2026" not in plain
+
+
+def test_one_child_is_a_child_and_two_are_children(people, slack, app, world):
+    recap = end_and_post(people, slack, world)
+    plain, minutes = _family_and_minutes(people, slack, world)
+    assert "the children" not in plain.lower() and "What the child said" in plain
+    assert "The group thinks the risks to the child are getting smaller." in plain
+    assert "Continue the plan: the child stays on the child protection plan." in minutes
+    assert "the children" not in minutes.lower()
+
+    with Session(app.engine) as session:
+        record = documents.gather(session, session.get(Recap, recap.id))
+    record.content["children"] = ["Child A (7)", "Child B (4)"]
+    outline = family_outline(record)
+    headings_of = [text for kind, text in outline if kind == "h1"]
+    assert "What the children said" in headings_of and "What the child said" not in headings_of
+    assert ("p", "The group thinks the risks to the children are getting smaller.") in outline
+    minutes_two = text_of(_docx(documents.minutes_docx(record)))
+    assert "Continue the plan: the children stay on the child protection plan." in minutes_two
+
+
+def test_the_minutes_count_readers_as_the_channel_message_does(people, slack, app, world):
+    recap = end_and_post(people, slack, world)
+    people["hv"].click(Action.RECAP_READ, {"c": world.case_id, "r": recap.id}, channel=world.channel_id)
+    shown = next(m for m in slack.messages(world.channel_id) if m["ts"] == recap.message_ts)
+    read_by = re.search(r"Read by (\d+) of (\d+)", json.dumps(shown["blocks"]))
+    assert read_by and read_by.groups() == ("1", "5"), "the parent cannot press the button, so is not counted"
+
+    _plain, minutes = _family_and_minutes(people, slack, world)
+    assert "It was shared in Slack with 5 people. 1 of 5 has said they read this version." in minutes
+    assert "Given outside Slack by the chair, because they do not use Slack: Mother of Child A (Parent)." in minutes
+    assert "have said they read" not in minutes
+    minutes_doc = _docx(documents.minutes_docx(_record(app, recap.id)))
+    table = next([[c.text for c in r.cells] for r in t.rows] for t in minutes_doc.tables
+                 if t.rows[0].cells[-1].text == "Said they read it")
+    said = {row[0]: row[3] for row in table[1:]}
+    assert said["Mother of Child A"] == "Not recorded: no Slack" and said["Teacher A"] == "Not yet"
+
+    people["teacher"].click(Action.RECAP_READ, {"c": world.case_id, "r": recap.id}, channel=world.channel_id)
+    text = text_of(_docx(documents.minutes_docx(_record(app, recap.id))))
+    assert "2 of 5 have said they read this version." in text
+
+
+def _record(app, recap_id: int):
+    with Session(app.engine) as session:
+        return documents.gather(session, session.get(Recap, recap_id))
