@@ -20,6 +20,7 @@ from handlers.blocks.meetings import split_messages, when_text
 from handlers.blocks.updates import TEXT_FIELDS, block_for, id_from
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
+from handlers.home import refresh_home_later
 from handlers.ids import Action, Block, View
 from handlers.meetings import post_in_thread, refresh_meeting_message
 from handlers.plain import jargon_gate
@@ -108,6 +109,7 @@ def record_reply(deps: Deps, client: WebClient, *, meeting_id: int, member_id: i
         actor = Actor(team_id=member.slack_team_id, user_id=member.slack_user_id)
         meetings.set_attendance(session, meeting=meeting, member=member, status=status, actor=actor, now=deps.now())
     refresh_meeting_message(client, deps, meeting_id)
+    refresh_home_later(deps, client, member.slack_team_id, member.slack_user_id)
     return True
 
 
@@ -233,6 +235,7 @@ def save_update_later(client: WebClient, deps: Deps, *, case: Case, member_id: i
     log.info("update %s for meeting %s", update_id, meeting_id)
     post_update(client, deps, case, update_id, scored=len(update_in.scores), notify=actor.user_id)
     refresh_meeting_message(client, deps, meeting_id)
+    refresh_home_later(deps, client, actor.team_id, actor.user_id)  # "updates asked of you" has changed
 
 
 def update_messages(session: Session, update: Update, *, scored: int = 0, as_sent: bool = True) -> list[dict]:

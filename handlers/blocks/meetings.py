@@ -33,9 +33,8 @@ def when_text(meeting: Meeting, tz: str | tzinfo) -> str:
 
 
 def split_messages(blocks: Sequence[dict], limit: int = kit.MESSAGE_BLOCK_LIMIT) -> list[list[dict]]:
-    """Blocks in message-sized groups: the first message, then its continuations in the thread."""
-    groups = [list(blocks[i:i + limit]) for i in range(0, len(blocks), limit)]
-    return groups or [[]]
+    """Blocks in message-sized groups (blocks and characters): the first message, then its continuations."""
+    return kit.split_messages(blocks, max_blocks=limit)
 
 
 def labelled(label: str, text: str) -> list[dict]:
