@@ -57,7 +57,7 @@ def register(app: App, deps: Deps) -> None:
         actor = access.actor_of(body)
         publish_home(deps, client, team_id=actor.team_id, user_id=event.get("user"))
 
-    @app.action(re.compile(rf"^(?:{re.escape(Action.HOME_PAGE)}|{re.escape(home_blocks.PREVIOUS_PAGE)})$"))
+    @app.action(re.compile(rf"^(?:{re.escape(Action.HOME_PAGE)}|{re.escape(Action.HOME_PAGE_PREVIOUS)})$"))
     def paged(ack, body, client):
         ack()
         actor = access.actor_of(body)

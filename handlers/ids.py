@@ -71,6 +71,7 @@ class Action(StrEnum):
     POST_ANYWAY = "plain_post_anyway"
     # home
     HOME_PAGE = "home_page"
+    HOME_PAGE_PREVIOUS = "home_page_previous"  # the same pager; its own id, as two buttons in a block must be
     HOME_OPEN_CASE = "home_open_case"
     # start from the pinned "What can I do here?" message
     HERE_UPDATE = "here_update"
@@ -142,6 +143,7 @@ class Block(StrEnum):
     RECAP_PARENTS_VIEWS = "recap_parents_views"
     RECAP_RECOMMENDATION = "recap_recommendation"
     RECAP_NEXT_DATE = "recap_next_date"
+    RECAP_NEXT_NONE = "recap_next_none"  # "Do not book it yet"
     RECAP_NEXT_TIME = "recap_next_time"
     RECAP_NEXT_CHAIR = "recap_next_chair"
     RECAP_REASON = "recap_reason"

@@ -495,7 +495,8 @@ class CaseWalk:
             "type": "app_home_opened", "user": actor.user_id, "channel": "D0HOME", "tab": "home",
             "event_ts": "1700000000.000100"}, self.people["hv"])
         home = self.slack.home_views[self.people["hv"].user_id]
-        self.click("hv", Action.HOME_PAGE, {"p": 0}, view=home)
+        self.click("hv", Action.HOME_PAGE, {"p": 1}, view=home)
+        self.click("hv", Action.HOME_PAGE_PREVIOUS, {"p": 0}, view=home)
 
     def channel_events(self) -> None:
         self.slack.channels[self.channel].members.add(JOINER)

@@ -29,7 +29,7 @@ def test_action_line_marks_overdue_and_carried_forward_and_escapes():
     line = action_blocks.action_line(action, PARENT, TODAY)
     assert "&lt;!channel&gt; &amp; the school" in line and "<!channel>" not in line
     assert "Mother &lt;of&gt; Child A" in line
-    assert "*overdue by 3 days*" in line and "carried forward twice" in line
+    assert "*overdue by 2 working days*" in line and "carried forward twice" in line  # due Saturday, seen Tuesday
     assert "How we will know it is done:_ Seen at the next visit" in line
     assert "<@U0HV>" in action_blocks.action_line(_action(), OWNER, TODAY)
     assert "due today" in action_blocks.action_line(_action(due_date=TODAY), OWNER, TODAY)

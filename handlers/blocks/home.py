@@ -24,7 +24,6 @@ CASES_PER_PAGE = 40  # one line each
 # The page of each list, as carried by the paging buttons: actions, meetings, updates asked, cases.
 PAGE_KEYS = {"actions": "p", "meetings": "m", "updates": "u", "cases": "k"}
 # Slack wants the buttons of one block to have different action ids: "Previous" has its own, and the same handler.
-PREVIOUS_PAGE = f"{Action.HOME_PAGE}_previous"
 
 
 def _page_of(items: Sequence, per_page: int, page: int) -> tuple[Sequence, int, int]:
@@ -41,7 +40,7 @@ def _pager(kind: str, what: str, count: int, page: int, pages: int, state: Mappi
     key = PAGE_KEYS[kind]
     buttons = []
     if page > 0:
-        buttons.append(kit.button("Previous", PREVIOUS_PAGE, {**state, key: page - 1}))
+        buttons.append(kit.button("Previous", Action.HOME_PAGE_PREVIOUS, {**state, key: page - 1}))
     if page < pages - 1:
         buttons.append(kit.button("Next", Action.HOME_PAGE, {**state, key: page + 1}))
     block_id = "home_pages" if kind == "actions" else f"home_pages_{kind}"

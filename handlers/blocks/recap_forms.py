@@ -20,9 +20,8 @@ RECOMMENDATION_CHOICES = (
     ("Step up: consider legal proceedings (going to court)", "step_up"),
 )
 REFRESH = "refresh"
-# "Do not book the next meeting now" on the end-of-meeting form (belongs in handlers.ids.Block; kept here
-# while that file is being changed by someone else)
-NO_NEXT_BLOCK, NO_NEXT = "recap_next_none", "none"
+# "Do not book the next meeting now" on the end-of-meeting form
+NO_NEXT_BLOCK, NO_NEXT = Block.RECAP_NEXT_NONE, "none"
 # Recommendations under which the plan goes on until the review conference, so the next meeting is booked
 KEEPS_MEETING = ("continue", "step_up")
 
