@@ -14,12 +14,30 @@ from bot.settings import Settings, SettingsError
 log = logging.getLogger("coregroup")
 
 
+# Libraries that log what they send and receive (Slack payloads, SQL parameters and rows) below WARNING.
+PAYLOAD_LOGGERS = ("slack_bolt", "slack_sdk", "sqlalchemy", "apscheduler", "waitress", "alembic", "urllib3",
+                   "matplotlib", "PIL")
+
+
+class LibraryPayloads(logging.Filter):
+    """Drops the payload-carrying libraries' records below WARNING at the handler, so case text stays out of
+    the logs even if someone lowers those loggers' levels to look into a problem."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        return record.name.split(".", 1)[0] not in PAYLOAD_LOGGERS
+
+
 def configure_logging(level: str = "INFO") -> None:
-    """Ids and event names only: our own log lines never carry case text, and the Slack libraries,
-    which log payloads at DEBUG, are held at WARNING."""
+    """Ids and event names only: our own log lines never carry case text, and the Slack and database libraries,
+    which log payloads at DEBUG, are held at WARNING, at their loggers and again at the handler."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("slack_bolt", "slack_sdk", "apscheduler", "waitress", "alembic", "matplotlib", "PIL"):
+    for noisy in PAYLOAD_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, LibraryPayloads) for f in handler.filters):
+            handler.addFilter(LibraryPayloads())
 
 
 def _parser() -> argparse.ArgumentParser:
