@@ -34,8 +34,21 @@ class WebApp:
             body = b"ok\n" if healthy else b"database not answering\n"
             start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
             return [body]
+        if environ.get("PATH_INFO") == EVENTS_PATH and not _signed_headers(environ):
+            log.info("refused a request without a usable signature")
+            body = b'{"error": "invalid request"}'
+            start_response("401 Unauthorized", [("Content-Type", "application/json"),
+                                                ("Content-Length", str(len(body)))])
+            return [body]
         with self.answering:  # Bolt returns once the request is answered; work after the answer goes on
             return self.slack(environ, start_response)
+
+
+def _signed_headers(environ) -> bool:
+    """Whether a request carries a signature and a whole-number timestamp, which Bolt then verifies. Bolt's check
+    raises on a timestamp that is not a number, and the error handler would take that for a listener failure."""
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or ""
+    return bool(environ.get("HTTP_X_SLACK_SIGNATURE")) and timestamp.isascii() and timestamp.isdigit()
 
 
 def make_server(wsgi: WebApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 16):  # noqa: S104
