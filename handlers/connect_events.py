@@ -89,7 +89,8 @@ def invite_accepted(body: dict, event: dict, client: WebClient, deps: Deps) -> N
         else:
             cancelled = False
             if event.get("approval_required"):
-                noted = invites.note_identity(session, member=member, team_id=team_id, user_id=user_id, name=name)
+                noted = invites.note_identity(session, member=member, team_id=team_id, user_id=user_id, name=name,
+                                               actor=actor)
                 text = (f"{kit.esc(name or 'The person invited')} accepted the invitation to join the core group"
                         f" ({_whom(member)}). A Slack administrator must approve it before they can join this"
                         " channel.") if noted else None

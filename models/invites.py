@@ -166,7 +166,8 @@ def link(session: Session, *, member: Member, team_id: str, user_id: str, name: 
     return member
 
 
-def note_identity(session: Session, *, member: Member, team_id: str, user_id: str, name: str | None) -> bool:
+def note_identity(session: Session, *, member: Member, team_id: str, user_id: str, name: str | None,
+                  actor: Actor) -> bool:
     """Accepted but still waiting for approval: remember who accepted, stay invited. True if new."""
     if member.status != MemberStatus.INVITED or (member.slack_team_id, member.slack_user_id) == (team_id, user_id):
         return False
@@ -180,6 +181,8 @@ def note_identity(session: Session, *, member: Member, team_id: str, user_id: st
         member.name = name[:120]
     session.add(member)
     session.flush()
+    audit.record(session, actor=actor, action="member.invite_accepted", record_type="member", record_id=member.id,
+                 case_id=member.case_id, invite_id=member.invite_id)
     return True
 
 

@@ -338,8 +338,6 @@ def test_every_write_of_a_whole_case_is_audited_on_the_record_it_changed(people,
     _assert_no_case_text(everything)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="models/invites.py note_identity writes the member without an audit event")
 def test_an_accepted_invitation_waiting_for_approval_is_audited(people, slack, app, engine):
     audit_writes = WriteAudit(engine)
     walk = CaseWalk(people, slack, app, before=audit_writes)
