@@ -17,7 +17,6 @@ client's retry handlers (bot/slack.py) honour 429 Retry-After and retry 5xx and 
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import socket
@@ -33,7 +32,9 @@ from slack_sdk.errors import SlackApiError
 
 from handlers import delivery
 from handlers.blocks import reminders as texts
+from handlers.chart import share_missing_charts
 from handlers.deps import Deps
+from handlers.recap_posting import post_pending_recaps
 from models import dispatch, ledger, planning, reminders
 from models.calendar import WorkingCalendar
 from models.ledger import Claimed, Kind, Planned
@@ -46,7 +47,6 @@ MAX_RETRY_DELAY = timedelta(minutes=30)
 FRESH = timedelta(seconds=5)  # a decision older than this is made again just before sending
 UNCERTAIN = ("http:5", "net:", "slack:internal_error", "slack:fatal_error", "slack:request_timeout",
              "slack:service_unavailable", "internal:")
-RECAP_HOOKS = ("handlers.recap", "handlers.recap_posting")
 
 
 def policy_from(settings) -> planning.Policy:
@@ -128,21 +128,14 @@ class Dispatcher:
         return outcome
 
     def post_pending_recaps(self) -> None:
-        """Engineer C's recaps left half-posted by a crash: posted at start and on every run."""
-        for module_name in RECAP_HOOKS:
+        """Records of meetings left half-posted by a crash, and charts whose upload failed: posted at start and
+        on every run. A problem with either must not stop the reminders."""
+        for finish in (post_pending_recaps, share_missing_charts):
             try:
-                module = importlib.import_module(module_name)
-            except ImportError:
-                continue
-            post = getattr(module, "post_pending_recaps", None)
-            if post is None:
-                continue
-            try:
-                post(self.deps, self.client)
-            except Exception as exc:  # a recap problem must not stop reminders
-                log.error("posting pending recaps failed: %s\n%s", type(exc).__name__,
+                finish(self.deps, self.client)
+            except Exception as exc:
+                log.error("%s failed: %s\n%s", finish.__name__, type(exc).__name__,
                           "".join(traceback.format_tb(exc.__traceback__)))
-            return
 
     # --- one batch ----------------------------------------------------------------------------------
 

@@ -240,3 +240,15 @@ def test_a_chart_whose_answer_was_lost_is_found_in_the_thread_not_uploaded_twice
     with Session(app.engine) as session:
         shared = session.exec(select(AuditEvent).where(AuditEvent.action == "recap.chart_shared")).all()
     assert sorted(e.record_id for e in shared) == [recap.id, recap.id]
+
+
+def test_the_scheduler_run_uploads_a_chart_that_failed_the_first_time(people, slack, app, world):
+    """Nobody has to press anything: the scheduled-work run that posts half-posted records also tries the
+    charts again."""
+    from tests.reminder_world import dispatcher
+
+    slack.fail_next("files.getUploadURLExternal", error="internal_error", status=200)
+    recap = end_and_post(people, slack, world)
+    assert len(_chart_files(slack, world.channel_id, recap.message_ts)) == 1
+    dispatcher(app.engine, slack).run_once()
+    assert sorted(_chart_files(slack, world.channel_id, recap.message_ts)) == sorted(TITLES)
