@@ -178,11 +178,11 @@ def acknowledged(deps: Deps, client: WebClient, recap_id: int) -> None:
     with deps.session() as session:
         recap = session.get(Recap, recap_id)
         meeting = session.get(Meeting, recap.meeting_id)
-        names = [m.name for m in lifecycle.readers(session, recap_id)]
+        readers = [{"id": m.id, "name": m.name} for m in lifecycle.readers(session, recap_id)]
         content, channel, ts = records.content_of(recap), recap.channel_id, recap.message_ts
     if not ts:
         return
-    first = recap_messages(content, recap_id=recap_id, case_id=meeting.case_id, read_by=names)[0]
+    first = recap_messages(content, recap_id=recap_id, case_id=meeting.case_id, read_by=readers)[0]
     try:
         client.chat_update(channel=channel, ts=ts, **first)
     except SlackApiError as error:

@@ -255,10 +255,21 @@ def test_a_record_at_the_limits_fits_slack_whole():
 
 def test_a_short_record_is_one_message_with_its_buttons():
     content = sample_content(actions=2, length=50, members=3)
-    [message] = recap_messages(content, recap_id=3, case_id=9, read_by=["Member 1"])
+    first = content["shared_with"][0]
+    [message] = recap_messages(content, recap_id=3, case_id=9, read_by=[{"id": first["id"], "name": "Member 1"}])
     blocks = json.dumps(message["blocks"])
     assert ActionId.RECAP_READ in blocks and ActionId.RECAP_CORRECT in blocks
     assert "Read by 1 of 3: Member 1" in blocks
+
+
+def test_someone_who_joined_after_the_record_was_shared_is_named_but_not_counted():
+    content = sample_content(actions=2, length=50, members=3)
+    first = content["shared_with"][0]
+    readers = [{"id": first["id"], "name": "Member 1"}, {"id": 999, "name": "Newcomer A"}]
+    [message] = recap_messages(content, recap_id=3, case_id=9, read_by=readers)
+    blocks = json.dumps(message["blocks"])
+    assert "Read by 1 of 3: Member 1" in blocks and "Read by 2 of 3" not in blocks
+    assert "Also read by Newcomer A, who joined afterwards." in blocks
     assert message["text"].startswith("Record of core group meeting 4 on Tuesday 8 December 2026")
 
 

@@ -13,7 +13,7 @@ from models.meetings import long_date
 from models.tables import CloseOutcome, Meeting
 
 OUTCOME_CHOICES = [
-    ("The plan ended: the children no longer need a child protection plan", CloseOutcome.PLAN_ENDED),
+    ("The plan ended: a child protection plan is no longer needed", CloseOutcome.PLAN_ENDED),
     ("Stepped up: the council is taking the case to court", CloseOutcome.STEPPED_UP),
     ("Transferred: the family moved and another area takes over", CloseOutcome.TRANSFERRED),
 ]

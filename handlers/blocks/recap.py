@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from handlers.blocks import kit
 from handlers.ids import Action
+from models import minutes
 from models.meetings import long_date
 
 PART_BLOCKS = 44  # room left in each message for its heading, read-by line and buttons
@@ -20,11 +21,6 @@ EVENT_TYPE = "coregroup_recap"
 
 RISK = {"reducing": "The risks are reducing.", "no_change": "No change: the risks are about the same.",
         "increasing": "The risks are increasing."}
-RECOMMENDATION = {
-    "continue": "Continue the plan: the children stay on the child protection plan.",
-    "end": "End the plan: the children no longer need a child protection plan.",
-    "step_up": "Step up: consider legal proceedings (going to court) to keep the children safe.",
-}
 ATTENDANCE = (("present", "Present"), ("apologies", "Apologies"), ("absent", "Absent"),
               ("attending", "Said they would come, not marked present"), ("not_recorded", "Not recorded"))
 STATE = {"overdue": "Overdue", "on_track": "On track", "done": "Done", "dropped": "Dropped"}
@@ -262,8 +258,7 @@ def body_blocks(content: dict) -> list[dict]:
     blocks += _decisions(content)
     blocks += _new_actions(content)
     blocks += _part("Are the risks reducing or increasing?", RISK.get(content["risk_direction"], "Not recorded."))
-    blocks += _part("Recommendation for the review conference",
-                    RECOMMENDATION.get(content["recommendation"], "Not recorded."))
+    blocks += _part("Recommendation for the review conference", minutes.recommendation(content))
     blocks += _part("Next meeting", _next(content))
     blocks += _shared_with(content)
     return blocks
@@ -308,13 +303,20 @@ def pack(blocks: list[dict], *, max_blocks: int = PART_BLOCKS, max_chars: int = 
     return kit.split_messages(blocks, max_blocks=max_blocks, max_chars=max_chars)
 
 
-def read_by_text(names: list[str] | None, in_channel: int) -> str:
-    if not names:
-        return "Nobody has said they have read this yet."
-    return f"Read by {len(names)} of {in_channel}: " + ", ".join(kit.esc(n) for n in names)
+def read_by_text(readers: list[dict] | None, shared: set[int]) -> str:
+    """Who said they read it, counted against the people it was shared with in the channel (as the minutes
+    count them); someone who joined the group afterwards and read it is named, not counted."""
+    readers = readers or []
+    counted = [r for r in readers if r["id"] in shared]
+    later = [r for r in readers if r["id"] not in shared]
+    text = (f"Read by {len(counted)} of {len(shared)}: " + ", ".join(kit.esc(r["name"]) for r in counted)
+            if counted else "Nobody it was shared with has said they have read this yet.")
+    if later:
+        text += " Also read by " + ", ".join(kit.esc(r["name"]) for r in later) + ", who joined afterwards."
+    return text
 
 
-def recap_messages(content: dict, *, recap_id: int, case_id: int, read_by: list[str] | None = None) -> list[dict]:
+def recap_messages(content: dict, *, recap_id: int, case_id: int, read_by: list[dict] | None = None) -> list[dict]:
     """chat.postMessage arguments: the first message (in the channel), then its continuations (in its thread).
 
     Each carries the recap's id in message metadata, so a restarted app can tell whether it was posted.
@@ -322,7 +324,7 @@ def recap_messages(content: dict, *, recap_id: int, case_id: int, read_by: list[
     parts = pack(heading(content) + body_blocks(content))
     count = len(parts)
     value = {"c": case_id, "r": recap_id}
-    in_channel = sum(1 for p in content["shared_with"] if p["via"] == "channel")
+    in_channel = {p["id"] for p in content["shared_with"] if p["via"] == "channel"}
     messages = []
     for index, part in enumerate(parts):
         blocks = list(part)

@@ -15,8 +15,8 @@ from models.tables import Member
 RISK_CHOICES = (("The risks are reducing", "reducing"), ("No change in the risks", "no_change"),
                 ("The risks are increasing", "increasing"))
 RECOMMENDATION_CHOICES = (
-    ("Continue the plan: the children stay on the child protection plan", "continue"),
-    ("End the plan: the children no longer need a child protection plan", "end"),
+    ("Continue the plan: the child protection plan stays in place", "continue"),
+    ("End the plan: a child protection plan is no longer needed", "end"),
     ("Step up: consider legal proceedings (going to court)", "step_up"),
 )
 REFRESH = "refresh"
