@@ -89,7 +89,7 @@ ARCHIVE_ERRORS = {
 
 
 def archive_failed_text(*, reference: str, channel_id: str | None, code: str) -> str:
-    why = ARCHIVE_ERRORS.get(code, f"Slack said “{kit.esc(code)}”")
+    why = ARCHIVE_ERRORS.get(code, "Slack did not allow it just now")
     where = f"<#{channel_id}>" if channel_id else "the channel"
     return (f"The case {kit.esc(reference)} is closed and its records are kept read-only, but I could not"
             f" archive {where}: {why}. Please archive it yourself in Slack (channel settings, then"
