@@ -209,6 +209,14 @@ def _next_meeting(session: Session, meeting: Meeting, outcome: dict, everyone: d
             "location": wanted.get("location") or "", "chair": _person(everyone.get(chair_id) if chair_id else None)}
 
 
+def _review_conference(case: Case, outcome: dict, today: date) -> str | None:
+    """The next review conference (ISO): the date the chair gave in the form, else the case's while it is ahead."""
+    if outcome.get("review"):
+        return str(outcome["review"])
+    known = case.review_conference_date
+    return known.isoformat() if known is not None and known >= today else None
+
+
 def build_content(session: Session, *, meeting_id: int, outcome: dict, today: date,
                   tz: str = "Europe/London") -> dict:
     """Everything the record shows, as a JSON-ready dict (see the module docstring)."""
@@ -242,6 +250,7 @@ def build_content(session: Session, *, meeting_id: int, outcome: dict, today: da
         "new_actions": new_actions,
         "risk_direction": outcome.get("risk_direction"),
         "recommendation": outcome.get("recommendation"),
+        "review_conference": _review_conference(case, outcome, today),
         "next_meeting": _next_meeting(session, meeting, outcome, everyone, zone),
         "shared_with": [{**_person(m), "via": CHANNEL if m.slack_user_id else OUTSIDE_SLACK}
                         for m in everyone.values() if m.status == MemberStatus.ACTIVE],

@@ -493,11 +493,13 @@ def test_the_chair_records_the_next_review_conference_when_the_recap_is_posted(p
     assert audit_actions(app, world).count("case.review_date_set") == 1
     assert review_reminders(app, world) == {"2027-02-08": "cancelled", "2027-05-20": "pending"}
     assert posted(slack, world.channel_id, "recorded the date of the next review conference: *Thursday 20 May 2027*")
+    assert posted(slack, world.channel_id, "The review conference is on Thursday 20 May 2027.")  # in the record
 
 
 def test_the_review_date_left_as_it_was_changes_nothing(people, slack, app, world):
     end_and_post(people, slack, world)
     assert "case.review_date_set" not in audit_actions(app, world)
+    assert posted(slack, world.channel_id, "The review conference is on Monday 8 February 2027.")
     assert review_reminders(app, world) == {"2027-02-08": "pending"}
     assert not posted(slack, world.channel_id, "recorded the date of the next review conference")
 

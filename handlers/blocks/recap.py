@@ -258,7 +258,9 @@ def body_blocks(content: dict) -> list[dict]:
     blocks += _decisions(content)
     blocks += _new_actions(content)
     blocks += _part("Are the risks reducing or increasing?", RISK.get(content["risk_direction"], "Not recorded."))
-    blocks += _part("Recommendation for the review conference", minutes.recommendation(content))
+    blocks += _part("Recommendation for the review conference", minutes.recommendation(content)
+                    + (f"\nThe review conference is on {_day(content['review_conference'])}."
+                       if content.get("review_conference") else ""))
     blocks += _part("Next meeting", _next(content))
     blocks += _shared_with(content)
     return blocks
