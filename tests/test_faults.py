@@ -520,7 +520,7 @@ def test_killed_while_posting_the_record_it_is_kept_and_posted_once_after_a_rest
             slack.fail_next("chat.postMessage", status=500, error="internal_error")  # lost on the way
         chair = SlackUser(first, slack, people["hv"].user_id, people["hv"].team_id)
         assert chair.click(Action.RECAP_POST, value, channel=info.channel_id, wait=False).status == 200
-        slack.wait_for("response_url", where=lambda c: "Posting the record" in json.dumps(c.args))
+        slack.wait_for("response_url", timeout=20, where=lambda c: "Posting the record" in json.dumps(c.args))
         time.sleep(0.5)
         assert recap_status(engine, world.meeting_id) == RecapStatus.POSTING
     finally:
