@@ -8,10 +8,9 @@ answers, from members of real cases on a real database:
 
 - `/coregroup scale` from the chair of a meeting in progress (the scaling form opens after the answer);
 - `/coregroup update` from a member before a scheduled meeting (the update form opens after the answer);
-- a view submission: a member's filled-in update form, checked, saved (a new version each time) and then
-  posted in the meeting's thread. The save happens before the answer, so that Slack hears about a bad field
-  or a clash; posting happens after it. 20 members take turns, so concurrent submissions are different
-  people's, as in a real core group.
+- a view submission: a member's filled-in update form, checked and answered (Slack hears about a bad field
+  in the answer), then saved (a new version each time) and posted in the meeting's thread after the answer.
+  20 members take turns, so concurrent submissions are different people's, as in a real core group.
 
 The bare app answers one trivial command. Latency is the time from sending a request to receiving its HTTP
 response (Slack's acknowledgement), which is what Slack's 3-second limit applies to. Rounds are interleaved so

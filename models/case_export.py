@@ -51,9 +51,9 @@ from models.tables import (
     UpdateActionProgress,
 )
 
-# Document builders, "module:function" (see the module docstring). Engineers adding documents append here.
+# Document builders, "module:function" (see the module docstring), imported only when a case is exported.
 DOCUMENT_BUILDERS: list[str] = [
-    "models.documents:case_documents",  # the minutes and the family version of each meeting (engineer G)
+    "models.documents:case_documents",  # the minutes and the family version of each meeting
 ]
 
 # Tables that hold no case data, and so have no section.
