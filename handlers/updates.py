@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from handlers import access, forms
+from handlers.blocks import kit
 from handlers.blocks import updates as update_blocks
-from handlers.blocks.meetings import split_messages, when_text
+from handlers.blocks.meetings import when_text
 from handlers.blocks.updates import TEXT_FIELDS, block_for, id_from
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
@@ -205,12 +206,6 @@ def check_update(ack, body: dict, deps: Deps) -> dict | None:
             "actor": access.actor_of(body), "view_id": body["view"]["id"]}
 
 
-def submit_update(ack, body: dict, client: WebClient, deps: Deps) -> None:
-    checked = check_update(ack, body, deps)
-    if checked is not None:
-        deps.later(save_update_later, client, deps, **checked)
-
-
 def save_update_later(client: WebClient, deps: Deps, *, case: Case, member_id: int, meeting_id: int,
                       update_in: UpdateIn, actor: Actor, view_id: str) -> None:
     """Save a checked update (once per submitted form), then post it in the meeting's thread."""
@@ -249,7 +244,7 @@ def update_messages(session: Session, update: Update, *, scored: int = 0, as_sen
     blocks = update_blocks.update_blocks(update=update, member=member, meeting=meeting, progress=progress,
                                          scored=scored, replaces=as_sent and update.version > 1)
     text = update_blocks.update_fallback(member, meeting)
-    return [{"text": text, "blocks": group} for group in split_messages(blocks)]
+    return [{"text": text, "blocks": group} for group in kit.split_messages(blocks)]
 
 
 def post_update(client: WebClient, deps: Deps, case: Case, update_id: int, *, scored: int = 0,
@@ -344,7 +339,6 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(View.UPDATE, middleware=[check_on_arrival])
     def update_submitted(ack, body, client, context):
-        if "checked_update" not in context:
-            submit_update(ack, body, client, deps)
-        elif context["checked_update"] is not None:
-            deps.later(save_update_later, client, deps, **context["checked_update"])
+        checked = context["checked_update"] if "checked_update" in context else check_update(ack, body, deps)
+        if checked is not None:
+            deps.later(save_update_later, client, deps, **checked)

@@ -32,11 +32,6 @@ def when_text(meeting: Meeting, tz: str | tzinfo) -> str:
     return f"{long_date(starts.date())}, {starts:%H:%M} to {ends:%H:%M}"
 
 
-def split_messages(blocks: Sequence[dict], limit: int = kit.MESSAGE_BLOCK_LIMIT) -> list[list[dict]]:
-    """Blocks in message-sized groups (blocks and characters): the first message, then its continuations."""
-    return kit.split_messages(blocks, max_blocks=limit)
-
-
 def labelled(label: str, text: str) -> list[dict]:
     """A bold label and escaped user text, in as many sections as the text needs."""
     return kit.sections(f"*{label}*\n{kit.esc(text)}")
