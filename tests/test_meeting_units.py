@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.blocks import kit
 from handlers.blocks import meetings as meeting_blocks
 from handlers.blocks import start as start_blocks
 from handlers.blocks import updates as update_blocks
@@ -237,7 +238,7 @@ def test_long_updates_are_split_over_sections_and_messages():
                for i in range(40)]
     blocks = update_blocks.update_blocks(update=update, member=member, meeting=_meeting(), progress=actions,
                                          replaces=True)
-    groups = meeting_blocks.split_messages(blocks)
+    groups = kit.split_messages(blocks)
     assert len(groups) > 1
     assert all(block_errors(group) == [] for group in groups)
     text = "".join(b["text"]["text"] for b in blocks if b["type"] == "section")
