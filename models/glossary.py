@@ -155,6 +155,15 @@ PATTERNS: dict[str, str] = {
     "DNA": r"DNA(?:'d|'ed|ed|(?P<plural>s))?",
 }
 
+# For each pattern above, a piece of text in lower case that every match contains: the check looks for it
+# first and runs the pattern only where it is found (tests/test_glossary.py proves none is missed).
+NEEDLES: dict[str, str] = {
+    "s47": "47", "s17": "17", "s20": "20", "s31": "31",
+    "threshold": "threshold", "step down": "step", "engagement": "engag", "non-compliance": "complian",
+    "presenting as": "present", "strategy discussion": "strat", "hard to reach": "reach",
+    "pre-proceedings": "proceedings", "SENCO": "sen", "significant harm": "harm", "DNA": "dna",
+}
+
 # A term is not the jargon when these words come right after it (case-insensitive).
 NOT_WHEN_FOLLOWED_BY: dict[str, str] = {
     "DNA": r"test|tests|testing|tested|sample|samples|result|results|evidence|profile|profiling|match|swab"

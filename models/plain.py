@@ -40,6 +40,7 @@ from models.glossary import (
     ALSO_WORDS,
     FAMILY,
     GLOSSARY,
+    NEEDLES,
     NOT_WHEN_FOLLOWED_BY,
     NOT_WHEN_PRECEDED_BY,
     PATTERNS,
@@ -62,6 +63,7 @@ class _Entry:
     instead: str
     initials: bool
     pattern: re.Pattern[str]
+    needle: str  # lower-case text that every match contains (looked for before the pattern is run)
     not_after: re.Pattern[str] | None  # matched against the text before the term
     not_before: re.Pattern[str] | None  # matched against the text after the term
 
@@ -101,8 +103,9 @@ def _entry(term: str, meaning: str, instead: str) -> _Entry:
     pattern, initials = _pattern(term)
     before = NOT_WHEN_PRECEDED_BY.get(term)
     after = NOT_WHEN_FOLLOWED_BY.get(term)
+    needle = NEEDLES[term] if term in PATTERNS else term.split()[0].lower()
     return _Entry(
-        term=term, meaning=meaning, instead=instead, initials=initials, pattern=pattern,
+        term=term, meaning=meaning, instead=instead, initials=initials, pattern=pattern, needle=needle,
         not_after=re.compile(rf"(?<![\w'])(?:{before})\s+$", re.IGNORECASE) if before else None,
         not_before=re.compile(rf"^\s+(?:{after})\b", re.IGNORECASE) if after else None,
     )
@@ -129,13 +132,29 @@ def _allowed(text: str, entry: _Entry, match: re.Match[str]) -> bool:
     return not (entry.term in ALSO_WORDS and _shouted(text, match.start(), match.end()))
 
 
-def _matches(text: str) -> list[_Match]:
-    """Every known term in the text, without overlaps (the longer wins), in order."""
+# Letters outside ASCII that a case-insensitive pattern takes for an ASCII one ("ſ" for "s", the Kelvin sign
+# for "k"): written as that letter before looking for needles, so that no match is passed over.
+_FOLDS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _candidates(text: str) -> list[_Entry]:
+    """The entries whose needle is in the text: the only ones that can match. Looking for a piece of text is
+    quick; running eighty patterns over every field of a form, before the form is answered, is not."""
+    lowered = text.translate(_FOLDS).lower()
+    return [entry for entry in ENTRIES if entry.needle in lowered]
+
+
+def _matches(text: str, entries: list[_Entry] | None = None) -> list[_Match]:
+    """Every known term in the text, without overlaps (the longer wins), in order. `entries` is for the test
+    that proves the needles miss nothing: by default, only the candidates are run."""
     if not text:
+        return []
+    entries = _candidates(text) if entries is None else entries
+    if not entries:
         return []
     skipped = [m.span() for m in _SKIP.finditer(text)]
     found: list[_Match] = []
-    for entry in ENTRIES:
+    for entry in entries:
         for match in entry.pattern.finditer(text):
             start, end = match.span()
             if any(s < end and start < e for s, e in skipped):

@@ -4,11 +4,24 @@ quiet where the same letters mean something ordinary."""
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from models.glossary import FAMILY, GLOSSARY, NOT_WHEN_FOLLOWED_BY, NOT_WHEN_PRECEDED_BY, PATTERNS, PLURALS
-from models.plain import check, check_all, explanations, family_words, is_initials, spell_out
+from models.glossary import FAMILY, GLOSSARY, NEEDLES, NOT_WHEN_FOLLOWED_BY, NOT_WHEN_PRECEDED_BY, PATTERNS, PLURALS
+from models.plain import (
+    _FOLDS,
+    ENTRIES,
+    _matches,
+    check,
+    check_all,
+    explanations,
+    family_words,
+    is_initials,
+    spell_out,
+)
 
 
 def terms(text: str) -> list[str]:
@@ -222,3 +235,39 @@ def test_names_that_are_still_not_everyday_words_are_explained():
     assert explanations(["The PLO letter, the LA and the CIN plan", "PLO again; s31"]) == [
         ("Public law outline", "the pre-court process"), ("Local authority", "the council"),
         ("Care order", "the court gives the council parental responsibility")]
+
+
+# --- looking for needles first misses nothing ---------------------------------------------------
+
+
+def test_every_pattern_has_a_needle_in_lower_case():
+    assert set(NEEDLES) == set(PATTERNS)
+    assert all(needle == needle.lower() and needle.strip() == needle for needle in NEEDLES.values())
+
+
+def test_letters_a_case_blind_pattern_takes_for_ascii_are_all_folded():
+    """Python's patterns that ignore case take a few letters outside ASCII for ASCII ones ("ſ" for "s"): every
+    one of them is written as that ASCII letter before needles are looked for."""
+    ascii_alike = re.compile("(?i)[a-z]")
+    taken = {chr(code) for code in range(0x80, sys.maxunicode + 1) if ascii_alike.fullmatch(chr(code))}
+    assert taken
+    for letter in taken:
+        folded = letter.translate(_FOLDS).lower()
+        assert folded.isascii() and ascii_alike.fullmatch(folded), hex(ord(letter))
+
+
+_SPELLINGS = [term for term, _, _ in GLOSSARY] + [
+    "meets threshold", "below the threshold", "thresholds for", "stepped it down", "step-down", "disengaged",
+    "non-engagement", "noncompliant", "presented as", "strat meeting", "hard-to-reach", "pre proceedings",
+    "SENDCO", "Senco", "Significant  Harm", "DNA'd", "DNAs", "S.47", "section 47 enquiries", "s 17", "S20",
+    "Section 31", "HVs", "the HV's", "camhs", "Icpc", "cafcass", "ſignificant harm", "\u212aids", "İCPC",
+    "DSL/SENCO", "toxic  trio", "Lived Experience", "SW London", "his DNA", "PLEASE SEND", "CP-2026-0142",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_SPELLINGS), st.sampled_from([" ", ". ", ", ", "\n", "-", "/", "'s "]),
+                          st.text(alphabet="aAsSdDeEhHiInNpPtT47 .-'", max_size=6)), max_size=12))
+def test_needles_find_every_term_the_patterns_find(pieces):
+    text = "".join(pieces)
+    assert _matches(text) == _matches(text, ENTRIES)
