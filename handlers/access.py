@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -21,7 +20,6 @@ from models.audit import Actor
 from models.tables import Case, CaseStatus, Member
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 NOT_A_MEMBER = (
     "Only members of this core group can do that. If you should be part of it, ask the lead social"
@@ -82,10 +80,12 @@ def button_value(body: dict) -> dict[str, Any]:
 
 
 def int_or_none(value: Any) -> int | None:
+    """A whole number that fits a database id, or None (ids come from metadata and buttons, which can be forged)."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if -(2**63) <= number < 2**63 else None
 
 
 def member_for(session: Session, case_id: Any, actor: Actor, *, allow_closed: bool = False
@@ -94,13 +94,17 @@ def member_for(session: Session, case_id: Any, actor: Actor, *, allow_closed: bo
     case_id = int_or_none(case_id)
     case, member = cases.case_and_member(session, case_id, actor.team_id, actor.user_id) if case_id is not None \
         else (None, None)
-    if case is None:
-        return None, None, NO_CASE
-    if member is None:
-        return case, None, NOT_A_MEMBER
-    if case.status != CaseStatus.OPEN and not allow_closed:
-        return case, member, CASE_CLOSED
-    return case, member, None
+    return case, member, _why_not(case is not None, member is not None, case.status if case else None, allow_closed)
+
+
+def _why_not(case_found: bool, member_found: bool, case_status: str | None, allow_closed: bool) -> str | None:
+    if not case_found:
+        return NO_CASE
+    if not member_found:
+        return NOT_A_MEMBER
+    if case_status != CaseStatus.OPEN and not allow_closed:
+        return CASE_CLOSED
+    return None
 
 
 def responded(respond: Any, **kwargs: Any) -> bool:
@@ -174,19 +178,27 @@ def check_click(deps, body: dict, client: WebClient, case_id: Any, respond: Any 
 def check_submission(deps, ack: Any, body: dict, *, title: str = "CoreGroup") -> tuple[Case, Member] | None:
     """For a modal: the case (from metadata, re-checked) and the submitting member, or None after
     replacing the modal with the reason. Nothing is stored for a refused submission."""
-    checked = check_submission_and_read(deps, ack, body, None, title=title)
-    return None if checked is None else checked[:2]
-
-
-def check_submission_and_read(deps, ack: Any, body: dict, read: Callable[[Session, Case], T] | None, *,
-                              title: str = "CoreGroup") -> tuple[Case, Member, T | None] | None:
-    """check_submission, and `read(session, case)` in the same look-up when the person may act (one session for
-    the checks a form needs before it is answered)."""
     with deps.reading() as session:
         case, member, why_not = member_for(session, metadata(body).get("c"), actor_of(body))
-        extra = read(session, case) if read is not None and not why_not else None
+    return None if _refused(ack, body, why_not, title) else (case, member)
+
+
+def _refused(ack: Any, body: dict, why_not: str | None, title: str) -> bool:
+    """Replace a refused form with the reason; False if it was not refused."""
     if why_not:
         log.info("refused view %s for %s", (body.get("view") or {}).get("callback_id"), actor_of(body).user_id)
         ack(response_action="update", view=notice_view(title, why_not))
-        return None
-    return case, member, extra
+    return bool(why_not)
+
+
+def check_standing(deps, ack: Any, body: dict, *, meeting_id: Any, title: str = "CoreGroup"
+                   ) -> cases.Standing | None:
+    """check_submission for a form sent by many people at once (updates before a meeting): the case, the
+    person's membership and the meeting's state in one statement of columns, no records. None after replacing
+    the modal with the reason."""
+    case_id, meeting_id = int_or_none(metadata(body).get("c")), int_or_none(meeting_id)
+    actor = actor_of(body)
+    found = cases.standing(deps.engine, case_id, actor.team_id, actor.user_id, meeting_id) if case_id is not None \
+        else cases.Standing(None, None, None, None, None, None)
+    why_not = _why_not(found.case_id is not None, found.member_id is not None, found.case_status, False)
+    return None if _refused(ack, body, why_not, title) else found

@@ -45,12 +45,13 @@ NOT_SAVED = ("Sorry, your update was not saved because of a problem on our side.
 CANCELLED = "This meeting was cancelled. Send your update for the next meeting when it is arranged."
 
 
-def _unavailable(meeting: Meeting | None) -> str | None:
-    if meeting is None:
+def _unavailable(status: str | None) -> str | None:
+    """Why no update can be sent for a meeting in this state (None: there is no such meeting), or None."""
+    if status is None:
         return NO_MEETING
-    if meeting.status == MeetingStatus.CANCELLED:
+    if status == MeetingStatus.CANCELLED:
         return CANCELLED
-    if meeting.status != MeetingStatus.SCHEDULED:
+    if status != MeetingStatus.SCHEDULED:
         return TOO_LATE
     return None
 
@@ -72,7 +73,7 @@ def update_view(deps: Deps, *, case_id: int, member_id: int, meeting_id=None, ap
             return access.notice_view("Your update", access.NOT_A_MEMBER), None
         meeting = (meetings.get_for_case(session, case_id, meeting_id) if meeting_id is not None
                    else meetings.upcoming(session, case_id))
-        why_not = _unavailable(meeting)
+        why_not = _unavailable(meeting.status if meeting else None)
         if why_not:
             return access.notice_view("Your update", why_not), None
         previous = meetings.latest_update(session, meeting.id, member.id)
@@ -178,14 +179,11 @@ def jargon_fields(raw: dict) -> list[str]:
 def check_update(ack, body: dict, deps: Deps) -> dict | None:
     """Check a submitted update and answer Slack: the form's errors, a notice, the plain-language suggestions, or
     (when all is well) a plain acknowledgement. Returns what `save_update_later` needs, or None when there is
-    nothing to save. Reads only: it runs before the answer, often for many people at once."""
-    wanted = access.metadata(body).get("m")
-    checked = access.check_submission_and_read(
-        deps, ack, body, lambda session, case: meetings.get_for_case(session, case.id, wanted), title="Your update")
-    if checked is None:
+    nothing to save. Reads only, one statement: it runs before the answer, often for many people at once."""
+    standing = access.check_standing(deps, ack, body, meeting_id=access.metadata(body).get("m"), title="Your update")
+    if standing is None:
         return None
-    case, member, meeting = checked
-    why_not = _unavailable(meeting)
+    why_not = _unavailable(standing.meeting_status)
     if why_not:
         ack(response_action="update", view=access.notice_view("Your update", why_not))
         return None
@@ -202,12 +200,13 @@ def check_update(ack, body: dict, deps: Deps) -> dict | None:
     # What can still stop the save is a race (the meeting started, or another of their forms was saved a moment
     # ago): they are told privately.
     ack()
-    return {"case": case, "member_id": member.id, "meeting_id": meeting.id, "update_in": update_in,
-            "actor": access.actor_of(body), "view_id": body["view"]["id"]}
+    return {"case_id": standing.case_id, "channel_id": standing.channel_id, "member_id": standing.member_id,
+            "meeting_id": standing.meeting_id, "update_in": update_in, "actor": access.actor_of(body),
+            "view_id": body["view"]["id"]}
 
 
-def save_update_later(client: WebClient, deps: Deps, *, case: Case, member_id: int, meeting_id: int,
-                      update_in: UpdateIn, actor: Actor, view_id: str) -> None:
+def save_update_later(client: WebClient, deps: Deps, *, case_id: int, channel_id: str | None, member_id: int,
+                      meeting_id: int, update_in: UpdateIn, actor: Actor, view_id: str) -> None:
     """Save a checked update (once per submitted form), then post it in the meeting's thread."""
     try:
         with deps.session() as session:
@@ -217,15 +216,16 @@ def save_update_later(client: WebClient, deps: Deps, *, case: Case, member_id: i
                                  member=session.get(Member, member_id), update_in=update_in,
                                  actor=actor, now=deps.now())
             update_id = update.id
+            case = session.get(Case, case_id)
     except DomainError as error:
-        access.tell_in_channel(client, case.channel_id, actor.user_id, f"Your update was not saved. {error}")
+        access.tell_in_channel(client, channel_id, actor.user_id, f"Your update was not saved. {error}")
         return
     except IntegrityError:  # another version from the same person was saved at the same moment
-        access.tell_in_channel(client, case.channel_id, actor.user_id, SAVED_ELSEWHERE)
+        access.tell_in_channel(client, channel_id, actor.user_id, SAVED_ELSEWHERE)
         return
     except SQLAlchemyError as error:  # the database failed after the form was answered: say so, never drop it
         log.error("update for meeting %s not saved: %s", meeting_id, type(error).__name__)
-        access.tell_in_channel(client, case.channel_id, actor.user_id, NOT_SAVED)
+        access.tell_in_channel(client, channel_id, actor.user_id, NOT_SAVED)
         return
     log.info("update %s for meeting %s", update_id, meeting_id)
     post_update(client, deps, case, update_id, scored=len(update_in.scores), notify=actor.user_id)
@@ -283,7 +283,7 @@ def attending_clicked(body: dict, client: WebClient, respond, deps: Deps) -> Non
     case, member = checked
     with deps.session() as session:
         meeting = meetings.get_for_case(session, case.id, choice.get("m"))
-    why_not = _unavailable(meeting)
+    why_not = _unavailable(meeting.status if meeting else None)
     if why_not or not record_reply(deps, client, meeting_id=meeting.id, member_id=member.id,
                                    status=AttendanceStatus.ATTENDING):
         access.tell(client, body, why_not or TOO_LATE, respond)
@@ -326,19 +326,27 @@ def register(app: App, deps: Deps) -> None:
         ack()
         open_from_button(body, client, respond, apologies=False, with_meeting=False)
 
-    def check_on_arrival(ack, body, context, next):
-        """Check the form and answer on the request's own thread, as `/coregroup` commands are answered: a
-        listener on Bolt's pool is only looked at for its answer every 10 milliseconds, and the pool is shared
-        with everyone else's requests. If the check itself fails (the database is down, say), the listener
-        runs it again, where the app's error handler turns the failure into an error shown in the form."""
+    def answer_on_arrival(ack, body, client, next):
+        """Check the form, answer, and leave the save for after the answer, all on the request's own thread, as
+        `/coregroup` commands are answered: Bolt returns the answer given here without scheduling the listener,
+        which would only wait its turn on Bolt's pool (shared with everyone else's requests) to hand the save on.
+        If the check itself fails (the database is down, say), the listener runs it again, where the app's error
+        handler turns the failure into an error shown in the form."""
         try:
-            context["checked_update"] = check_update(ack, body, deps)
+            checked = check_update(ack, body, deps)
         except Exception as error:  # answered by the listener instead; see above
             log.warning("update form left to the listener: %s", type(error).__name__)
-        next()
+            next()
+            return None
+        if ack.response is None:  # every path through check_update answers; if one did not, the listener will
+            next()
+            return None
+        if checked is not None:
+            deps.later(save_update_later, client, deps, **checked)
+        return ack.response
 
-    @app.view(View.UPDATE, middleware=[check_on_arrival])
-    def update_submitted(ack, body, client, context):
-        checked = context["checked_update"] if "checked_update" in context else check_update(ack, body, deps)
+    @app.view(View.UPDATE, middleware=[answer_on_arrival])
+    def update_submitted(ack, body, client):
+        checked = check_update(ack, body, deps)
         if checked is not None:
             deps.later(save_update_later, client, deps, **checked)

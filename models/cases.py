@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
-from sqlalchemy import and_
+from sqlalchemy import Engine, and_, bindparam
 from sqlmodel import Session, col, select
 
 from models import audit
 from models.audit import Actor
+from models.db import OneRead
 from models.tables import (
     Case,
     CaseStatus,
     Child,
+    Meeting,
     Member,
     MemberStatus,
     is_professional,
@@ -180,20 +183,53 @@ def active_member(session: Session, case_id: int, team_id: str | None, user_id: 
     ).first()
 
 
+# The person's active membership of a case, joined to the case: the check before every answer. Built once, with
+# the ids as parameters, so that each check only runs it.
+_ACTIVE_MEMBER = and_(col(Member.case_id) == col(Case.id), col(Member.slack_team_id) == bindparam("team"),
+                      col(Member.slack_user_id) == bindparam("user"), col(Member.status) == MemberStatus.ACTIVE)
+_CASE_AND_MEMBER = select(Case, Member).outerjoin(Member, _ACTIVE_MEMBER).where(col(Case.id) == bindparam("case")
+                                                                                 ).limit(1)
+
+
 def case_and_member(session: Session, case_id: int, team_id: str | None, user_id: str | None
                     ) -> tuple[Case | None, Member | None]:
     """The case and the person's active membership of it (None for either that is not there), in one query:
     this is the check before every answer, so it is kept to one round trip."""
     if not team_id or not user_id:
         return session.get(Case, case_id), None
-    row = session.exec(
-        select(Case, Member)
-        .outerjoin(Member, and_(col(Member.case_id) == col(Case.id), col(Member.slack_team_id) == team_id,
-                                col(Member.slack_user_id) == user_id, col(Member.status) == MemberStatus.ACTIVE))
-        .where(Case.id == case_id)
-        .limit(1)
-    ).first()
+    row = session.execute(_CASE_AND_MEMBER, {"case": case_id, "team": team_id, "user": user_id}).first()
     return (None, None) if row is None else (row[0], row[1])
+
+
+class Standing(NamedTuple):
+    """Where a person stands on a case, and the state of one of its meetings: what a busy form is checked
+    against before it is answered. None where there is no such case, active membership or meeting."""
+
+    case_id: int | None
+    case_status: str | None
+    channel_id: str | None
+    member_id: int | None
+    meeting_id: int | None
+    meeting_status: str | None
+
+
+_STANDING = OneRead(
+    select(col(Case.id), col(Case.status), col(Case.channel_id), col(Member.id), col(Meeting.id),
+           col(Meeting.status))
+    .select_from(Case)
+    .outerjoin(Member, _ACTIVE_MEMBER)
+    .outerjoin(Meeting, and_(col(Meeting.case_id) == col(Case.id), col(Meeting.id) == bindparam("meeting")))
+    .where(col(Case.id) == bindparam("case"))
+    .limit(1)
+)
+
+
+def standing(engine: Engine, case_id: int, team_id: str | None, user_id: str | None,
+             meeting_id: int | None = None) -> Standing:
+    """The person's standing on the case and the meeting's state, in one statement that reads columns only
+    (models.db.OneRead): twenty people send their updates in the same minute before a meeting."""
+    row = _STANDING.first(engine, case=case_id, team=team_id or None, user=user_id or None, meeting=meeting_id)
+    return Standing(*row) if row is not None else Standing(None, None, None, None, None, None)
 
 
 def cases_for_person(session: Session, team_id: str, user_id: str, *, open_only: bool = True) -> list[Case]:

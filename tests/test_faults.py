@@ -407,6 +407,19 @@ def test_with_the_database_down_mid_way_a_form_keeps_what_was_typed(people, slac
     assert answer == {"response_action": "errors", "errors": {Block.DECISION_TEXT: SOMETHING_WENT_WRONG}}
 
 
+def test_with_the_database_down_an_update_form_keeps_what_was_typed(people, slack, app, case, dead_database):
+    """The update form is checked with one statement on the driver's own connection before it is answered; that
+    failing is answered like any other failure, in the form, with nothing saved."""
+    people["teacher"].command("update", channel=case.channel_id)
+    view = opened_view(slack, View.UPDATE)
+    dead_database()
+    reply = people["teacher"].submit(view, {Block.UPDATE_ATTENDING: "apologies", Block.UPDATE_WORRIES: "Rent."})
+    assert reply.status == 200
+    answer = reply.json()
+    assert answer["response_action"] == "errors" and SOMETHING_WENT_WRONG in json.dumps(answer["errors"])
+    assert count(app, Update, Update.worries == "Rent.") == 0
+
+
 def test_with_the_database_failing_after_an_update_was_answered_the_person_is_told(people, slack, app, case,
                                                                                    monkeypatch):
     """An update is answered as soon as it is checked and saved just after; if the database fails in between,

@@ -292,3 +292,23 @@ def test_people_outside_the_core_group_are_refused_on_every_entry_point(people, 
     assert refused["response_action"] == "update" and "Only members" in json.dumps(refused["view"])
     assert rows(app, select(Update)) == [] and rows(app, select(Attendance)) == []
     assert posted(slack, case.channel_id, "Update from") == []
+
+
+def test_an_update_form_naming_another_cases_meeting_or_a_forged_id_saves_nothing(people, slack, app, meeting_case):
+    """The form's metadata says which meeting it is for; the meeting must belong to the case, and an id that is not
+    a number a database could hold is no meeting at all (not a failure)."""
+    case, meeting = meeting_case
+    other = new_case(people, slack, reference="CP-TEST-0002")
+    elsewhere = schedule_meeting(people, slack, other, date="2026-11-27")
+    people["hv"].command("update", channel=case.channel_id)
+    view = opened_view(slack, View.UPDATE)
+    typed = {Block.UPDATE_ATTENDING: "apologies", Block.UPDATE_WORRIES: "The rent is behind."}
+    for forged in (elsewhere.id, 2**63, "1e3", None, [meeting.id]):
+        reply = people["hv"].submit(view, typed, private_metadata=json.dumps({"c": case.case_id, "m": forged}))
+        answer = reply.json()
+        assert answer["response_action"] == "update", forged
+        assert "No meeting is scheduled" in json.dumps(answer["view"]), forged
+    reply = people["hv"].submit(view, typed, private_metadata=json.dumps({"c": 2**70, "m": meeting.id})).json()
+    assert reply["response_action"] == "update" and "could not find that case" in json.dumps(reply["view"])
+    assert rows(app, select(Update)) == []
+    assert app.executor.errors == []
