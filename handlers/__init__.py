@@ -8,25 +8,27 @@ from slack_bolt import App
 
 from handlers.deps import Deps
 
-# Feature modules in the order their sub-commands are listed; `commands` goes first (it owns the router).
+# Feature modules. `commands` goes first: it owns the sub-command router the others add to (help lists them in
+# handlers.blocks.help.ORDER). Bolt tries listeners in the order they were added until one matches, so the
+# features people use most, often many at once (updates before a meeting, scores in it, the App Home), come next.
 FEATURES = [
     "handlers.commands",
+    "handlers.updates",
+    "handlers.scaling",
+    "handlers.home",
+    "handlers.action_buttons",
+    "handlers.meetings",
+    "handlers.start",
+    "handlers.decisions",
+    "handlers.actions",
+    "handlers.recap",
+    "handlers.events",
     "handlers.cases",
     "handlers.members",
     "handlers.connect",
     "handlers.connect_events",
     "handlers.plan",
-    "handlers.meetings",
-    "handlers.updates",
-    "handlers.start",
-    "handlers.scaling",
-    "handlers.decisions",
-    "handlers.actions",
-    "handlers.action_buttons",
-    "handlers.recap",
     "handlers.export",
-    "handlers.home",
-    "handlers.events",
     "handlers.reminders",
     "handlers.lifecycle",
 ]
