@@ -157,6 +157,7 @@ def register(app: App, deps: Deps) -> CommandRouter:
                 blocks=help_blocks.help_blocks(router.listed()))
             return
         ack()
+        deps.answers_first()  # the work a command starts (opening a form, mostly) follows everyone's answers
         log.info("command %s from %s/%s", sub.name, body.get("team_id"), body.get("user_id"))
         inv = Invocation(deps=deps, client=client, actor=access.actor_of(body), args=args,
                          channel_id=body.get("channel_id"), trigger_id=body.get("trigger_id"),

@@ -74,6 +74,9 @@ class Answering:
 
 # Work after an answer waits at most this long for the requests being answered (a steady stream never stops it).
 ANSWERS_FIRST_FOR = 2.0
+# ... and work someone is watching for, such as opening a form, at most this long: Slack's trigger for opening a
+# form lasts three seconds from the click or command.
+WATCHED_WORK_WAITS = 0.5
 
 
 def _after_answers(answering: Answering, fn: Callable[..., object], args: tuple, kwargs: dict) -> None:
@@ -102,6 +105,14 @@ class Deps:
             fn(*args, **kwargs)
             return
         self.after_ack.submit(_after_answers, self.answering, fn, args, kwargs)
+
+    def answers_first(self) -> None:
+        """Let the requests still waiting for their answers go first (HTTP mode counts them): twenty people who
+        sent the same command at once are all answered, and then their forms open. Python runs one thread at a
+        time, so each form built while others wait makes every answer later, and Slack allows three seconds for
+        an answer, which, missed, shows the person an error. Waits for a quiet moment (Answering.QUIET, 50 ms),
+        at most WATCHED_WORK_WAITS."""
+        self.answering.wait_until_answered(WATCHED_WORK_WAITS)
 
     @property
     def tz(self) -> ZoneInfo:
