@@ -101,8 +101,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+        from bot.server import settle_memory
+
         handler = SocketModeHandler(app, app_token=settings.app_token, web_client=app.client)
         log.info("connecting to Slack in Socket Mode")
+        settle_memory()
         handler.connect()
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
