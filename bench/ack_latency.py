@@ -3,7 +3,8 @@
 Both apps run as they do in production, each in its own process and served the same way: CoreGroup by
 `coregroup run --http` (waitress as bot.server.serve sets it up, Bolt's own listener pool; its scheduler is
 off, so only requests are measured), the bare app (bench/bare_app.py) by the same `bot.server.serve`. This
-process plays Slack: the local Web API stand-in, and 20 at a time of correctly signed requests. CoreGroup
+process plays Slack's Web API (the local stand-in); a process of its own plays the people, sending 20 at a
+time of correctly signed requests and timing them, as Slack's servers and its users are not one machine. CoreGroup
 answers, from members of real cases on a real database:
 
 - `/coregroup scale` from the chair of a meeting in progress (the scaling form opens after the answer);
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -139,32 +141,67 @@ def submission_body(standin: SlackStandIn, view: dict, user: str, n: int) -> str
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
-def burst(url: str, make, count: int, concurrency: int, standin: SlackStandIn) -> list[float]:
+def send_together(url: str, bodies: list[str]) -> list[float]:
+    """Send the bodies at the same moment, one thread each; each one's time to its answer, in milliseconds."""
+    gate = threading.Barrier(len(bodies))
+
+    def one(body: str) -> float:
+        gate.wait()
+        start = time.perf_counter()
+        reply = post_signed(url + "/slack/events", body, "application/x-www-form-urlencoded")
+        elapsed = time.perf_counter() - start
+        if reply.status != 200 or (reply.body and "errors" in reply.body):
+            raise RuntimeError(f"HTTP {reply.status}: {reply.body[:300]}")
+        return elapsed * 1000
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(one, bodies))
+
+
+def sender(connection) -> None:
+    """The people sending requests, in a process of their own (multiprocessing): Slack's own servers answer the
+    app's calls in this bench's main process, and that work must not hold up the clocks of the requests being
+    timed, which it would if both shared one interpreter."""
+    while (job := connection.recv()) is not None:
+        try:
+            connection.send(send_together(*job))
+        except Exception as error:  # reported to the main process, which stops
+            connection.send(error)
+
+
+class Senders:
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(target=sender, args=(theirs,), daemon=True)
+        self.process.start()
+
+    def send_together(self, url: str, bodies: list[str]) -> list[float]:
+        self.connection.send((url, bodies))
+        result = self.connection.recv()
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def stop(self) -> None:
+        self.connection.send(None)
+        self.process.join(10)
+
+
+def burst(senders: Senders, url: str, make, count: int, concurrency: int, standin: SlackStandIn) -> list[float]:
     """`concurrency` requests sent at the same moment, then a pause until the app has finished what they
-    started; again until `count` requests were sent."""
+    started; again until `count` requests were sent. The bodies are made just before each burst (a trigger id
+    is valid for three seconds)."""
     results: list[float] = []
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for _ in range(count // concurrency):
-            bodies = [make() for _ in range(concurrency)]
-            gate = threading.Barrier(concurrency)
-
-            def one(body: str, gate: threading.Barrier = gate) -> float:
-                gate.wait()
-                start = time.perf_counter()
-                reply = post_signed(url + "/slack/events", body, "application/x-www-form-urlencoded")
-                elapsed = time.perf_counter() - start
-                if reply.status != 200 or (reply.body and "errors" in reply.body):
-                    raise RuntimeError(f"HTTP {reply.status}: {reply.body[:300]}")
-                return elapsed * 1000
-
-            results += list(pool.map(one, bodies))
-            quiet(standin, seconds=0.3)
+    for _ in range(count // concurrency):
+        results += senders.send_together(url, [make() for _ in range(concurrency)])
+        quiet(standin, seconds=0.3)
     return results
 
 
 def measure(url: str, make, count: int, concurrency: int) -> list[float]:
     """Send `count` requests, `concurrency` at a time; each body is made just before it is sent (a trigger id
-    is valid for three seconds)."""
+    is valid for three seconds), so here the senders share this process with the stand-in."""
     def one(_: int) -> float:
         body = make()
         start = time.perf_counter()
@@ -262,11 +299,12 @@ def main() -> None:
             standin, update_view, writers[(n := next(counter)) % WRITERS], n)),
     }
     results: dict[str, list[float]] = {}
+    senders = Senders()
     try:
         for round_ in range(args.rounds):
             for name, (url_, make) in kinds.items():
                 if args.mode == "burst":
-                    measured = burst(url_, make, args.requests, args.concurrency, standin)
+                    measured = burst(senders, url_, make, args.requests, args.concurrency, standin)
                 else:
                     measured = measure(url_, make, args.requests, args.concurrency)
                 quiet(standin)
@@ -274,6 +312,7 @@ def main() -> None:
                 if round_:
                     results.setdefault(name, []).extend(measured)
     finally:
+        senders.stop()
         app.stop()
         bare.stop()
     bare_median = statistics.median(results["bare Bolt app, trivial command"])
