@@ -55,7 +55,8 @@ class Answering:
         with self._changed:
             self._waiting -= 1
             self._last_answer = time.monotonic()
-            self._changed.notify_all()
+            if not self._waiting:  # work waits for none to be waiting; waking it for less only costs a switch
+                self._changed.notify_all()
 
     def wait_until_answered(self, most: float) -> None:
         """Return once no request has been waiting for its answer for QUIET seconds, or after `most` seconds

@@ -56,12 +56,13 @@ def _with_values(block: dict, value) -> dict:
     return block
 
 
-def jargon_gate(ack, body: dict, *, fields: Iterable[str]) -> bool:
-    """True to go ahead and save; False when the modal was sent back with suggestions (already acked)."""
+def jargon_gate(ack, body: dict, *, fields: Iterable[str], values: dict | None = None) -> bool:
+    """True to go ahead and save; False when the modal was sent back with suggestions (already acked).
+    `values` are the form's (forms.values), if the caller has read them already."""
     meta = access.metadata(body)
     if meta.get("pl"):
         return True
-    values = forms.values(body)
+    values = forms.values(body) if values is None else values
     texts = [values.get(field) for field in fields]
     suggestions = check_all([t for t in texts if isinstance(t, str) and t])
     if not suggestions:

@@ -18,7 +18,7 @@ from handlers import access, forms
 from handlers.blocks import kit
 from handlers.blocks import updates as update_blocks
 from handlers.blocks.meetings import when_text
-from handlers.blocks.updates import TEXT_FIELDS, block_for, id_from
+from handlers.blocks.updates import TEXT_FIELDS, block_for
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.home import refresh_home_later
@@ -119,8 +119,13 @@ def record_reply(deps: Deps, client: WebClient, *, meeting_id: int, member_id: i
 
 
 def _ids(raw: dict, *prefixes: str) -> list[int]:
-    found = {id_from(key, prefix) for key in raw for prefix in prefixes}
-    return sorted(i for i in found if i is not None)
+    """The record ids in the form's per-record block ids ("update_action_status_12") with these prefixes."""
+    found = set()
+    for key in raw:
+        prefix, _, tail = key.rpartition("_")
+        if prefix in prefixes and tail.isdigit():
+            found.add(int(tail))
+    return sorted(found)
 
 
 def read_update(raw: dict) -> tuple[UpdateIn, dict[str, str]]:
@@ -168,9 +173,11 @@ def read_update(raw: dict) -> tuple[UpdateIn, dict[str, str]]:
 
 def jargon_fields(raw: dict) -> list[str]:
     """Every free-text field of the form, for the plain-language check."""
-    prefixes = (Block.UPDATE_ACTION_NOTE, Block.UPDATE_SCORE_REASON, Block.UPDATE_SCORE_UP)
     fixed = [block for block, *_ in TEXT_FIELDS]
-    return fixed + [key for key in raw if any(id_from(key, p) is not None for p in prefixes)]
+    per_record = [block_for(prefix, record_id)
+                  for prefix in (Block.UPDATE_ACTION_NOTE, Block.UPDATE_SCORE_REASON, Block.UPDATE_SCORE_UP)
+                  for record_id in _ids(raw, prefix)]
+    return fixed + per_record
 
 
 # --- saving and posting -----------------------------------------------------------------------
@@ -192,7 +199,7 @@ def check_update(ack, body: dict, deps: Deps) -> dict | None:
     if errors:
         ack(response_action="errors", errors=errors)
         return None
-    if not jargon_gate(ack, body, fields=jargon_fields(raw)):
+    if not jargon_gate(ack, body, fields=jargon_fields(raw), values=raw):
         return None
     # Everything the person could correct in the form has been checked: answer Slack now, and save on the pool
     # for work after an answer. Before a meeting many people send their updates at once; saving (with the
@@ -297,6 +304,32 @@ def register(app: App, deps: Deps) -> None:
     deps.commands.add(SubCommand("update", "Send your update for the next meeting, especially if you cannot come",
                                  update_command))
 
+    # The form first: Bolt tries listeners in order, and everyone sends it in the minutes before a meeting.
+    def answer_on_arrival(ack, body, client, next):
+        """Check the form, answer, and leave the save for after the answer, all on the request's own thread, as
+        `/coregroup` commands are answered: Bolt returns the answer given here without scheduling the listener,
+        which would only wait its turn on Bolt's pool (shared with everyone else's requests) to hand the save on.
+        If the check itself fails (the database is down, say), the listener runs it again, where the app's error
+        handler turns the failure into an error shown in the form."""
+        try:
+            checked = check_update(ack, body, deps)
+        except Exception as error:  # answered by the listener instead; see above
+            log.warning("update form left to the listener: %s", type(error).__name__)
+            next()
+            return None
+        if ack.response is None:  # every path through check_update answers; if one did not, the listener will
+            next()
+            return None
+        if checked is not None:
+            deps.later(save_update_later, client, deps, **checked)
+        return ack.response
+
+    @app.view(View.UPDATE, middleware=[answer_on_arrival])
+    def update_submitted(ack, body, client):
+        checked = check_update(ack, body, deps)
+        if checked is not None:
+            deps.later(save_update_later, client, deps, **checked)
+
     def open_from_button(body, client, respond, *, apologies: bool, with_meeting: bool = True):
         choice = access.button_value(body)
         checked = access.check_click(deps, body, client, choice.get("c"), respond)
@@ -325,28 +358,3 @@ def register(app: App, deps: Deps) -> None:
     def here_update(ack, body, client, respond):
         ack()
         open_from_button(body, client, respond, apologies=False, with_meeting=False)
-
-    def answer_on_arrival(ack, body, client, next):
-        """Check the form, answer, and leave the save for after the answer, all on the request's own thread, as
-        `/coregroup` commands are answered: Bolt returns the answer given here without scheduling the listener,
-        which would only wait its turn on Bolt's pool (shared with everyone else's requests) to hand the save on.
-        If the check itself fails (the database is down, say), the listener runs it again, where the app's error
-        handler turns the failure into an error shown in the form."""
-        try:
-            checked = check_update(ack, body, deps)
-        except Exception as error:  # answered by the listener instead; see above
-            log.warning("update form left to the listener: %s", type(error).__name__)
-            next()
-            return None
-        if ack.response is None:  # every path through check_update answers; if one did not, the listener will
-            next()
-            return None
-        if checked is not None:
-            deps.later(save_update_later, client, deps, **checked)
-        return ack.response
-
-    @app.view(View.UPDATE, middleware=[answer_on_arrival])
-    def update_submitted(ack, body, client):
-        checked = check_update(ack, body, deps)
-        if checked is not None:
-            deps.later(save_update_later, client, deps, **checked)

@@ -63,7 +63,8 @@ class _Entry:
     instead: str
     initials: bool
     pattern: re.Pattern[str]
-    needle: str  # lower-case text that every match contains (looked for before the pattern is run)
+    needle: str  # text that every match contains (looked for before the pattern is run) ...
+    exact: bool  # ... as written; otherwise in lower case
     not_after: re.Pattern[str] | None  # matched against the text before the term
     not_before: re.Pattern[str] | None  # matched against the text after the term
 
@@ -103,9 +104,13 @@ def _entry(term: str, meaning: str, instead: str) -> _Entry:
     pattern, initials = _pattern(term)
     before = NOT_WHEN_PRECEDED_BY.get(term)
     after = NOT_WHEN_FOLLOWED_BY.get(term)
-    needle = NEEDLES[term] if term in PATTERNS else term.split()[0].lower()
+    if term in PATTERNS:
+        needle, exact = NEEDLES[term], False
+    else:  # initials matched as written ("LA", not "la" in "plan") are looked for as written
+        exact = initials and "(?i:" not in pattern.pattern
+        needle = term.split()[0] if exact else term.split()[0].lower()
     return _Entry(
-        term=term, meaning=meaning, instead=instead, initials=initials, pattern=pattern, needle=needle,
+        term=term, meaning=meaning, instead=instead, initials=initials, pattern=pattern, needle=needle, exact=exact,
         not_after=re.compile(rf"(?<![\w'])(?:{before})\s+$", re.IGNORECASE) if before else None,
         not_before=re.compile(rf"^\s+(?:{after})\b", re.IGNORECASE) if after else None,
     )
@@ -141,7 +146,7 @@ def _candidates(text: str) -> list[_Entry]:
     """The entries whose needle is in the text: the only ones that can match. Looking for a piece of text is
     quick; running eighty patterns over every field of a form, before the form is answered, is not."""
     lowered = text.translate(_FOLDS).lower()
-    return [entry for entry in ENTRIES if entry.needle in lowered]
+    return [entry for entry in ENTRIES if entry.needle in (text if entry.exact else lowered)]
 
 
 def _matches(text: str, entries: list[_Entry] | None = None) -> list[_Match]:
@@ -186,6 +191,8 @@ def check(text: str) -> list[Suggestion]:
 
 def check_all(texts: list[str]) -> list[Suggestion]:
     """Suggestions across several fields, each term once."""
+    if not _candidates("\n".join(texts)):  # most forms have none: one look for the needles in all fields
+        return []
     seen: set[str] = set()
     result: list[Suggestion] = []
     for text in texts:
