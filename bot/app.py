@@ -8,7 +8,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime
 
-from slack_bolt import Ack, App, BoltResponse
+from slack_bolt import Ack, App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
@@ -54,7 +55,7 @@ def create_app(
                 after_ack=after_ack_executor or ThreadPoolExecutor(max_workers=2, thread_name_prefix="after-answer"))
     if clock is not None:
         deps.clock = clock
-    app.middleware(keep_acknowledgement)
+    app.middleware(KeepAcknowledgement())
     register_all(app, deps)
 
     @app.error
@@ -85,9 +86,14 @@ class StickyAck(Ack):
         super().__setattr__(name, value)
 
 
-def keep_acknowledgement(context, next):
-    context["ack"] = StickyAck()
-    next()
+class KeepAcknowledgement(Middleware):
+    """Gives every request a StickyAck (a Middleware object, called as it is: a function would have its
+    arguments looked up by name on every request)."""
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+                ) -> BoltResponse | None:
+        req.context["ack"] = StickyAck()
+        return next()  # as Bolt's own middleware do (what it returns is what the listener runner starts from)
 
 
 def failed_submission(body: dict) -> dict:

@@ -8,8 +8,10 @@ and the App Home. Updates are taken until the meeting starts; each submission is
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
@@ -300,31 +302,38 @@ def attending_clicked(body: dict, client: WebClient, respond, deps: Deps) -> Non
                 respond)
 
 
+class AnswerOnArrival(Middleware):
+    """Check the update form, answer, and leave the save for after the answer, all on the request's own thread, as
+    `/coregroup` commands are answered: Bolt returns the answer given here without scheduling the listener, which
+    would only wait its turn on Bolt's pool (shared with everyone else's requests) to hand the save on. If the
+    check itself fails (the database is down, say), the listener runs it again, where the app's error handler
+    turns the failure into an error shown in the form. (A Middleware object, called as it is: a function would
+    have its arguments looked up by name on every request.)"""
+
+    def __init__(self, deps: Deps):
+        self.deps = deps
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+                ) -> BoltResponse | None:
+        ack = req.context.ack
+        try:
+            checked = check_update(ack, req.body, self.deps)
+        except Exception as error:  # answered by the listener instead; see above
+            log.warning("update form left to the listener: %s", type(error).__name__)
+            return next()
+        if ack.response is None:  # every path through check_update answers; if one did not, the listener will
+            return next()
+        if checked is not None:
+            self.deps.later(save_update_later, req.context.client, self.deps, **checked)
+        return ack.response
+
+
 def register(app: App, deps: Deps) -> None:
     deps.commands.add(SubCommand("update", "Send your update for the next meeting, especially if you cannot come",
                                  update_command))
 
     # The form first: Bolt tries listeners in order, and everyone sends it in the minutes before a meeting.
-    def answer_on_arrival(ack, body, client, next):
-        """Check the form, answer, and leave the save for after the answer, all on the request's own thread, as
-        `/coregroup` commands are answered: Bolt returns the answer given here without scheduling the listener,
-        which would only wait its turn on Bolt's pool (shared with everyone else's requests) to hand the save on.
-        If the check itself fails (the database is down, say), the listener runs it again, where the app's error
-        handler turns the failure into an error shown in the form."""
-        try:
-            checked = check_update(ack, body, deps)
-        except Exception as error:  # answered by the listener instead; see above
-            log.warning("update form left to the listener: %s", type(error).__name__)
-            next()
-            return None
-        if ack.response is None:  # every path through check_update answers; if one did not, the listener will
-            next()
-            return None
-        if checked is not None:
-            deps.later(save_update_later, client, deps, **checked)
-        return ack.response
-
-    @app.view(View.UPDATE, middleware=[answer_on_arrival])
+    @app.view(View.UPDATE, middleware=[AnswerOnArrival(deps)])
     def update_submitted(ack, body, client):
         checked = check_update(ack, body, deps)
         if checked is not None:
