@@ -125,16 +125,33 @@ def read_scope(engine: Engine) -> Iterator[Session]:
         yield session  # closing the session ends its transaction; what was read stays readable
 
 
+def _unpinged(engine: Engine) -> Engine:
+    """For OneRead on PostgreSQL: a pool of its own, in autocommit, that does not ping the server before each use
+    (a round trip; a connection found closed is replaced and the statement run once more instead). Made once
+    per engine and disposed with it. SQLite has nothing to ping: its own pool."""
+    if is_sqlite(engine):
+        return engine
+    twin = getattr(engine, "_coregroup_unpinged", None)
+    if twin is None:
+        twin = create_engine(engine.url, pool_size=engine.pool.size(), max_overflow=engine.pool.size(),
+                             pool_pre_ping=False, pool_reset_on_return=None, isolation_level="AUTOCOMMIT",
+                             hide_parameters=True)
+        engine._coregroup_unpinged = twin  # type: ignore[attr-defined]
+        event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
+    return twin
+
+
 class OneRead:
-    """A Core SELECT of plain columns, run on the driver's own connection from the engine's pool, for the checks
-    made before a busy request is answered (twenty updates in the minute before a meeting).
+    """A Core SELECT of plain columns, run on the driver's own connection from a pool, for the checks made before
+    a busy request is answered (twenty updates in the minute before a meeting).
 
     Through a Connection the same look-up costs some 300 microseconds of Python on SQLite (events, BEGIN and
-    ROLLBACK, result processing) against 10 for the query itself, and on PostgreSQL two more round trips; the
-    answering thread pays that while others wait for the interpreter. Here the statement is compiled once for
-    the database, runs outside a transaction (one statement reads one snapshot), and returns the first row as
-    a tuple. Only for one statement whose columns need no conversion (ids and text); anything else uses
-    read_scope. A failure is raised as SQLAlchemy's error, and the connection is not reused."""
+    ROLLBACK, result processing) against 10 for the query itself, and on PostgreSQL three more round trips;
+    the answering thread pays that while others wait for the interpreter. Here the statement is compiled once
+    for the database and runs outside a transaction (one statement reads one snapshot; on PostgreSQL on a pool
+    of its own, see _unpinged), and the first row comes back as a tuple. Only for one statement whose columns
+    need no conversion (ids and text); anything else uses read_scope. A failure is raised as SQLAlchemy's
+    error, and the connection is not reused."""
 
     def __init__(self, statement: Select):
         self.statement = statement
@@ -147,25 +164,29 @@ class OneRead:
         values = {name: str(value) if isinstance(value, str) else value  # a StrEnum as its text
                   for name, value in compiled.construct_params(params).items()}
         args = tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
-        connection = engine.raw_connection()
-        driver = connection.driver_connection
-        try:
-            if not is_sqlite(engine):
-                driver.autocommit = True  # psycopg: no BEGIN before, no ROLLBACK after
-            cursor = connection.cursor()
+        pool_of = _unpinged(engine)
+        dbapi_error = engine.dialect.loaded_dbapi.Error
+        for attempt in (1, 2):
             try:
-                cursor.execute(compiled.string, args)
-                row = cursor.fetchone()
+                connection = pool_of.raw_connection()
+            except dbapi_error as error:  # no connection at all: the database is not there
+                raise DBAPIError.instance(None, None, error, dbapi_error, hide_parameters=True) from error
+            try:
+                cursor = connection.cursor()
+                try:
+                    cursor.execute(compiled.string, args)
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
+                break
+            except dbapi_error as error:
+                closed = pool_of.dialect.is_disconnect(error, connection.driver_connection, None)
+                connection.invalidate()
+                if attempt == 1 and closed:
+                    continue  # a connection the server has closed since (a restart): once more, on a new one
+                raise DBAPIError.instance(compiled.string, None, error, dbapi_error, hide_parameters=True) from error
             finally:
-                cursor.close()
-            if not is_sqlite(engine):
-                driver.autocommit = False
-        except engine.dialect.loaded_dbapi.Error as error:
-            connection.invalidate()
-            raise DBAPIError.instance(compiled.string, None, error, engine.dialect.loaded_dbapi.Error,
-                                      hide_parameters=True) from error
-        finally:
-            connection.close()  # back to the pool (or closed, if invalidated above)
+                connection.close()  # back to the pool (or closed, if invalidated above)
         return None if row is None else tuple(row)
 
 
