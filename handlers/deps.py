@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -44,12 +45,21 @@ class Answering:
     def __init__(self) -> None:
         self._waiting = 0
         self._last_answer = 0.0
+        self._arrivals: deque[float] = deque(maxlen=2)  # when the last two requests came
         self._changed = threading.Condition()
 
     def __enter__(self) -> Answering:
         with self._changed:
             self._waiting += 1
+            self._arrivals.append(time.monotonic())
         return self
+
+    def came_alone(self) -> bool:
+        """True when no other request came within QUIET seconds of the latest one and none but it is waiting:
+        a request that is not part of a burst (its own may be on its way out still)."""
+        with self._changed:
+            return self._waiting <= 1 and (len(self._arrivals) < 2 or
+                                           self._arrivals[1] - self._arrivals[0] >= self.QUIET)
 
     def __exit__(self, *_exc: object) -> None:
         with self._changed:
@@ -112,8 +122,9 @@ class Deps:
         sent the same command at once are all answered, and then their forms open. Python runs one thread at a
         time, so each form built while others wait makes every answer later, and Slack allows three seconds for
         an answer, which, missed, shows the person an error. Waits for a quiet moment (Answering.QUIET, 50 ms),
-        at most WATCHED_WORK_WAITS."""
-        self.answering.wait_until_answered(WATCHED_WORK_WAITS)
+        at most WATCHED_WORK_WAITS; a request that came alone does not wait."""
+        if not self.answering.came_alone():
+            self.answering.wait_until_answered(WATCHED_WORK_WAITS)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -34,3 +34,18 @@ def test_with_nothing_being_answered_the_work_starts_at_once():
     begun = time.monotonic()
     answering.wait_until_answered(5)
     assert time.monotonic() - begun < 0.05
+
+
+def test_a_request_that_came_alone_is_known_from_one_that_came_with_others():
+    answering = Answering()
+    with answering:  # one request, nothing else: alone (while it is still on its way out, too)
+        assert answering.came_alone()
+    assert answering.came_alone()
+    time.sleep(Answering.QUIET * 1.5)
+    with answering:
+        with answering:  # two at once
+            assert not answering.came_alone()
+        assert not answering.came_alone()  # the other came a moment before it
+    time.sleep(Answering.QUIET * 1.5)
+    with answering:  # a while later, alone again
+        assert answering.came_alone()
