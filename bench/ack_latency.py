@@ -13,7 +13,8 @@ answers, from members of real cases on a real database:
   in the answer), then saved (a new version each time) and posted in the meeting's thread after the answer.
   20 members take turns, so concurrent submissions are different people's, as in a real core group.
 
-The bare app answers one trivial command. Latency is the time from sending a request to receiving its HTTP
+The bare app answers one trivial command: the yardstick. It also acknowledges the same update form and does
+nothing with it, which shows what Bolt and the server alone cost for a form of that size. Latency is the time from sending a request to receiving its HTTP
 response (Slack's acknowledgement), which is what Slack's 3-second limit applies to. Rounds are interleaved so
 drift affects every kind alike; the first round warms up and is not reported.
 
@@ -293,6 +294,8 @@ def main() -> None:
     counter = iter(range(10**9))
     kinds = {
         "bare Bolt app, trivial command": (bare.url, lambda: command_body(standin, "/bare", "", "U0SW", "C0X")),
+        "bare Bolt app, the same update form (acknowledged only)": (bare.url, lambda: submission_body(
+            standin, update_view, writers[0], 0)),
         "/coregroup scale": (app.url, lambda: command_body(standin, "/coregroup", "scale", "U0HV", in_meeting)),
         "/coregroup update": (app.url, lambda: command_body(standin, "/coregroup", "update", "U0TEACH", planned)),
         "view submission (update form, saved)": (app.url, lambda: submission_body(

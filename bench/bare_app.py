@@ -1,6 +1,7 @@
 """The yardstick for bench/ack_latency.py: a bare Bolt app with one trivial command, served exactly as
 `coregroup run --http` serves CoreGroup (bot.server.serve: waitress, the same threads and body limit; Bolt's
-own listener pool).
+own listener pool). It also acknowledges CoreGroup's update form and does nothing else with it, to show what
+Bolt and the server alone cost for a form of that size.
 
     SLACK_SIGNING_SECRET=... SLACK_BOT_TOKEN=... SLACK_API_URL=... python -m bench.bare_app --port 3001
 """
@@ -14,6 +15,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.server import WebApp, serve
+from handlers.ids import View
 from models.db import make_engine
 
 
@@ -27,6 +29,10 @@ def main() -> None:
     @app.command("/bare")
     def bare(ack):
         ack("ok")
+
+    @app.view(View.UPDATE)  # a second yardstick: the same form as CoreGroup's, acknowledged and nothing else
+    def bare_form(ack):
+        ack()
 
     serve(WebApp(app, make_engine(os.environ["DATABASE_URL"])), host="127.0.0.1", port=args.port)
 
