@@ -14,9 +14,10 @@ answers, from members of real cases on a real database:
   20 members take turns, so concurrent submissions are different people's, as in a real core group.
 
 The bare app answers one trivial command: the yardstick. It also acknowledges the same update form and does
-nothing with it, which shows what Bolt and the server alone cost for a form of that size. Latency is the time from sending a request to receiving its HTTP
-response (Slack's acknowledgement), which is what Slack's 3-second limit applies to. Rounds are interleaved so
-drift affects every kind alike; the first round warms up and is not reported.
+nothing with it, which shows what Bolt and the server alone cost for a form of that size. Latency is the time
+from sending a request to receiving its HTTP response (Slack's acknowledgement), which is what Slack's 3-second
+limit applies to. Rounds are interleaved so drift affects every kind alike; the first round warms up and is
+not reported.
 
     .venv/bin/python -m bench.ack_latency [--requests 400] [--concurrency 20] [--database sqlite|postgresql]
 """
@@ -142,18 +143,24 @@ def submission_body(standin: SlackStandIn, view: dict, user: str, n: int) -> str
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
+def timed_post(url: str, body: str) -> float:
+    """Send one signed request; the time to its answer, in milliseconds. Anything but a plain answer stops the
+    bench (a refused or failed request would be timed as if it had been answered)."""
+    start = time.perf_counter()
+    reply = post_signed(url + "/slack/events", body, "application/x-www-form-urlencoded")
+    elapsed = time.perf_counter() - start
+    if reply.status != 200 or (reply.body and "errors" in reply.body):
+        raise RuntimeError(f"HTTP {reply.status}: {reply.body[:300]}")
+    return elapsed * 1000
+
+
 def send_together(url: str, bodies: list[str]) -> list[float]:
     """Send the bodies at the same moment, one thread each; each one's time to its answer, in milliseconds."""
     gate = threading.Barrier(len(bodies))
 
     def one(body: str) -> float:
         gate.wait()
-        start = time.perf_counter()
-        reply = post_signed(url + "/slack/events", body, "application/x-www-form-urlencoded")
-        elapsed = time.perf_counter() - start
-        if reply.status != 200 or (reply.body and "errors" in reply.body):
-            raise RuntimeError(f"HTTP {reply.status}: {reply.body[:300]}")
-        return elapsed * 1000
+        return timed_post(url, body)
 
     with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
         return list(pool.map(one, bodies))
@@ -204,13 +211,7 @@ def measure(url: str, make, count: int, concurrency: int) -> list[float]:
     """Send `count` requests, `concurrency` at a time; each body is made just before it is sent (a trigger id
     is valid for three seconds), so here the senders share this process with the stand-in."""
     def one(_: int) -> float:
-        body = make()
-        start = time.perf_counter()
-        reply = post_signed(url + "/slack/events", body, "application/x-www-form-urlencoded")
-        elapsed = time.perf_counter() - start
-        if reply.status != 200 or (reply.body and "errors" in reply.body):
-            raise RuntimeError(f"HTTP {reply.status}: {reply.body[:300]}")
-        return elapsed * 1000
+        return timed_post(url, make())
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         return list(pool.map(one, range(count)))
