@@ -133,8 +133,9 @@ def _unpinged(engine: Engine) -> Engine:
         return engine
     twin = getattr(engine, "_coregroup_unpinged", None)
     if twin is None:
-        # Four kept open, more only while a burst lasts: the server's connections are shared with the main pool.
-        twin = create_engine(engine.url, pool_size=min(4, engine.pool.size()), max_overflow=engine.pool.size(),
+        # As many kept open as the main pool: a connection opened for a burst and closed after it costs a
+        # PostgreSQL connection start-up (milliseconds) in the middle of someone's answer.
+        twin = create_engine(engine.url, pool_size=engine.pool.size(), max_overflow=engine.pool.size(),
                              pool_pre_ping=False, pool_reset_on_return=None, isolation_level="AUTOCOMMIT",
                              hide_parameters=True)
         engine._coregroup_unpinged = twin  # type: ignore[attr-defined]
