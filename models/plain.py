@@ -177,9 +177,13 @@ def _matches(text: str, entries: list[_Entry] | None = None) -> list[_Match]:
 
 def check(text: str) -> list[Suggestion]:
     """Known initials and jargon in `text`, each once, in the order they first appear."""
+    return _suggestions(text, None)
+
+
+def _suggestions(text: str, entries: list[_Entry] | None) -> list[Suggestion]:
     seen: set[str] = set()
     result: list[Suggestion] = []
-    for match in _matches(text):
+    for match in _matches(text, entries):
         entry = match.entry
         if entry.term in seen:
             continue
@@ -191,12 +195,15 @@ def check(text: str) -> list[Suggestion]:
 
 def check_all(texts: list[str]) -> list[Suggestion]:
     """Suggestions across several fields, each term once."""
-    if not _candidates("\n".join(texts)):  # most forms have none: one look for the needles in all fields
+    # One look for the needles in all the fields (most forms have none); each field then runs only the patterns
+    # of the needles found, as no other can match in any of them.
+    candidates = _candidates("\n".join(texts))
+    if not candidates:
         return []
     seen: set[str] = set()
     result: list[Suggestion] = []
     for text in texts:
-        for suggestion in check(text):
+        for suggestion in _suggestions(text, candidates):
             if suggestion.key not in seen:
                 seen.add(suggestion.key)
                 result.append(suggestion)

@@ -271,3 +271,17 @@ _SPELLINGS = [term for term, _, _ in GLOSSARY] + [
 def test_needles_find_every_term_the_patterns_find(pieces):
     text = "".join(pieces)
     assert _matches(text) == _matches(text, ENTRIES)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([*_SPELLINGS, " ", ". ", "plan", "help"]), max_size=5).map(" ".join),
+                max_size=5))
+def test_several_fields_find_what_each_field_would_on_its_own(fields):
+    """check_all looks for the needles once in all the fields; it finds what checking each field alone does."""
+    alone, seen = [], set()
+    for text in fields:
+        for suggestion in check(text):
+            if suggestion.key not in seen:
+                seen.add(suggestion.key)
+                alone.append(suggestion)
+    assert check_all(fields) == alone
