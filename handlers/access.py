@@ -198,7 +198,6 @@ def check_standing(deps, ack: Any, body: dict, *, meeting_id: Any, title: str = 
     the modal with the reason."""
     case_id, meeting_id = int_or_none(metadata(body).get("c")), int_or_none(meeting_id)
     actor = actor_of(body)
-    found = cases.standing(deps.engine, case_id, actor.team_id, actor.user_id, meeting_id) if case_id is not None \
-        else cases.Standing(None, None, None, None, None, None)
+    found = cases.standing(deps.engine, case_id, actor.team_id, actor.user_id, meeting_id)
     why_not = _why_not(found.case_id is not None, found.member_id is not None, found.case_status, False)
     return None if _refused(ack, body, why_not, title) else found

@@ -242,6 +242,13 @@ def save_update_later(client: WebClient, deps: Deps, *, case_id: int, channel_id
     refresh_home_later(deps, client, actor.team_id, actor.user_id)  # "updates asked of you" has changed
 
 
+def answer_update(ack, body: dict, client: WebClient, deps: Deps) -> None:
+    """Check and answer a submitted update; if it is to be saved, save it after the answer."""
+    checked = check_update(ack, body, deps)
+    if checked is not None:
+        deps.later(save_update_later, client, deps, **checked)
+
+
 def update_messages(session: Session, update: Update, *, scored: int = 0, as_sent: bool = True) -> list[dict]:
     """The update as chat.postMessage arguments: the first message and any continuations.
 
@@ -317,14 +324,12 @@ class AnswerOnArrival(Middleware):
                 ) -> BoltResponse | None:
         ack = req.context.ack
         try:
-            checked = check_update(ack, req.body, self.deps)
+            answer_update(ack, req.body, req.context.client, self.deps)
         except Exception as error:  # answered by the listener instead; see above
             log.warning("update form left to the listener: %s", type(error).__name__)
             return next()
         if ack.response is None:  # every path through check_update answers; if one did not, the listener will
             return next()
-        if checked is not None:
-            self.deps.later(save_update_later, req.context.client, self.deps, **checked)
         return ack.response
 
 
@@ -335,9 +340,7 @@ def register(app: App, deps: Deps) -> None:
     # The form first: Bolt tries listeners in order, and everyone sends it in the minutes before a meeting.
     @app.view(View.UPDATE, middleware=[AnswerOnArrival(deps)])
     def update_submitted(ack, body, client):
-        checked = check_update(ack, body, deps)
-        if checked is not None:
-            deps.later(save_update_later, client, deps, **checked)
+        answer_update(ack, body, client, deps)
 
     def open_from_button(body, client, respond, *, apologies: bool, with_meeting: bool = True):
         choice = access.button_value(body)

@@ -224,12 +224,18 @@ _STANDING = OneRead(
 )
 
 
-def standing(engine: Engine, case_id: int, team_id: str | None, user_id: str | None,
+NO_STANDING = Standing(None, None, None, None, None, None)
+
+
+def standing(engine: Engine, case_id: int | None, team_id: str | None, user_id: str | None,
              meeting_id: int | None = None) -> Standing:
     """The person's standing on the case and the meeting's state, in one statement that reads columns only
-    (models.db.OneRead): twenty people send their updates in the same minute before a meeting."""
+    (models.db.OneRead): twenty people send their updates in the same minute before a meeting. No case id, no
+    case (and no statement)."""
+    if case_id is None:
+        return NO_STANDING
     row = _STANDING.first(engine, case=case_id, team=team_id or None, user=user_id or None, meeting=meeting_id)
-    return Standing(*row) if row is not None else Standing(None, None, None, None, None, None)
+    return NO_STANDING if row is None else Standing(*row)
 
 
 def cases_for_person(session: Session, team_id: str, user_id: str, *, open_only: bool = True) -> list[Case]:

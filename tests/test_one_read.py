@@ -50,6 +50,8 @@ def test_standing_says_what_the_records_say(engine, world):
         "closed", "C0OTHER", None, elsewhere.id, "cancelled")
     assert cases.standing(engine, 10**9, "T0SCHOOL", "U0TEACH", meeting.id) == cases.Standing(
         None, None, None, None, None, None)
+    assert cases.standing(engine, None, "T0SCHOOL", "U0TEACH", meeting.id) == cases.Standing(
+        None, None, None, None, None, None)
 
 
 def test_a_database_that_is_not_there_is_a_database_error():
