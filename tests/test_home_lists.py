@@ -81,6 +81,18 @@ def _section(view: dict, title: str) -> str:
     return "\n".join(texts)
 
 
+def _walk(person, slack, view: dict, title: str, pages_id: str, pages: int, found) -> tuple[list, dict]:
+    """What `found` finds in the part under `title` on each of its pages, pressing Next between them; and the
+    home tab as it was left."""
+    seen: list = []
+    for page in range(pages):
+        seen += found(_section(view, title))
+        if page < pages - 1:
+            person.click(Action.HOME_PAGE, _next_value(view, pages_id), view={"id": "VHOME", "type": "home"})
+            view = _published(slack)
+    return seen, view
+
+
 def test_every_meeting_update_asked_and_core_group_can_be_reached_page_by_page(app, people, slack):
     hv = people["hv"]
     references = _many_cases(app, hv)
@@ -106,20 +118,11 @@ def test_every_meeting_update_asked_and_core_group_can_be_reached_page_by_page(a
             view = _published(slack)
     assert seen == references
 
-    asked, groups = [], []
-    for page in range(5):
-        part = _section(view, "Updates asked of you")
-        asked += [r for r in references if f"*{r}*:" in part]
-        if page < 4:
-            hv.click(Action.HOME_PAGE, _next_value(view, "home_pages_updates"), view={"id": "VHOME", "type": "home"})
-            view = _published(slack)
+    asked, view = _walk(hv, slack, view, "Updates asked of you", "home_pages_updates", 5,
+                        lambda part: [r for r in references if f"*{r}*:" in part])
     assert asked == references
-    for page in range(2):
-        part = _section(view, "Your core groups")
-        groups += [r for r in references if f"*{r}* <#" in part]
-        if page < 1:
-            hv.click(Action.HOME_PAGE, _next_value(view, "home_pages_cases"), view={"id": "VHOME", "type": "home"})
-            view = _published(slack)
+    groups, view = _walk(hv, slack, view, "Your core groups", "home_pages_cases", 2,
+                         lambda part: [r for r in references if f"*{r}* <#" in part])
     assert groups == references
     assert f"Page 5 of 5 ({CASES} meetings)" in json.dumps(view)  # still where it was left
     block = next(b for b in view["blocks"] if b.get("block_id") == "home_pages_meetings")

@@ -190,13 +190,18 @@ def _join(app, channel_id: str, user_id: str, team: str) -> None:
                team_id=COUNCIL)
 
 
-def test_someone_picked_from_a_shared_channel_is_added_under_their_own_organisation(app, people, slack, engine):
-    slack.add_user(SHARED_ID, team_id=TRUST, name="School Nurse B", visible=True)
-    case = new_case(people, slack)
+def _open_add_form(people, slack, case) -> dict:
+    """The lead social worker's Add someone form, opened from the members list."""
     people["sw"].command("members", channel=case.channel_id)
     listed = opened_view(slack, "members_list")
     people["sw"].click(Action.MEMBERS_ADD, {"c": case.case_id}, view=listed)
-    form = opened_view(slack, View.MEMBER_ADD)
+    return opened_view(slack, View.MEMBER_ADD)
+
+
+def test_someone_picked_from_a_shared_channel_is_added_under_their_own_organisation(app, people, slack, engine):
+    slack.add_user(SHARED_ID, team_id=TRUST, name="School Nurse B", visible=True)
+    case = new_case(people, slack)
+    form = _open_add_form(people, slack, case)
     slack.reset()
     reply = people["sw"].submit(form, {
         Block.USER: SHARED_ID, Block.ROLE: "School nurse", Block.AGENCY: "NHS Trust A"})
@@ -223,10 +228,7 @@ def test_someone_picked_from_a_shared_channel_is_added_under_their_own_organisat
 
 def test_a_council_person_picked_is_still_added_under_the_council(app, people, slack, engine):
     case = new_case(people, slack)
-    people["sw"].command("members", channel=case.channel_id)
-    listed = opened_view(slack, "members_list")
-    people["sw"].click(Action.MEMBERS_ADD, {"c": case.case_id}, view=listed)
-    form = opened_view(slack, View.MEMBER_ADD)
+    form = _open_add_form(people, slack, case)
     slack.reset()
     assert people["sw"].submit(form, {Block.USER: "U0GP", Block.ROLE: "GP"}).body == ""
     doctor = _member(engine, "U0GP")
@@ -271,10 +273,7 @@ def test_a_professional_from_a_shared_channel_in_a_new_case_is_recorded_under_th
 
 def test_an_unexpected_refusal_to_add_someone_is_a_plain_sentence(app, people, slack, engine):
     case = new_case(people, slack)
-    people["sw"].command("members", channel=case.channel_id)
-    listed = opened_view(slack, "members_list")
-    people["sw"].click(Action.MEMBERS_ADD, {"c": case.case_id}, view=listed)
-    form = opened_view(slack, View.MEMBER_ADD)
+    form = _open_add_form(people, slack, case)
     slack.fail_next("conversations.invite", error="some_new_slack_code", status=200)
     body = people["sw"].submit(form, {Block.USER: "U0GP", Block.ROLE: "GP"}).json()
     assert body["response_action"] == "errors"
