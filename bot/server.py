@@ -11,6 +11,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 from waitress.server import create_server
 
+from bot.body import SlackRequests
 from handlers.deps import Answering
 from models.db import ping
 
@@ -23,8 +24,9 @@ MAX_BODY = 1024 * 1024  # Slack payloads are small; refuse anything larger befor
 class WebApp:
     """The WSGI application: Slack's requests go to Bolt; /healthz answers once the database does."""
 
-    def __init__(self, app: App, engine: Engine, *, answering: Answering | None = None):
-        self.slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    def __init__(self, app: App, engine: Engine, *, answering: Answering | None = None,
+                 handler: type[SlackRequestHandler] = SlackRequests):
+        self.slack = handler(app, path=EVENTS_PATH)
         self.engine = engine
         self.answering = answering or Answering()
 
