@@ -21,6 +21,7 @@ from handlers.blocks import kit
 from handlers.blocks import members as member_blocks
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
+from handlers.people import picked
 from models import audit, cases, invites
 from models.audit import Actor
 from models.cases import DomainError, PersonIn
@@ -101,7 +102,7 @@ def invite_email(deps: Deps, client: WebClient, *, case: Case, email: str, role:
         code = error.response.get("error", "")
         log.warning("email look-up failed for case %s: %s", case.id, code)
         return InviteOutcome("failed", error=member_handlers.in_words(code, LOOKUP_ERRORS, LOOKUP_FAILED))
-    manager_of = (case.team_id, manager) if manager else None
+    manager_of = picked(client, manager, case.team_id)
     if user is not None and (user.get("team_id") or case.team_id) == case.team_id:
         if user.get("deleted"):
             return InviteOutcome("failed", error="This person's Slack account has been deactivated.")

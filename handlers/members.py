@@ -14,7 +14,7 @@ from handlers.blocks import members as member_blocks
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
-from handlers.people import profile
+from handlers.people import picked, profile
 from models import audit, cases, invites, reminders
 from models.audit import Actor
 from models.cases import PersonIn
@@ -204,9 +204,8 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
             ack()
             return
     try:
-        # Their manager is picked by someone in the council's workspace, from its people.
         member_id, problem = add_to_channel(deps, client, case=case, person=person, actor=actor,
-                                            manager=(case.team_id, manager) if manager else None)
+                                            manager=picked(client, manager, case.team_id))
     except BaseException:
         with deps.session() as session:
             audit.release(session, key)
@@ -288,13 +287,14 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
     away = forms.parse_date(raw.get(Block.AWAY_UNTIL), Block.AWAY_UNTIL, errors, required=False)
     if away and away < deps.today():
         errors[Block.AWAY_UNTIL] = "Choose a date from today onwards, or leave it empty."
+    manager = raw.get(Block.MANAGER)
+    manager_of = picked(client, manager, actor.team_id)  # picked from the workspace of whoever changes the details
     with deps.session() as session:
         member = _target(session, case.id, access.metadata(body).get("m"))
         if member is None:
             ack(response_action="update", view=access.notice_view("Change details",
                                                                   "That person is no longer in the core group."))
             return
-        manager = raw.get(Block.MANAGER)
         if (member.slack_user_id or member.email) and role in FAMILY_ROLES:
             errors[Block.ROLE] = "Choose a professional role for someone on Slack."
         if manager and manager == member.slack_user_id:
@@ -307,7 +307,7 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
             return
         cases.update_member(
             session, member=member, actor=actor, role=role, agency=agency,
-            manager=((member.slack_team_id, manager) if manager else None) if member.slack_user_id else False,
+            manager=manager_of if member.slack_user_id else False,
             away_until=away if member.slack_user_id else False,
         )
         reminders.member_changed(session, member=member, now=deps.now())

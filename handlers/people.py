@@ -39,6 +39,15 @@ def profile(client: WebClient, user_id: str) -> dict | None:
         return None
 
 
+def picked(client: WebClient, user_id: str | None, default_team: str) -> tuple[str, str] | None:
+    """Someone picked in a form (a manager, say), as (their team, their user). A user picker offers people from
+    channels shared with other organisations too, so their organisation is Slack's word, not the picker's; if
+    Slack will not say, they are taken to be in the workspace of whoever picked them (`default_team`)."""
+    if not user_id:
+        return None
+    return (profile(client, user_id) or {}).get("team_id") or default_team, user_id
+
+
 def member_name(client: WebClient, member, *, look_up: bool = True) -> str:
     """A member's name for a message or document: their Slack display name where Slack will give it,
     else the name recorded for them (people from other organisations may be invisible to users.info,

@@ -349,3 +349,45 @@ def test_a_cancelled_invitation_accepted_and_not_taken_out_is_explained_in_words
     told = posted(slack, case.channel_id, "did not let me take them out")
     assert len(told) == 1 and "(Slack did not say why)" in told[0]["text"]
     assert "some_new_slack_code" not in json.dumps(told)
+
+
+# --- 5. a manager is recorded under their own organisation ---------------------------------------------
+
+
+def _manager_of(engine, member_id: int) -> tuple[str | None, str | None]:
+    with Session(engine) as session:
+        member = session.get(Member, member_id)
+        return member.manager_team_id, member.manager_user_id
+
+
+def test_a_manager_picked_in_a_form_is_recorded_under_their_own_organisation(app, people, slack, engine):
+    slack.add_user(SHARED_ID, team_id=TRUST, name="Nurse Manager B", visible=True)
+    case = new_case(people, slack)
+    hv = invite_and_join(app, people, slack, case)
+    me, teacher = member_by_email(engine), _member(engine, "U0TEACH")
+    manager_id = people["manager"].user_id
+
+    def change(person, member_id: int, manager: str) -> None:
+        person.command("members", channel=case.channel_id)
+        person.click(Action.MEMBERS_EDIT, view=opened_view(slack, "members_list"),
+                     selected=_menu_choice(case.case_id, member_id, "edit"))
+        assert person.submit(opened_view(slack, View.MEMBER_EDIT), {Block.MANAGER: manager}).body == ""
+
+    # The council's social worker picks, from the people the council can see, managers from either organisation:
+    # the teacher's is someone from the trust, the health visitor's someone in the council.
+    change(people["sw"], teacher.id, SHARED_ID)
+    assert _manager_of(engine, teacher.id) == (TRUST, SHARED_ID)
+    change(people["sw"], me.id, manager_id)
+    assert _manager_of(engine, me.id) == (COUNCIL, manager_id)
+
+    # The health visitor names their own manager, from their own organisation, whom Slack will not describe to
+    # the council's app: they are taken to be in the health visitor's organisation, not the council's.
+    welcome, value = welcome_button(slack, case.channel_id, Action.HERE_MY_DETAILS)
+    hv.click(Action.HERE_MY_DETAILS, value, channel=case.channel_id, message=welcome)
+    assert hv.submit(opened_view(slack, View.MEMBER_EDIT), {Block.MANAGER: "U0NHSMGR"}).body == ""
+    assert _manager_of(engine, me.id) == (TRUST, "U0NHSMGR")
+
+    # Adding someone with a manager from the trust records the manager's organisation too.
+    form = _open_add_form(people, slack, case)
+    assert people["sw"].submit(form, {Block.USER: "U0GP", Block.ROLE: "GP", Block.MANAGER: SHARED_ID}).body == ""
+    assert _manager_of(engine, _member(engine, "U0GP").id) == (TRUST, SHARED_ID)
