@@ -160,6 +160,8 @@ def submit_end(ack, body: dict, client: WebClient, deps: Deps) -> None:
             ack(response_action="update", view=access.notice_view("End the meeting", NOT_CHAIR.format(what="end it")))
             return
         outcome["next"] = _next_from_form(deps, session, meeting, values, errors, outcome.get("recommendation"))
+    # The box is on the form only when no meeting is booked yet: ticked, it is kept for the form's next opening.
+    outcome["unbooked"] = recap_forms.NO_NEXT in (values.get(recap_forms.NO_NEXT_BLOCK) or [])
     review = read_review(values, case, deps.today(), errors)
     outcome["review"] = review.isoformat() if review else None
     if errors:

@@ -45,10 +45,11 @@ CHANNEL, OUTSIDE_SLACK = "channel", "outside_slack"
 
 # The chair's outcome: what the end-of-meeting form (or a correction) says. "next" is the meeting to book and
 # "review" a new date for the next review conference (ISO), both acted on when the first version is approved,
-# so a correction keeps them as they were.
+# so a correction keeps them as they were. "unbooked" says the chair chose to leave the next meeting unbooked
+# (not the same as "next" being empty, which is also so when a meeting was already booked).
 OUTCOME_TEXTS = ("key_points", "child_views", "child_missing", "parents_views")
-OUTCOME_FIELDS = (*OUTCOME_TEXTS, "risk_direction", "recommendation", "next", "review", "refresh")
-ON_APPROVAL = ("next", "review")
+OUTCOME_FIELDS = (*OUTCOME_TEXTS, "risk_direction", "recommendation", "next", "unbooked", "review", "refresh")
+ON_APPROVAL = ("next", "unbooked", "review")
 
 
 def check_outcome(outcome: dict) -> dict[str, str]:

@@ -447,6 +447,29 @@ def test_reopening_an_unbooked_draft_keeps_the_box_ticked(people, slack, app, wo
     assert [o["value"] for o in box["element"]["initial_options"]] == [recap_forms.NO_NEXT]
 
 
+def test_reopening_a_draft_made_while_a_meeting_was_booked_does_not_tick_the_box(people, slack, app, world):
+    # The next meeting was already booked when the chair sent the form, so it had no box to tick.
+    with Session(app.engine) as session:
+        current = session.get(Meeting, world.meeting_id)
+        booked = Meeting(case_id=world.case_id, number=current.number + 1,
+                         scheduled_start=current.scheduled_start + timedelta(weeks=6),
+                         status=MeetingStatus.SCHEDULED, source_key=f"meeting:{world.case_id}:booked")
+        session.add(booked)
+        session.commit()
+        booked_id = booked.id
+    assert submit_end(people, slack, world).body == ""
+    # Before the record is approved, that meeting is called off: the form, opened again, offers a date, and the
+    # chair has not chosen to leave the next meeting unbooked, so the box stays empty.
+    with Session(app.engine) as session:
+        session.get(Meeting, booked_id).status = MeetingStatus.CANCELLED
+        session.commit()
+    people["hv"].click(Action.RECAP_EDIT, preview_value(slack), channel=world.channel_id)
+    view = opened_view(slack, View.END)
+    box = next(b for b in view["blocks"] if b.get("block_id") == recap_forms.NO_NEXT_BLOCK)
+    assert not box["element"].get("initial_options")
+    assert any(b.get("block_id") == Block.RECAP_NEXT_DATE for b in view["blocks"])
+
+
 def test_a_next_meeting_too_close_to_the_review_is_warned_about_once(people, slack, app, world):
     # The review conference is on Monday 8 February 2027: the last core group before it should be by
     # Monday 25 January. Monday 1 February is too close; the chair is told, and can keep it.

@@ -90,7 +90,7 @@ def end_modal(*, case_id: int, meeting_id: int, heading: str, initial: dict | No
         blocks.append(kit.section(f"*Next meeting*\nSuggested: {long_date(proposed)}.\n{why}" if proposed else
                                   "*Next meeting*"))
         chair = wanted.get("chair_member_id") or suggested_chair_id
-        not_now = initial is not None and not wanted
+        not_now = bool((initial or {}).get("unbooked"))
         blocks += [
             kit.input_block("Leave the next meeting unbooked", kit.checkboxes(
                 input_id(NO_NEXT_BLOCK), [("Do not book it yet", NO_NEXT)], initial=[NO_NEXT] if not_now else ()),
