@@ -76,7 +76,7 @@ def upload_charts(deps: Deps, client: WebClient, recap_id: int) -> int:
         channel, thread, case_id = recap.channel_id, recap.message_ts, meeting.case_id
         questions = chart.questions_to_chart(session, meeting)
         done = _claimed(session, recap_id, questions)
-        charts = [(index, question_id, chart.trajectory(session, question_id, up_to=meeting))
+        charts = [(index, question_id, chart.trajectory(session, question_id, up_to=meeting, tz=deps.tz))
                   for index, question_id in enumerate(questions, start=1) if question_id not in done]
     uploaded = 0
     for index, question_id, drawing in charts:

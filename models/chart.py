@@ -15,6 +15,7 @@ import io
 import textwrap
 from dataclasses import dataclass, field
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -62,8 +63,10 @@ def _score_text(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
-def trajectory(session: Session, question_id: int, *, up_to: Meeting | None = None) -> Trajectory | None:
-    """The question's scores at every meeting it was scored at (up to `up_to`), or None if never scored."""
+def trajectory(session: Session, question_id: int, *, up_to: Meeting | None = None,
+               tz: str | ZoneInfo | None = None) -> Trajectory | None:
+    """The question's scores at every meeting it was scored at (up to `up_to`), or None if never scored. Each
+    meeting's day is taken in `tz` (the app's COREGROUP_TIMEZONE; by default the configured calendar's)."""
     question = session.get(ScalingQuestion, question_id)
     if question is None:
         return None
@@ -90,7 +93,7 @@ def trajectory(session: Session, question_id: int, *, up_to: Meeting | None = No
         people.append(Person(label=label, scores=scores))
     last = rows[-1][1]
     return Trajectory(question=question.question, zero_means=question.zero_means, ten_means=question.ten_means,
-                      days=[scaling.meeting_date(meeting) for meeting, _ in rows],
+                      days=[scaling.meeting_date(meeting, tz) for meeting, _ in rows],
                       medians=[summary.median for _, summary in rows], people=people, goal=question.goal,
                       child=last.child_label)
 

@@ -10,7 +10,7 @@ import io
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from slack_sdk import WebClient
@@ -129,6 +129,16 @@ def test_trajectory_reads_every_meeting_with_roles(app, world):
     by_label = {p.label: p.scores for p in drawing.people}
     assert by_label["Social worker"] == [3, 5] and by_label["Health visitor"] == [4, 8]
     assert by_label["Police officer"] == [None, 6]  # not scored at the first meeting
+
+
+def test_each_meetings_day_on_the_chart_is_the_day_in_the_apps_timezone(app, world):
+    with Session(app.engine) as session:
+        question = session.exec(select(ScalingQuestion).where(ScalingQuestion.question.like("How safe%"))).one()
+        meeting = session.get(Meeting, world.meeting_id)
+        assert meeting.scheduled_start.hour < 12  # a morning meeting in London is the evening before at UTC-12
+        london = chart.trajectory(session, question.id, up_to=meeting, tz="Europe/London")
+        far_west = chart.trajectory(session, question.id, up_to=meeting, tz="Etc/GMT+12")
+    assert far_west.days == [day - timedelta(days=1) for day in london.days]
 
 
 def _uploads(slack, channel):
