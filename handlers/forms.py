@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from typing import Any
 
@@ -30,9 +31,9 @@ def _value(value: dict) -> Any:
     if kind in ("static_select", "radio_buttons", "external_select"):
         return (value.get("selected_option") or {}).get("value")
     if kind == "users_select":
-        return value.get("selected_user")
+        return _user_id(value.get("selected_user"))
     if kind == "multi_users_select":
-        return value.get("selected_users") or []
+        return [user for user in value.get("selected_users") or [] if _user_id(user)]
     if kind in ("checkboxes", "multi_static_select"):
         return [option.get("value") for option in value.get("selected_options") or []]
     if kind == "conversations_select":
@@ -40,6 +41,16 @@ def _value(value: dict) -> Any:
     if kind == "channels_select":
         return value.get("selected_channel")
     return value.get("value")
+
+
+# A Slack user id, as Slack's people pickers send them ("U0123ABCD", or "W…" in an Enterprise organisation).
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
+
+
+def _user_id(value: Any) -> str | None:
+    """The id a people picker sent, or None for anything Slack's picker would never send (a forged request): it
+    reads as nobody picked, which a required field answers with "Please choose someone"."""
+    return value if isinstance(value, str) and SLACK_USER_ID.fullmatch(value) else None
 
 
 class FormErrors(Exception):

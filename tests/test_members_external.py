@@ -391,3 +391,18 @@ def test_a_manager_picked_in_a_form_is_recorded_under_their_own_organisation(app
     form = _open_add_form(people, slack, case)
     assert people["sw"].submit(form, {Block.USER: "U0GP", Block.ROLE: "GP", Block.MANAGER: SHARED_ID}).body == ""
     assert _manager_of(engine, _member(engine, "U0GP").id) == (TRUST, SHARED_ID)
+
+
+def test_a_forged_person_or_manager_in_the_add_form_is_answered_clearly_and_nothing_is_stored(app, people, slack,
+                                                                                             engine):
+    case = new_case(people, slack)
+    form = _open_add_form(people, slack, case)
+    before = _rows(engine)
+    too_long = "U" + "0" * 40  # longer than any Slack id: PostgreSQL would refuse to store it
+    reply = people["sw"].submit(form, {Block.USER: too_long, Block.ROLE: "GP"})
+    assert reply.json() == {"response_action": "errors", "errors": {Block.USER: "Please choose someone."}}
+    reply = people["sw"].submit(form, {Block.USER: "U0GP", Block.ROLE: "GP", Block.MANAGER: "<!channel>"})
+    assert reply.body == ""  # Slack's picker sends ids only: anything else reads as no manager picked
+    assert _manager_of(engine, _member(engine, "U0GP").id) == (None, None)
+    assert len(_rows(engine)[0]) == len(before[0]) + 1
+    assert app.executor.errors == []
