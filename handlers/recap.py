@@ -115,7 +115,7 @@ def _next_from_form(deps: Deps, session, meeting: Meeting, values: dict, errors:
     (only with a recommendation to end the plan). Errors go on the fields."""
     if records.scheduled_after(session, meeting) is not None:
         return None
-    not_now = recap_forms.NO_NEXT in (values.get(recap_forms.NO_NEXT_BLOCK) or [])
+    not_now = recap_forms.leave_unbooked(values)
     if not_now or not values.get(Block.RECAP_NEXT_DATE):
         if recommendation in recap_forms.KEEPS_MEETING:
             errors[recap_forms.NO_NEXT_BLOCK if not_now else Block.RECAP_NEXT_DATE] = NEXT_NEEDED
@@ -160,8 +160,7 @@ def submit_end(ack, body: dict, client: WebClient, deps: Deps) -> None:
             ack(response_action="update", view=access.notice_view("End the meeting", NOT_CHAIR.format(what="end it")))
             return
         outcome["next"] = _next_from_form(deps, session, meeting, values, errors, outcome.get("recommendation"))
-    # The box is on the form only when no meeting is booked yet: ticked, it is kept for the form's next opening.
-    outcome["unbooked"] = recap_forms.NO_NEXT in (values.get(recap_forms.NO_NEXT_BLOCK) or [])
+    outcome["unbooked"] = recap_forms.leave_unbooked(values)  # kept for the form's next opening
     review = read_review(values, case, deps.today(), errors)
     outcome["review"] = review.isoformat() if review else None
     if errors:

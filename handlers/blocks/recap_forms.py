@@ -25,6 +25,12 @@ NO_NEXT_BLOCK, NO_NEXT = Block.RECAP_NEXT_NONE, "none"
 # Recommendations under which the plan goes on until the review conference, so the next meeting is booked
 KEEPS_MEETING = ("continue", "step_up")
 
+
+def leave_unbooked(values: dict) -> bool:
+    """Whether the chair ticked "Do not book it yet" (the box is on the form only when no meeting is booked)."""
+    return NO_NEXT in (values.get(NO_NEXT_BLOCK) or [])
+
+
 # form field -> block id, for the texts the plain-language check reads and for errors
 TEXT_BLOCKS = {
     "key_points": Block.RECAP_KEY_POINTS,
