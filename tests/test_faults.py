@@ -10,13 +10,7 @@ restart.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,10 +29,10 @@ from handlers.recap import post_pending_recaps
 from models.db import make_engine
 from models.tables import Action as ActionRow
 from models.tables import Case, Child, Decision, Member, PlanItem, Recap, RecapStatus, Update
-from tests.harness import SIGNING_SECRET, Response, SlackUser
+from tests.appprocess import AppProcess
+from tests.harness import Response, SlackUser
 from tests.helpers import new_case, opened_view, schedule_meeting
 from tests.recap_world import preview_value, recap_messages_in, running_meeting
-from tests.slack_standin import SlackStandIn
 
 CLIENT_TIMEOUT = 0.25  # seconds the app waits for Slack in these tests (10 in production)
 SLOW = 0.6  # how late a slow Slack answers: after the app has given up
@@ -446,63 +440,12 @@ def test_with_the_database_failing_after_an_update_was_answered_the_person_is_to
 
 # --- the app killed while posting a record --------------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class AppProcess:
-    """`coregroup run --http` in its own process, its clock at `at` (by default the test's own), logging to a file."""
-
-    def __init__(self, tmp_path: Path, name: str, *, database_url: str, slack, at: str | None = None,
-                 scheduler: bool = True):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tmp_path / f"{name}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COREGROUP_", "DATABASE_"))}
-        env.update(SLACK_BOT_TOKEN=SlackStandIn.BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                   SLACK_API_URL=slack.url, DATABASE_URL=database_url, COREGROUP_SCHEDULER_INTERVAL="1",
-                   PYTHONPATH=str(ROOT))
-        # The process keeps the test's clock (moved to the suite's day), so the requests the test signs are fresh.
-        command = [sys.executable, "-m", "tests.apprun", at or datetime.now(UTC).isoformat()]
-        self._log_file = self.log.open("w")
-        run = ["run", "--http", "--host", "127.0.0.1", "--port", str(self.port)]
-        run += [] if scheduler else ["--no-scheduler"]
-        self.process = subprocess.Popen([*command, *run],
-                                        env=env, cwd=tmp_path, stdout=self._log_file, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except OSError:
-                assert self.process.poll() is None, self.log.read_text()
-                time.sleep(0.1)
-        raise AssertionError(f"the app did not start:\n{self.log.read_text()}")
-
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        """Requests to another process are not tracked: the test waits on what reaches Slack instead."""
-
-    def kill(self) -> None:
-        self.process.kill()  # SIGKILL: no clean-up of any kind
-        self.process.wait(10)
-        self._log_file.close()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if not self._log_file.closed:
-            self._log_file.close()
+def serving(tmp_path: Path, name: str, **kwargs) -> AppProcess:
+    """`coregroup run --http` in its own process, its clock at `at` (by default the test's own), serving."""
+    kwargs.setdefault("at", datetime.now(UTC).isoformat())  # the requests the test signs are fresh for it
+    process = AppProcess(tmp_path, name, **kwargs)
+    process.wait_serving()
+    return process
 
 
 def recap_status(engine, meeting_id: int) -> str:
@@ -526,7 +469,7 @@ def test_killed_while_posting_the_record_it_is_kept_and_posted_once_after_a_rest
 
     # Without its scheduler, so that the only message it posts is the record (a reminder falling due would take
     # the delay and the fault meant for the record).
-    first = AppProcess(tmp_path, "first", database_url=url, slack=slack, scheduler=False)
+    first = serving(tmp_path, "first", database_url=url, slack=slack, scheduler=False)
     try:
         slack.delay_next("chat.postMessage", 1.5)  # the record's first message: the app is killed while waiting
         if not slack_had_it:
@@ -545,7 +488,7 @@ def test_killed_while_posting_the_record_it_is_kept_and_posted_once_after_a_rest
 
     # Started again three minutes later, when the dead process's claim on the record has run out.
     later = (datetime.now(UTC) + timedelta(minutes=3)).isoformat()
-    second = AppProcess(tmp_path, "second", database_url=url, slack=slack, at=later)
+    second = serving(tmp_path, "second", database_url=url, slack=slack, at=later)
     try:
         deadline = time.monotonic() + 30
         while recap_status(engine, world.meeting_id) != RecapStatus.POSTED and time.monotonic() < deadline:

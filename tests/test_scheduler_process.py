@@ -7,18 +7,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -30,66 +23,12 @@ from models.db import make_engine, normalise_url, upgrade
 from models.ledger import Kind
 from models.planning import Policy
 from models.tables import Action, Case, Member, MessageStatus, ScheduledMessage
+from tests.appprocess import AppProcess
 from tests.conftest import DATABASE, POSTGRES_URL
-from tests.harness import SIGNING_SECRET
 from tests.reminder_world import make_world
 from tests.slack_standin import SlackStandIn
 
-ROOT = Path(__file__).resolve().parent.parent
-COREGROUP = Path(sys.executable).parent / "coregroup"
-
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class AppProcess:
-    """One `coregroup run --http` process; its log goes to a file the test can read."""
-
-    def __init__(self, tmp_path: Path, name: str, *, database_url: str, slack: SlackStandIn,
-                 at: str | None = None, instance: str | None = None):
-        self.port = free_port()
-        self.instance = instance
-        self.log = tmp_path / f"{name}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COREGROUP_", "DATABASE_"))}
-        env.update(SLACK_BOT_TOKEN=SlackStandIn.BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                   SLACK_API_URL=slack.url, DATABASE_URL=database_url, COREGROUP_SCHEDULER_INTERVAL="1",
-                   PYTHONPATH=str(ROOT))
-        if instance:
-            env["COREGROUP_INSTANCE"] = instance
-        command = [str(COREGROUP)] if at is None else [sys.executable, "-m", "tests.apprun", at]
-        command += ["run", "--http", "--host", "127.0.0.1", "--port", str(self.port)]
-        self._log_file = self.log.open("w")
-        self.process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=self._log_file,
-                                        stderr=subprocess.STDOUT)
-
-    def wait_for_log(self, line: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if line in self.log.read_text():
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise AssertionError(f"{line!r} not logged; the log says:\n{self.log.read_text()}")
-
-    def healthy(self) -> bool:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5) as reply:
-            return reply.status == 200
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log_file.close()
 
 
 def dms_to(slack: SlackStandIn, user_id: str) -> list[dict]:
@@ -112,6 +51,7 @@ def test_stopped_before_the_due_time_and_started_after_sends_once_and_restarts_s
     first = AppProcess(tmp_path, "first", database_url=url, slack=slack, instance="app-1")
     try:
         first.wait_for_log("scheduled work: first run done")
+        first.wait_serving()  # the scheduler's first run can finish before the HTTP server listens
         assert first.healthy()
     finally:
         first.stop()
