@@ -26,12 +26,12 @@ from handlers.ids import Action, Block, View
 from handlers.meetings import calendar_for, post_review, read_review, warn_once
 from handlers.plain import jargon_gate
 from handlers.recap_posting import acknowledged, post_and_follow_up, post_pending_recaps
-from models import audit, cases, meetings
+from models import audit, cases, left_open, meetings
 from models import recap as records
 from models import recap_posting as lifecycle
 from models.cases import DomainError
 from models.meetings import long_date
-from models.tables import Case, Meeting, MeetingStatus, Member, MemberStatus, Recap, RecapStatus
+from models.tables import Case, Meeting, Member, MemberStatus, Recap, RecapStatus
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def start_end(inv: Invocation) -> None:
     """`/coregroup end`: only the chair (or the lead social worker), only while the meeting is in progress."""
     deps, case = inv.deps, inv.case
     with deps.session() as session:
-        meeting = meetings.in_progress(session, case.id)
+        meeting = left_open.to_record(session, case.id)
         if meeting is None:
             inv.reply(NO_MEETING)
             return
@@ -153,7 +153,7 @@ def submit_end(ack, body: dict, client: WebClient, deps: Deps) -> None:
     errors = _outcome_errors(outcome)
     with deps.session() as session:
         meeting = meetings.get_for_case(session, case.id, access.metadata(body).get("m"))
-        if meeting is None or meeting.status != MeetingStatus.IN_PROGRESS:
+        if meeting is None or meeting.status not in left_open.RECORDABLE:
             ack(response_action="update", view=access.notice_view("End the meeting", lifecycle.NOT_IN_PROGRESS))
             return
         if not meetings.is_chair(session, meeting, member):
@@ -318,7 +318,7 @@ def edit_clicked(body: dict, client: WebClient, respond, deps: Deps) -> None:
             return
         outcome = records.content_of(recap)["outcome"]
         if recap.version == 1:
-            if meeting.status != MeetingStatus.IN_PROGRESS:
+            if meeting.status not in left_open.RECORDABLE:
                 access.tell(client, body, lifecycle.NOT_IN_PROGRESS, respond)
                 return
             view = end_view(deps, session, case, meeting, outcome)

@@ -146,7 +146,7 @@ def upgrade() -> None:
     sa.Column('duration_minutes', sa.Integer(), nullable=False),
     sa.Column('location', sa.Text(), nullable=False),
     sa.Column('chair_member_id', sa.Integer(), nullable=True),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('started_at', models.types.UTCDateTime(), nullable=True),
     sa.Column('ended_at', models.types.UTCDateTime(), nullable=True),
     sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
