@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -52,12 +53,64 @@ def member_name(client: WebClient, member, *, look_up: bool = True) -> str:
     """A member's name for a message or document: their Slack display name where Slack will give it,
     else the name recorded for them (people from other organisations may be invisible to users.info,
     and family members have no Slack account)."""
+    from models import names
+
     if not look_up or not getattr(member, "slack_user_id", None):
-        return member.name
-    return display_name(client, member.slack_user_id, fallback=member.name)
+        return names.shown(member)
+    return display_name(client, member.slack_user_id, fallback=names.shown(member))
 
 
 def member_label(client: WebClient, member, *, look_up: bool = True) -> str:
     """Name and role, e.g. "Health Visitor A (Health visitor)", falling back to what was recorded."""
     name = member_name(client, member, look_up=look_up)
     return f"{name} ({member.role})" if member.role else name
+
+
+# --- names not yet looked up (models/names.py) ---------------------------------------------------------------
+
+
+def slack_name(user: dict | None) -> str | None:
+    """The name Slack gives in a users.info user (display name, else real name), or None."""
+    if not user or user.get("deleted"):
+        return None
+    found = user.get("profile") or {}
+    name = found.get("display_name") or found.get("real_name") or user.get("real_name") or user.get("name")
+    return name[:120] if name else None
+
+
+def look_up_names(deps, client: WebClient, *, user: tuple[str, str] | None = None, limit: int = 20) -> int:
+    """Look up members whose name is still their Slack id (one person's, when `user` is given) and record the
+    names Slack gives; no session is held while Slack answers. Returns how many were named."""
+    from models import names
+    from models.audit import Actor
+
+    with deps.reading() as session:
+        wanted = [(m.id, m.slack_user_id) for m in names.needing_look_up(session, user=user, limit=limit)]
+    if not wanted:
+        return 0
+    found: dict[str, str | None] = {}
+    for _, user_id in wanted:
+        if user_id not in found:
+            found[user_id] = slack_name(profile(client, user_id))
+    named = 0
+    with deps.session() as session:
+        for member_id, user_id in wanted:
+            if found.get(user_id) and names.set_looked_up(session, member_id=member_id, name=found[user_id],
+                                                          actor=Actor.app()):
+                named += 1
+    if named:
+        log.info("names looked up: %s", named)
+    return named
+
+
+class LookUpOnAction(Middleware):
+    """Bolt middleware: after anyone's request is answered, a name of theirs still unknown is looked up again."""
+
+    def __init__(self, deps, client: WebClient):
+        self.deps, self.client = deps, client
+
+    def process(self, *, req, resp, next):
+        team, user = req.context.get("team_id") or req.context.get("user_team_id"), req.context.get("user_id")
+        if team and user:
+            self.deps.later(look_up_names, self.deps, self.client, user=(team, user))
+        return next()

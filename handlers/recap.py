@@ -20,13 +20,14 @@ from handlers import access, forms
 from handlers.blocks import kit, recap_forms
 from handlers.blocks import recap as recap_blocks
 from handlers.blocks.meetings import when_text
+from handlers.blocks.members import who
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
 from handlers.meetings import calendar_for, post_review, read_review, warn_once
 from handlers.plain import jargon_gate
 from handlers.recap_posting import acknowledged, post_and_follow_up, post_pending_recaps
-from models import audit, cases, left_open, meetings
+from models import audit, cases, left_open, meetings, names
 from models import recap as records
 from models import recap_posting as lifecycle
 from models.cases import DomainError
@@ -55,7 +56,7 @@ def _heading(meeting: Meeting, deps: Deps) -> str:
 
 def _chair_text(session, meeting: Meeting) -> str:
     chair = session.get(Member, meeting.chair_member_id) if meeting.chair_member_id else None
-    return f" (the chair is {kit.esc(chair.name)})" if chair else ""
+    return f" (the chair is {who(chair)})" if chair else ""
 
 
 # --- the end-of-meeting form --------------------------------------------------------------------------
@@ -74,7 +75,7 @@ def end_view(deps: Deps, session, case: Case, meeting: Meeting, initial: dict | 
     booked_text = proposal = None
     if booked is not None:
         chair = session.get(Member, booked.chair_member_id) if booked.chair_member_id else None
-        booked_text = when_text(booked, deps.tz) + (f", chaired by {kit.esc(chair.name)}" if chair else "")
+        booked_text = when_text(booked, deps.tz) + (f", chaired by {kit.esc(names.shown(chair))}" if chair else "")
     else:
         proposal = meetings.propose(calendar, case=case, last_meeting=calendar.local(meeting.scheduled_start).date(),
                                     today=deps.today(), review_conference=_chosen_review(initial))

@@ -34,6 +34,7 @@ from handlers import delivery
 from handlers.blocks import reminders as texts
 from handlers.chart import share_missing_charts
 from handlers.deps import Deps
+from handlers.people import look_up_names
 from handlers.recap_posting import post_pending_recaps
 from models import dispatch, ledger, planning, reminders
 from models.calendar import WorkingCalendar
@@ -129,8 +130,9 @@ class Dispatcher:
 
     def post_pending_recaps(self) -> None:
         """Records of meetings left half-posted by a crash, and charts whose upload failed: posted at start and
-        on every run. A problem with either must not stop the reminders."""
-        for finish in (post_pending_recaps, share_missing_charts):
+        on every run; and names Slack would not give before are asked for again. A problem with any of these
+        must not stop the reminders."""
+        for finish in (post_pending_recaps, share_missing_charts, look_up_names):
             try:
                 finish(self.deps, self.client)
             except Exception as exc:

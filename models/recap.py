@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit, cases, decisions, meetings, plan, scaling
+from models import audit, cases, decisions, meetings, names, plan, scaling
 from models.audit import Actor
 from models.tables import (
     Action,
@@ -82,7 +82,7 @@ def _iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
 def _person(member: Member | None) -> dict | None:
     if member is None:
         return None
-    return {"id": member.id, "name": member.name, "role": member.role}
+    return {"id": member.id, "name": names.shown(member), "role": member.role}
 
 
 def _attendance(everyone: dict[int, Member], recorded: dict[int, str]) -> list[dict]:

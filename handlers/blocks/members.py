@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import EmailInputElement
 from handlers.blocks import kit
 from handlers.blocks.cases import role_choices
 from handlers.ids import Action, Block, View, input_id
+from models import names
 from models.tables import FAMILY_ROLES, PROFESSIONAL_ROLES, Member, MemberStatus
 
 
@@ -17,7 +18,7 @@ def who(member: Member) -> str:
     """How a member is shown in a message: a mention for Slack people, the recorded name otherwise."""
     if member.slack_user_id and member.status == MemberStatus.ACTIVE:
         return f"<@{member.slack_user_id}>"
-    return kit.esc(member.name)
+    return kit.esc(names.shown(member))
 
 
 def describe(member: Member) -> str:
@@ -121,6 +122,11 @@ def edit_member_modal(*, case_id: int, member: Member) -> dict:
     roles = FAMILY_ROLES + PROFESSIONAL_ROLES if not on_slack else PROFESSIONAL_ROLES
     blocks = [
         kit.section(f"Details for {describe(member)}"),
+        kit.input_block("Name", kit.plain_input(input_id(Block.NAME), max_length=120,
+                                                initial=member.name if names.known(member) else None),
+                        block_id=Block.NAME, optional=bool(member.slack_user_id),
+                        hint="As they would like it shown in forms and documents." + (
+                            "" if names.known(member) else " Slack has not told us their name yet.")),
         kit.input_block("Role", kit.select(input_id(Block.ROLE), role_choices(roles), initial=member.role),
                         block_id=Block.ROLE),
         kit.input_block("Organisation", kit.plain_input(input_id(Block.AGENCY), max_length=120,

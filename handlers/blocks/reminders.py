@@ -14,7 +14,7 @@ from handlers.blocks import kit
 from handlers.blocks.actions import action_buttons, action_line, late_text
 from handlers.blocks.meetings import when_text
 from handlers.ids import Action as ActionId
-from models import dispatch
+from models import dispatch, names
 from models.ledger import Kind
 from models.meetings import long_date
 from models.stalling import Stalling
@@ -28,6 +28,8 @@ def name(member: Member | None) -> str:
     """A person by their recorded name and role (no mention, so listing them does not notify them)."""
     if member is None:
         return "someone no longer in the group"
+    if not names.known(member):  # a mention, which Slack renders as their name, rather than their id
+        return f"<@{member.slack_user_id}> ({kit.esc(member.role)})"
     return f"{kit.esc(member.name)} ({kit.esc(member.role)})"
 
 

@@ -10,6 +10,7 @@ from handlers.blocks.meetings import local_start, when_text
 from handlers.blocks.members import who
 from handlers.blocks.updates import block_for
 from handlers.ids import Action, Block, View, input_id
+from models import names
 from models.agenda import AgendaItem
 from models.meetings import long_date
 from models.tables import AttendanceStatus, Meeting, Member
@@ -30,7 +31,7 @@ def start_modal(*, case_id: int, meeting: Meeting, tz: str | tzinfo, people: Seq
     if day != today:
         blocks.append(kit.context(f"This meeting is planned for {long_date(day)}, not today."))
     for member in people[:MAX_PEOPLE]:
-        label = f"{member.name} – {member.role}"
+        label = f"{names.shown(member)} – {member.role}"
         hint = "Sent a written update." if member.id in sent_update else None
         blocks.append(kit.input_block(label, kit.radio(input_id(Block.START_ATTENDANCE), ATTENDANCE_CHOICES,
                                                        initial=suggested.get(member.id, AttendanceStatus.ABSENT)),
