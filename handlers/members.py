@@ -13,6 +13,7 @@ from handlers.blocks import kit
 from handlers.blocks import members as member_blocks
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
+from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, Block, View
 from handlers.people import picked, profile
 from models import audit, cases, invites, names, reminders
@@ -221,6 +222,7 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
         text = f"{member_blocks.who(adder)} added {member_blocks.describe(member)} to the core group."
     _post(client, case, text, actor.user_id)
     refresh_list(client, deps, body, case.id)
+    refresh_checklist(deps, client, case.id)
 
 
 def submit_add_offline(ack, body: dict, client: WebClient, deps: Deps) -> None:
@@ -254,6 +256,7 @@ def submit_add_offline(ack, body: dict, client: WebClient, deps: Deps) -> None:
     ack()
     _post(client, case, text, access.actor_of(body).user_id)
     refresh_list(client, deps, body, case.id)
+    refresh_checklist(deps, client, case.id)
 
 
 def access_claim(session, body: dict) -> bool:
@@ -318,6 +321,7 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
         reminders.member_changed(session, member=member, now=deps.now())
     ack()
     refresh_list(client, deps, body, case.id)
+    refresh_checklist(deps, client, case.id)
 
 
 def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
@@ -505,7 +509,7 @@ def register(app: App, deps: Deps) -> None:
             return
         case, member = checked
         client.views_open(trigger_id=body["trigger_id"],
-                          view=member_blocks.edit_member_modal(case_id=case.id, member=member))
+                          view=member_blocks.edit_member_modal(case_id=case.id, member=member, own=True))
 
     @app.view(View.MEMBER_ADD)
     def added(ack, body, client, context):

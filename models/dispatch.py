@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from models import left_open, planning, reminders
+from models import getting_started, left_open, planning, reminders
 from models.ledger import ANYTIME, FAN_OUT, Claimed, Kind, Planned
 from models.stalling import stalling
 from models.tables import (
@@ -86,6 +86,11 @@ class LeftOpen:
     chair: Member | None
     to_lead: bool = False
     closed: bool = False
+
+
+@dataclass
+class GettingStarted:
+    missing: list  # models.getting_started.Item, still not done
 
 
 @dataclass
@@ -385,6 +390,16 @@ def _lapse(session: Session, case: Case, row: Claimed, now: datetime) -> Decisio
     return Send(case=case, user=(row.detail["team"], row.detail["user"]), facts=ManagerLapse(facts, people))
 
 
+def _setup(session: Session, case: Case, row: Claimed, now: datetime) -> Decision:
+    missing = getting_started.checklist(session, case.id).missing
+    if not missing:
+        return Skip("all_set")
+    lead = lead_of(session, case.id)
+    if not reachable(lead, _today(now)):
+        return Skip("no_lead")
+    return Send(case=case, member=lead, facts=GettingStarted(missing=missing))
+
+
 def _review(session: Session, case: Case, row: Claimed, now: datetime) -> Decision:
     review = case.review_conference_date
     if review is None or not row.key.endswith(f":review:{review.isoformat()}"):
@@ -436,5 +451,5 @@ _DECIDERS = {
     Kind.APOLOGIES_MEMBER: _meeting_reminder, Kind.TIMEKEEPING: _timekeeping, Kind.OVERDUE: _overdue,
     Kind.OPEN_CHAIR: _left_open, Kind.OPEN_LEAD: _left_open, Kind.OPEN_CLOSE: _left_open,
     Kind.DRIFT: _drift, Kind.LAPSE: _lapse, Kind.LAPSE_CHANNEL: _lapse, Kind.LAPSE_MANAGER: _lapse,
-    Kind.REVIEW: _review, Kind.STALLING: _stalling, Kind.AWAY: _away,
+    Kind.REVIEW: _review, Kind.STALLING: _stalling, Kind.AWAY: _away, Kind.SETUP: _setup,
 }

@@ -59,6 +59,7 @@ class Kind(StrEnum):
     STALLING = "case.stalling"  # after a meeting ends: is the plan stalling?
     AWAY = "member.away"  # someone is away: their actions are shown to the group
     MISSED_REPORT = "case.missed"  # what could not be sent in time
+    SETUP = "case.setup"  # two working days after a case opens: the lead social worker, what is still missing
     THREAD = "thread.parent"  # not sent by the dispatcher: the channel thread for someone we cannot DM
 
 

@@ -63,8 +63,12 @@ def stamp(moment: datetime) -> str:
 
 
 def case_opened(session: Session, *, case: Case, now: datetime) -> None:
-    """A new case: plan the lapse check, the review conference reminder and the weekly drift summary."""
+    """A new case: plan the lapse check, the review conference reminder and the weekly drift summary; and, two
+    working days on, a reminder to the lead social worker of what is still missing to get started."""
     plan_case(session, case, now)
+    cal = _policy.calendar
+    due = planning.day_start(cal, cal.add_working_days(planning.local_day(cal, now), 2))
+    ledger.plan(session, Planned(key=f"case:{case.id}:setup", kind=Kind.SETUP, case_id=case.id, due_at=due), now=now)
 
 
 def meeting_changed(session: Session, *, meeting: Meeting, now: datetime) -> None:

@@ -131,6 +131,7 @@ class Case(SQLModel, table=True):
     closed_on: date | None = None
     close_outcome: str | None = Field(default=None, max_length=16)
     close_reason: str | None = _text(default=None)
+    checklist_ts: str | None = Field(default=None, max_length=32)  # the pinned "getting started" checklist
 
 
 class Child(SQLModel, table=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.blocks import kit
+from handlers.blocks import getting_started, kit
 from handlers.blocks.actions import action_buttons, action_line, late_text
 from handlers.blocks.meetings import when_text
 from handlers.ids import Action as ActionId
@@ -258,6 +258,8 @@ def _missed_line(item: dispatch.MissedItem, tz: str) -> str:
         what = f"the prompt to the chair near the end of the meeting{on}"
     elif kind in (Kind.OPEN_CHAIR, Kind.OPEN_LEAD):
         what = f"the reminder that the meeting{on} was still open{to}"
+    elif kind == Kind.SETUP:
+        what = "the reminder to the lead social worker of what the new core group still needed"
     elif kind == Kind.OPEN_CLOSE:
         what = f"the notice that the meeting{on} was closed without a record"
     elif kind == Kind.OVERDUE and item.action:
@@ -304,6 +306,8 @@ def for_send(decision: dispatch.Send, *, kind: str, tz: str, today: date) -> Mes
         return meeting_reminder(case, facts, tz)
     if isinstance(facts, dispatch.Timekeeping):
         return timekeeping(case, facts, tz)
+    if isinstance(facts, dispatch.GettingStarted):
+        return getting_started.reminder(case.id, case.reference, facts.missing)
     if isinstance(facts, dispatch.LeftOpen):
         return left_open(case, facts, tz)
     if isinstance(facts, dispatch.Overdue):
