@@ -78,14 +78,16 @@ def slack_name(user: dict | None) -> str | None:
     return name[:120] if name else None
 
 
-def look_up_names(deps, client: WebClient, *, user: tuple[str, str] | None = None, limit: int = 20) -> int:
+def look_up_names(deps, client: WebClient, *, user: tuple[str, str] | None = None, case_id: int | None = None,
+                  limit: int = 20) -> int:
     """Look up members whose name is still their Slack id (one person's, when `user` is given) and record the
     names Slack gives; no session is held while Slack answers. Returns how many were named."""
     from models import names
     from models.audit import Actor
 
     with deps.reading() as session:
-        wanted = [(m.id, m.slack_user_id) for m in names.needing_look_up(session, user=user, limit=limit)]
+        wanted = [(m.id, m.slack_user_id)
+                  for m in names.needing_look_up(session, user=user, case_id=case_id, limit=limit)]
     if not wanted:
         return 0
     found: dict[str, str | None] = {}

@@ -25,6 +25,7 @@ from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
 from handlers.meetings import calendar_for, post_review, read_review, warn_once
+from handlers.people import look_up_names
 from handlers.plain import jargon_gate
 from handlers.recap_posting import acknowledged, post_and_follow_up, post_pending_recaps
 from models import audit, cases, left_open, meetings, names
@@ -104,6 +105,8 @@ def start_end(inv: Invocation) -> None:
         view = end_view(deps, session, case, meeting, initial)
     if inv.trigger_id:
         inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+    # Names Slack has not given yet are asked for again while the chair writes, so the record can carry them.
+    deps.later(look_up_names, deps, inv.client, case_id=case.id)
 
 
 NEXT_NEEDED = ("The plan goes on until the review conference decides, so the core group keeps meeting: please"

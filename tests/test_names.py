@@ -149,3 +149,24 @@ def test_change_details_can_correct_a_name(people, slack, app):
     slack.reset()
     people["hv"].command("plan", channel=case.channel_id)
     assert member(app, "U0HV").name == "Health Visitor B"  # a name given by hand is not replaced by a look-up
+
+
+def test_names_are_asked_for_again_when_the_chair_opens_the_end_form(people, slack, app):
+    no_look_ups(slack)
+    case = new_case(people, slack)
+    schedule_meeting(people, slack, case, date="2026-11-30", chair="sw")
+    members = rows(app, select(Member).where(Member.case_id == case.case_id))
+    with time_machine.travel(at("2026-11-30T10:00"), tick=True):
+        people["sw"].command("start", channel=case.channel_id)
+        people["sw"].submit(opened_view(slack, View.START),
+                            {f"{Block.START_ATTENDANCE}_{m.id}": "present" for m in members})
+    assert not names.known(member(app, "U0TEACH"))
+    slack.reset()  # Slack answers again
+    with time_machine.travel(at("2026-11-30T11:20"), tick=True):
+        people["sw"].command("end", channel=case.channel_id)  # the teacher has done nothing meanwhile
+        people["sw"].submit(opened_view(slack, View.END), {
+            Block.RECAP_KEY_POINTS: "Good progress.", Block.RECAP_RISK: "reducing",
+            Block.RECAP_CHILD_VIEWS: "Child A says home is calmer.",
+            Block.RECAP_PARENTS_VIEWS: "Mother of Child A agrees.", Block.RECAP_RECOMMENDATION: "continue"})
+    preview = json.dumps([c.args.get("blocks") for c in slack.calls_to("chat.postEphemeral")])
+    assert "Teacher A" in preview and names.NOT_LOOKED_UP not in preview
