@@ -54,7 +54,8 @@ def _heading(meeting: Meeting, deps: Deps) -> str:
 
 
 def _chair_text(session, meeting: Meeting) -> str:
-    chair = session.get(Member, meeting.chair_member_id) if meeting.chair_member_id else None
+    chair_id = meetings.chair_id_of(meeting)
+    chair = session.get(Member, chair_id) if chair_id else None
     return f" (the chair is {kit.esc(chair.name)})" if chair else ""
 
 

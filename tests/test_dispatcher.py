@@ -55,7 +55,7 @@ def test_meeting_reminder_reaches_every_member_once_with_update_and_apologies_bu
         assert len(messages) == 1, key
         assert "Core group meeting for CP-TEST-0101" in messages[0]["text"]
         buttons = next(b for b in messages[0]["blocks"] if b["type"] == "actions")["elements"]
-        assert [b["action_id"] for b in buttons] == [ActionId.SEND_UPDATE, ActionId.SEND_APOLOGIES]
+        assert [b["action_id"] for b in buttons] == [ActionId.ATTENDING, ActionId.SEND_APOLOGIES, ActionId.SEND_UPDATE]
         assert json.loads(buttons[0]["value"]) == {"c": world.case_id, "m": meeting}
         assert messages[0]["metadata"]["event_payload"]["key"].startswith(f"meeting:{meeting}:remind2d:")
     sent = world.rows(kind=Kind.REMIND_2D_MEMBER, status=MessageStatus.SENT)

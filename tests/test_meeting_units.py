@@ -85,19 +85,24 @@ def test_the_chair_rotates_to_whoever_chaired_least_recently(session):
     teacher = _member(session, case, "U0TEACH", "Teacher")
     _member(session, case, None, "Parent")  # family members are not asked to chair
     _member(session, case, None, "GP")  # nor people without Slack (they could not start the meeting)
-    # Nobody has chaired: the first professional who is not the lead social worker.
+    # The first meeting: the lead social worker.
+    assert meetings.suggest_chair(session, case.id) == sw
+    _held(session, case, sw, datetime(2026, 11, 30, 10, tzinfo=UTC))
+    # Then the chair rotates: those who never chaired first.
     assert meetings.suggest_chair(session, case.id) == hv
-    _held(session, case, hv, datetime(2026, 11, 30, 10, tzinfo=UTC))
+    _held(session, case, hv, datetime(2027, 1, 11, 10, tzinfo=UTC))
     assert meetings.suggest_chair(session, case.id) == teacher
-    _held(session, case, teacher, datetime(2027, 1, 11, 10, tzinfo=UTC))
-    assert meetings.suggest_chair(session, case.id) == sw  # never chaired comes before chaired
-    _held(session, case, sw, datetime(2027, 2, 22, 10, tzinfo=UTC))
-    assert meetings.suggest_chair(session, case.id) == hv  # least recently
+    _held(session, case, teacher, datetime(2027, 2, 22, 10, tzinfo=UTC))
+    assert meetings.suggest_chair(session, case.id) == sw  # least recently
     # A cancelled meeting does not count as chairing.
-    _held(session, case, hv, datetime(2027, 3, 1, 10, tzinfo=UTC), status=MeetingStatus.CANCELLED)
+    _held(session, case, sw, datetime(2027, 3, 1, 10, tzinfo=UTC), status=MeetingStatus.CANCELLED)
+    assert meetings.suggest_chair(session, case.id) == sw
+    sw.status = MemberStatus.REMOVED
+    session.add(sw)
+    session.flush()
     assert meetings.suggest_chair(session, case.id) == hv
-    teacher.status = MemberStatus.REMOVED
-    session.add(teacher)
+    # Who actually chaired counts, not who was asked to.
+    _held(session, case, hv, datetime(2027, 4, 12, 10, tzinfo=UTC)).chaired_by_member_id = teacher.id
     session.flush()
     assert meetings.suggest_chair(session, case.id) == hv
 
@@ -220,7 +225,7 @@ def test_meeting_message_buttons_carry_ids_only_and_go_when_cancelled():
     message = meeting_blocks.meeting_message(meeting=_meeting(), chair=chair, tz=LONDON, case_id=3)
     assert block_errors(message["blocks"]) == []
     values = [e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert values == ['{"c":3,"m":7}'] * 3
+    assert values == ['{"c":3,"m":7}'] * 4  # Attending, Send apologies, Send my update; the chair's Start
     cancelled = meeting_blocks.meeting_message(meeting=_meeting(status=MeetingStatus.CANCELLED), chair=chair,
                                                tz=LONDON, case_id=3)
     assert not any(b["type"] == "actions" for b in cancelled["blocks"])
