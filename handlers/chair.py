@@ -100,7 +100,9 @@ def alert_key(meeting_id: int, member_id: int) -> str:
 
 def chair_sent_apologies(deps: Deps, client: WebClient, *, meeting_id: int, member_id: int) -> bool:
     """If this member is the chair of a meeting that has not started and has sent apologies, tell the lead
-    social worker privately (once per meeting and chair). True when the alert was sent."""
+    social worker privately (once per meeting and chair). True when the alert was sent. The claim is taken
+    before sending, so two replies at once alert once; if Slack does not take the message the claim is given
+    back, so the chair's next reply (after "Send apologies", usually their written update) tries again."""
     with deps.session() as session:
         meeting = session.get(Meeting, meeting_id)
         if meeting is None or meeting.status != MeetingStatus.SCHEDULED or meeting.chair_member_id != member_id:
@@ -123,6 +125,8 @@ def chair_sent_apologies(deps: Deps, client: WebClient, *, meeting_id: int, memb
     except (SlackApiError, SlackClientError, OSError) as error:
         code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
         log.warning("could not tell the lead social worker about meeting %s's chair: %s", meeting_id, code)
+        with deps.session() as session:  # not sent: the chair's next reply (their update, usually) tries again
+            audit.release(session, alert_key(meeting_id, member_id))
         return False
     log.info("lead social worker told that the chair of meeting %s sent apologies", meeting_id)
     return True

@@ -161,6 +161,21 @@ def test_the_lead_social_worker_picks_another_chair_when_they_were_to_chair_them
     assert element(alert, Action.CHAIR_TAKE) is None and element(alert, Action.CHAIR_PICK) is not None
 
 
+def test_an_alert_slack_did_not_take_is_sent_when_the_chair_sends_their_update(people, slack, app):
+    case = new_case(people, slack, members=("hv",))
+    schedule_meeting(people, slack, case, date="2026-11-30", chair="hv")
+    value, notice = newest_with(slack, case.channel_id, Action.SEND_APOLOGIES)
+    slack.fail_next("chat.postMessage", status=200, error="fatal_error")
+    people["hv"].click(Action.SEND_APOLOGIES, value, channel=case.channel_id, message=notice)
+    assert dm_messages(slack, "U0SW") == []
+    reply = people["hv"].submit(opened_view(slack, View.UPDATE), {
+        Block.UPDATE_WORRIES: "Child A missed two days of school."})
+    assert reply.body == ""
+    app.wait_idle()
+    [alert] = dm_messages(slack, "U0SW")
+    assert element(alert, Action.CHAIR_TAKE) is not None
+
+
 # --- a chair from another organisation, by buttons only ------------------------------------------------------
 
 
