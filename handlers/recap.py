@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["post_pending_recaps", "register"]
 
-NO_MEETING = ("No meeting is in progress for this case. The chair starts one with `/coregroup start`; it is ended"
-              " with `/coregroup end`.")
+NO_MEETING = ("No meeting is in progress for this case. The chair starts one with “Start the meeting” on the"
+              " meeting's message (or `/coregroup start`), and ends it with “End the meeting”"
+              " (or `/coregroup end`).")
 NOT_CHAIR = "Only the chair of this meeting or the lead social worker can {what}."
 GONE = "I could not find that record. It may have been replaced by a newer preview."
 ALREADY_POSTED = "This record has already been posted, so there is nothing more to approve."

@@ -81,8 +81,9 @@ def schedule_modal(*, case_id: int, proposed: date, reasons: Sequence[str], chai
                                             initial=str(suggested_chair.id) if suggested_chair else None,
                                             placeholder="Choose the chair"),
                         block_id=Block.CHAIR,
-                        hint="Suggested: whoever chaired least recently. Chairing is shared by all the"
-                             " professionals, not only the social worker."),
+                        hint="Suggested: the lead social worker for the first meeting, then whoever chaired least"
+                             " recently. Chairing is shared by all the professionals, not only the social worker,"
+                             " and works for someone from any organisation."),
     ]
     if today is not None:
         blocks.append(review_block(current=review, today=today))
