@@ -232,8 +232,8 @@ def schedule(session: Session, *, case: Case, start: datetime, duration_minutes:
         raise DomainError(f"A meeting lasts from {MIN_LENGTH} to {MAX_LENGTH} minutes.", field="length")
     if chair_member_id is not None:
         chair = session.get(Member, chair_member_id)
-        if chair is None or chair.case_id != case.id or chair.status != MemberStatus.ACTIVE:
-            raise DomainError("The chair must be a member of the core group.", field="chair")
+        if chair is None or chair.case_id != case.id or not can_chair(chair):
+            raise DomainError(CHAIR_WHO, field="chair")
     number = held_count(session, case.id) + 1
     meeting = Meeting(case_id=case.id, number=number, scheduled_start=start, duration_minutes=duration_minutes,
                       location=location, chair_member_id=chair_member_id, created_at=now,
@@ -305,6 +305,14 @@ def can_chair(member: Member | None) -> bool:
             and is_professional(member.role))
 
 
+CHAIR_WHO = "The chair must be a professional in the core group who uses Slack."
+
+
+def chairs(session: Session, case_id: int) -> list[Member]:
+    """Everyone who can chair this case's meetings."""
+    return [m for m in cases.professionals(session, case_id) if can_chair(m)]
+
+
 def suggest_chair(session: Session, case_id: int) -> Member | None:
     """Who should chair the next meeting.
 
@@ -314,7 +322,7 @@ def suggest_chair(session: Session, case_id: int) -> Member | None:
     chaired least recently, those who never chaired first and, among those, the lead social worker last. What
     counts is who actually chaired (recorded at the start), else who was asked to.
     """
-    candidates = [m for m in cases.professionals(session, case_id) if can_chair(m)]
+    candidates = chairs(session, case_id)
     if not candidates:
         return None
     held = list(session.exec(select(Meeting).where(Meeting.case_id == case_id,
@@ -360,7 +368,7 @@ def change_chair(session: Session, *, meeting: Meeting, chair: Member, actor: Ac
     chair (a professional in the group, on Slack)."""
     _must_be_scheduled(meeting)
     if chair.case_id != meeting.case_id or not can_chair(chair):
-        raise DomainError("The chair must be a professional in the core group who uses Slack.", field="chair")
+        raise DomainError(CHAIR_WHO, field="chair")
     if meeting.chair_member_id == chair.id:
         return False
     was = meeting.chair_member_id

@@ -136,6 +136,36 @@ def test_one_upcoming_meeting_at_a_time(session):
     assert second.number == 1 and meetings.upcoming(session, case.id) == second
 
 
+def test_only_a_professional_on_slack_can_be_asked_to_chair(session):
+    case = _case(session)
+    _member(session, case, "U0SW", "Social worker", lead=True)
+    parent = _member(session, case, None, "Parent")
+    gp = _member(session, case, None, "GP")  # on no Slack: could not press the chair's buttons
+    start, now = datetime(2026, 11, 30, 10, tzinfo=UTC), datetime(2026, 11, 23, 9, tzinfo=UTC)
+    for chair in (parent, gp):
+        with pytest.raises(meetings.DomainError, match="professional in the core group who uses Slack"):
+            meetings.schedule(session, case=case, start=start, duration_minutes=90, location="Room 2",
+                              chair_member_id=chair.id, actor=ACTOR, now=now)
+    assert [m.role for m in meetings.chairs(session, case.id)] == ["Social worker"]
+
+
+def test_who_actually_chairs_is_recorded_at_the_start(session):
+    case = _case(session)
+    sw = _member(session, case, "U0SW", "Social worker", lead=True)
+    hv = _member(session, case, "U0HV", "Health visitor")
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    meeting = meetings.schedule(session, case=case, start=datetime(2026, 11, 30, 10, tzinfo=UTC),
+                                duration_minutes=90, location="Room 2", chair_member_id=hv.id, actor=ACTOR, now=now)
+    # The lead social worker presses Start for the chair, who is here: the chair chairs.
+    assert meetings.actual_chair(meeting=meeting, starter=sw, marked={hv.id: "present", sw.id: "present"}) == hv.id
+    # The chair is not here: the lead social worker, starting it, stands in.
+    assert meetings.actual_chair(meeting=meeting, starter=sw, marked={hv.id: "apologies", sw.id: "present"}) == sw.id
+    meetings.start(session, meeting=meeting, present={sw.id: "present", hv.id: "apologies"}, actor=ACTOR, now=now,
+                   chaired_by=sw.id)
+    assert meeting.chaired_by_member_id == sw.id and meetings.chair_id_of(meeting) == sw.id
+    assert meetings.is_chair(session, meeting, sw) and not meetings.is_chair(session, meeting, hv)
+
+
 # --- the calendar checks ----------------------------------------------------------------------
 
 
