@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 NO_MEETING = "No meeting is scheduled. Use `/coregroup schedule` to arrange one first."
 ALREADY_STARTED = "This meeting has already started, ended or been cancelled."
+MAX_ERROR = 2000  # a field error naming everyone still to mark is clipped to this
 
 
 def not_chair(chair: Member | None) -> str:
@@ -97,9 +98,6 @@ def attendance_errors(*, chosen: dict[int, str], unmarked: list[int], people: di
         errors[block_for(Block.START_ATTENDANCE, starter.id)] = (
             "You are starting the meeting, so you are here: please mark yourself present.")
     return errors
-
-
-MAX_ERROR = 2000
 
 
 def submit_start(ack, body: dict, client: WebClient, deps: Deps) -> None:
