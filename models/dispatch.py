@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from models import getting_started, left_open, planning, reminders
+from models import getting_started, left_open, meetings, planning, reminders
 from models.ledger import ANYTIME, FAN_OUT, Claimed, Kind, Planned
 from models.stalling import stalling
 from models.tables import (
@@ -246,7 +246,12 @@ def _meeting_reminder(session: Session, case: Case, row: Claimed, now: datetime)
 def chair_of(session: Session, meeting: Meeting, today: date) -> Member | None:
     """The chair if they are on Slack and not away, else the lead social worker (who stands in), if they
     are; None when neither can be told."""
-    chair = session.get(Member, meeting.chair_member_id) if meeting.chair_member_id else None
+    chair_id = meetings.chair_id_of(meeting)
+    chair = session.get(Member, chair_id) if chair_id else None
+    if meeting.chaired_by_member_id is None and chair is not None and session.exec(select(Attendance.id).where(
+            Attendance.meeting_id == meeting.id, Attendance.member_id == chair.id,
+            Attendance.status == AttendanceStatus.APOLOGIES)).first() is not None:
+        chair = None  # not started, and the chair sent apologies: the lead social worker stands in
     if reachable(chair, today):
         return chair
     lead = lead_of(session, meeting.case_id)
@@ -282,13 +287,15 @@ def _left_open(session: Session, case: Case, row: Claimed, now: datetime) -> Dec
             return Skip("meeting_ended")
         with session.begin_nested():  # the close and its audit together, or neither
             left_open.close(session, meeting_id=found.id, now=now)
-        chair = session.get(Member, found.chair_member_id) if found.chair_member_id else None
+        chair_id = meetings.chair_id_of(found)
+        chair = session.get(Member, chair_id) if chair_id else None
         return Send(case=case, facts=LeftOpen(meeting=found, chair=chair, closed=True))
     meeting = _meeting(session, row, MeetingStatus.IN_PROGRESS)
     if meeting is None:
         return Skip("meeting_ended")
     today = _today(now)
-    chair = session.get(Member, meeting.chair_member_id) if meeting.chair_member_id else None
+    chair_id = meetings.chair_id_of(meeting)
+    chair = session.get(Member, chair_id) if chair_id else None
     if row.kind == Kind.OPEN_CHAIR:
         told = chair_of(session, meeting, today)
         return Send(case=case, member=told, facts=LeftOpen(meeting=meeting, chair=chair, to_lead=told is not chair)) \

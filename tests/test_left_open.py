@@ -114,9 +114,13 @@ def test_a_meeting_left_open_is_chased_closed_and_still_escalated_then_recorded_
     assert "Health Visitor A" in to_manager and "Teacher A" in to_manager
     assert "was closed without a record" in to_manager and "Child" not in to_manager
 
-    # The record is written afterwards through the normal end flow, and then the meeting counts as held.
+    # The record is written afterwards through the normal end flow, from the button on the notice (a chair from
+    # another organisation has no slash commands), and then the meeting counts as held.
+    button = next(e for b in closed["blocks"] if b["type"] == "actions" for e in b["elements"])
+    assert button["text"]["text"] == "Write the record"
     with time_machine.travel(at("2026-12-01T10:00"), tick=True):
-        people["hv"].command("end", channel=case.channel_id)
+        people["hv"].click(button["action_id"], json.loads(button["value"]), channel=case.channel_id,
+                           message=closed)
         view = opened_view(slack, View.END)
         reply = people["hv"].submit(view, {
             Block.RECAP_KEY_POINTS: "Good progress at school.", Block.RECAP_RISK: "reducing",

@@ -45,10 +45,13 @@ def _items(lines: list[str]) -> list[str]:
 
 
 def reply_buttons(case_id: int, meeting_id: int, *, apologies: bool = True) -> dict:
+    """Attending, Send apologies and Send my update (the follow-up to someone who sent apologies asks only for
+    their update, and lets them say they can come after all)."""
     value = {"c": case_id, "m": meeting_id}
-    buttons = [kit.button("Send my update", ActionId.SEND_UPDATE, value, style="primary")]
+    buttons = [kit.button("Attending", ActionId.ATTENDING, value)]
     if apologies:
         buttons.append(kit.button("Send apologies", ActionId.SEND_APOLOGIES, value))
+    buttons.append(kit.button("Send my update", ActionId.SEND_UPDATE, value, style="primary"))
     return kit.actions(*buttons, block_id=f"meeting_reply_{meeting_id}")
 
 
@@ -97,8 +100,10 @@ def left_open(case: Case, facts: dispatch.LeftOpen, tz: str) -> Message:
     local = meeting.scheduled_start.astimezone(ZoneInfo(tz))
     end = local + timedelta(minutes=meeting.duration_minutes)
     on = f"{long_date(local.date())}, {local:%H:%M} to {end:%H:%M}"
-    how = ("The chair, or the lead social worker, ends it and writes the record with `/coregroup end` in the"
-           " case channel.")
+    how = ("The chair, or the lead social worker, ends it and writes the record with *Write the record* here (from"
+           " any organisation), or `/coregroup end` in the case channel.")
+    write = kit.actions(kit.button("Write the record", ActionId.MEETING_END, {"c": case.id, "m": meeting.id},
+                                   style="primary"), block_id=f"left_open_{meeting.id}")
     if facts.closed:
         text = f"Core group meeting {meeting.number} for {ref} was closed without a record."
         body = (f"*Core group meeting {meeting.number} was closed without a record*\nThe meeting on {on} was"
@@ -106,7 +111,7 @@ def left_open(case: Case, facts: dispatch.LeftOpen, tz: str) -> Message:
                 " a record.\n\nUntil its record is posted it does not count as a meeting held, so the group"
                 " and members' managers may be told that the core group has not met within the agreed"
                 f" interval.\n\nIf the meeting took place, the record can still be written. {how}")
-        return text, [kit.section(body)]
+        return text, [kit.section(body), write]
     if facts.to_lead:
         chair = f" (chair: {mention(facts.chair)})" if facts.chair is not None else ""
         text = f"The core group meeting for {ref} is still open: please make sure its record is written."
@@ -119,7 +124,7 @@ def left_open(case: Case, facts: dispatch.LeftOpen, tz: str) -> Message:
         body = (f"*The core group meeting for {ref} is still open*\nIt was planned to end at {end:%H:%M}."
                 " If it has finished, please end it and write the record, so everyone has the decisions and"
                 f" actions while they are fresh.\n\n{how}")
-    return text, [kit.section(body)]
+    return text, [kit.section(body), write]
 
 
 def overdue(case: Case, facts: dispatch.Overdue, today: date) -> Message:
