@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
@@ -78,27 +79,40 @@ def slack_name(user: dict | None) -> str | None:
     return name[:120] if name else None
 
 
-def look_up_names(deps, client: WebClient, *, user: tuple[str, str] | None = None, case_id: int | None = None,
-                  limit: int = 20) -> int:
-    """Look up members whose name is still their Slack id (one person's, when `user` is given) and record the
-    names Slack gives; no session is held while Slack answers. Returns how many were named."""
+RETRY_AFTER = 3600  # seconds before the scheduled run asks Slack again about someone it would not describe
+
+
+def look_up_names(deps, client: WebClient, *, user_id: str | None = None, case_id: int | None = None,
+                  limit: int = 20, not_before: dict[str, float] | None = None) -> int:
+    """Look up members whose name is still their Slack id (one person's, when `user_id` is given; one case's,
+    when `case_id` is) and record the names Slack gives; no session is held while Slack answers. Returns how
+    many were named. `not_before` (the scheduled run's own) holds back, for RETRY_AFTER, people Slack would not
+    describe last time (someone from another organisation may be invisible to users.info for good), so each run
+    does not ask about them again."""
     from models import names
     from models.audit import Actor
 
+    now = time.monotonic()
     with deps.reading() as session:
-        wanted = [(m.id, m.slack_user_id)
-                  for m in names.needing_look_up(session, user=user, case_id=case_id, limit=limit)]
+        candidates = names.needing_look_up(session, user_id=user_id, case_id=case_id, limit=limit * 10)
+    wanted = [(m.id, m.slack_user_id) for m in candidates
+              if not_before is None or not_before.get(m.slack_user_id, 0) <= now][:limit]
     if not wanted:
         return 0
     found: dict[str, str | None] = {}
-    for _, user_id in wanted:
-        if user_id not in found:
-            found[user_id] = slack_name(profile(client, user_id))
+    for _, user in wanted:
+        if user not in found:
+            found[user] = slack_name(profile(client, user))
+            if not_before is not None:
+                if found[user]:
+                    not_before.pop(user, None)
+                else:
+                    not_before[user] = now + RETRY_AFTER
     named = 0
     with deps.session() as session:
-        for member_id, user_id in wanted:
-            if found.get(user_id) and names.set_looked_up(session, member_id=member_id, name=found[user_id],
-                                                          actor=Actor.app()):
+        for member_id, user in wanted:
+            if found.get(user) and names.set_looked_up(session, member_id=member_id, name=found[user],
+                                                       actor=Actor.app()):
                 named += 1
     if named:
         log.info("names looked up: %s", named)
@@ -112,7 +126,7 @@ class LookUpOnAction(Middleware):
         self.deps, self.client = deps, client
 
     def process(self, *, req, resp, next):
-        team, user = req.context.get("team_id") or req.context.get("user_team_id"), req.context.get("user_id")
-        if team and user:
-            self.deps.later(look_up_names, self.deps, self.client, user=(team, user))
+        user = req.context.get("user_id")
+        if user:
+            self.deps.later(look_up_names, self.deps, self.client, user_id=user)
         return next()

@@ -31,14 +31,14 @@ def shown(member) -> str:
     return member.name if known(member) else NOT_LOOKED_UP
 
 
-def needing_look_up(session: Session, *, limit: int = 20, user: tuple[str, str] | None = None,
+def needing_look_up(session: Session, *, limit: int = 20, user_id: str | None = None,
                     case_id: int | None = None) -> list[Member]:
-    """Active Slack members whose name is still their id (one person's, when `user` is given; one case's, when
-    `case_id` is)."""
+    """Active Slack members whose name is still their id (one person's, when `user_id` is given, in any case and
+    whichever organisation their membership records; one case's, when `case_id` is)."""
     query = select(Member).where(Member.status == MemberStatus.ACTIVE, col(Member.slack_user_id).is_not(None),
                                  col(Member.name) == col(Member.slack_user_id))
-    if user is not None:
-        query = query.where(Member.slack_team_id == user[0], Member.slack_user_id == user[1])
+    if user_id is not None:
+        query = query.where(Member.slack_user_id == user_id)
     if case_id is not None:
         query = query.where(Member.case_id == case_id)
     return list(session.exec(query.order_by(col(Member.id)).limit(limit)))

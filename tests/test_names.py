@@ -170,3 +170,15 @@ def test_names_are_asked_for_again_when_the_chair_opens_the_end_form(people, sla
             Block.RECAP_PARENTS_VIEWS: "Mother of Child A agrees.", Block.RECAP_RECOMMENDATION: "continue"})
     preview = json.dumps([c.args.get("blocks") for c in slack.calls_to("chat.postEphemeral")])
     assert "Teacher A" in preview and names.NOT_LOOKED_UP not in preview
+
+
+def test_the_scheduled_run_does_not_ask_slack_again_and_again_about_someone_it_will_not_describe(people, slack, app):
+    no_look_ups(slack)
+    new_case(people, slack)
+    scheduler = dispatcher(app.engine, slack)  # one per running app, kept between its runs
+    scheduler.run_once()
+    asked = len(slack.calls_to("users.info"))
+    assert asked >= len(IDS)
+    scheduler.run_once()
+    scheduler.run_once()
+    assert len(slack.calls_to("users.info")) == asked  # held back for an hour, not asked every run
