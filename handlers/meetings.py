@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from handlers import access, case_post, forms
 from handlers.blocks import meetings as meeting_blocks
 from handlers.case_post import SLACK_FAILED
-from handlers.commands import Invocation, SubCommand
+from handlers.commands import Invocation, SubCommand, start_from_button
 from handlers.deps import Deps
 from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, Block, View
@@ -351,6 +351,12 @@ def submit_cancel(ack, body: dict, client: WebClient, deps: Deps) -> None:
 def register(app: App, deps: Deps) -> None:
     deps.commands.add(SubCommand("schedule", "Arrange the next meeting: date, time, place and chair",
                                  show_schedule, aliases=("meeting",)))
+
+    @app.action(Action.MEETING_BOOK)
+    def book_clicked(ack, body, client, respond):
+        """"Book the next meeting": the schedule form, as `/coregroup schedule`, from any organisation."""
+        ack()
+        start_from_button(deps, "schedule", body, client, respond, access.button_value(body).get("c"))
 
     @app.action(Action.MEETING_MOVE)
     def move_clicked(ack, body, client, respond):

@@ -113,6 +113,16 @@ def test_a_meeting_left_open_is_chased_closed_and_still_escalated_then_recorded_
     [to_manager] = [t for t in dms(slack, "U0MGR") if "has not met within its agreed interval" in t]
     assert "Health Visitor A" in to_manager and "Teacher A" in to_manager
     assert "was closed without a record" in to_manager and "Child" not in to_manager
+    # Everything the lapse notice asks for has a button (a chair from another organisation has no slash commands):
+    # writing the record, and booking the next meeting (none is booked).
+    assert "/coregroup" not in json.dumps(lapse) and "/coregroup" not in to_manager
+    lapse_buttons = {e["text"]["text"]: e for b in lapse["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert set(lapse_buttons) == {"Write the record", "Book the next meeting"}
+    assert json.loads(lapse_buttons["Write the record"]["value"])["m"] == meeting.id
+    with time_machine.travel(at("2026-12-01T09:30"), tick=True):
+        book = lapse_buttons["Book the next meeting"]
+        people["teacher"].click(book["action_id"], json.loads(book["value"]), channel=case.channel_id, message=lapse)
+        assert opened_view(slack, View.SCHEDULE)["callback_id"] == View.SCHEDULE
 
     # The record is written afterwards through the normal end flow, from the button on the notice (a chair from
     # another organisation has no slash commands), and then the meeting counts as held.

@@ -162,6 +162,12 @@ def chair_controls(*, case_id: int, meeting: Meeting) -> list[dict]:
     return [kit.context(CHAIR_BUTTONS_NOTE), kit.actions(*buttons, block_id="chair_controls")]
 
 
+def book_button(case_id: int, label: str = "Book the next meeting") -> dict:
+    """The schedule form (or the meeting already booked) from a button, for anyone in the group, from any
+    organisation (Slack shares no slash commands across organisations)."""
+    return kit.button(label, Action.MEETING_BOOK, {"c": case_id})
+
+
 def chair_panel(*, case_id: int, meeting: Meeting, chair: Member | None) -> dict:
     """The chair's panel, posted in the meeting's thread when it starts: every step of the meeting by buttons,
     for a chair from another organisation (who cannot use slash commands in a shared channel)."""
@@ -290,6 +296,8 @@ def cancelled_post(*, meeting: Meeting, canceller: Member, reason: str, tz: str 
     blocks = [
         kit.section(f"{who(canceller)} cancelled core group meeting {meeting.number} ({when_text(meeting, tz)})."),
         *labelled("Reason", reason),
-        kit.context("Core groups need to happen regularly. Use `/coregroup schedule` to arrange the next meeting."),
+        kit.context("Core groups need to happen regularly. Please arrange the next meeting with *Book the next"
+                    " meeting*."),
+        kit.actions(book_button(meeting.case_id), block_id=f"book_after_{meeting.id}"),
     ]
     return kit.message(f"Core group meeting {meeting.number} was cancelled", blocks)
