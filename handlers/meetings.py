@@ -204,26 +204,39 @@ def post_meeting(client: WebClient, deps: Deps, case: Case, meeting_id: int, bod
 
 
 def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note: str | None = None) -> None:
-    """Bring the meeting's message up to date: time, place, replies, or that it started or was cancelled."""
+    """Bring the meeting's message up to date: time, place, replies, or that it started or was cancelled. Once the
+    meeting is over (its record posted, or closed without one), the chair's panel in its thread says so too."""
+    message = panel = None
     with deps.session() as session:
         meeting = session.get(Meeting, meeting_id)
-        if meeting is None or not meeting.message_ts:
+        if meeting is None:
             return
-        replies = meetings.attendance(session, meeting.id)
-        people = {m.id: m for m in cases.members(session, meeting.case_id)}
-        attending = [people[i] for i, s in replies.items() if s == AttendanceStatus.ATTENDING and i in people]
-        apologies = [people[i] for i, s in replies.items() if s == AttendanceStatus.APOLOGIES and i in people]
-        if note is None and meeting.status == MeetingStatus.SCHEDULED and any(
-                change.kind == "moved" for change in meetings.changes(session, meeting.id)):
-            note = "This meeting was moved. The reason is in the thread."
-        message = meeting_blocks.meeting_message(meeting=meeting, chair=_chair(session, meeting), tz=deps.tz,
-                                                 case_id=meeting.case_id, attending=attending, apologies=apologies,
-                                                 note=note)
-        channel, ts = meeting.channel_id, meeting.message_ts
-    try:
-        client.chat_update(channel=channel, ts=ts, **message)
-    except SlackApiError as error:
-        log.info("could not refresh meeting %s: %s", meeting_id, error.response.get("error"))
+        if meeting.message_ts:
+            replies = meetings.attendance(session, meeting.id)
+            people = {m.id: m for m in cases.members(session, meeting.case_id)}
+            attending = [people[i] for i, s in replies.items() if s == AttendanceStatus.ATTENDING and i in people]
+            apologies = [people[i] for i, s in replies.items() if s == AttendanceStatus.APOLOGIES and i in people]
+            if note is None and meeting.status == MeetingStatus.SCHEDULED and any(
+                    change.kind == "moved" for change in meetings.changes(session, meeting.id)):
+                note = "This meeting was moved. The reason is in the thread."
+            message = meeting_blocks.meeting_message(meeting=meeting, chair=_chair(session, meeting), tz=deps.tz,
+                                                     case_id=meeting.case_id, attending=attending,
+                                                     apologies=apologies, note=note)
+        if meeting.chair_panel_ts and meeting.status in (MeetingStatus.ENDED, MeetingStatus.ENDED_WITHOUT_RECORD):
+            chair_id = meetings.chair_id_of(meeting)
+            panel = meeting_blocks.chair_panel(case_id=meeting.case_id, meeting=meeting,
+                                               chair=session.get(Member, chair_id) if chair_id else None)
+        # the panel is in the meeting's thread, or in the case channel when the meeting had no message (post_in_thread)
+        channel = meeting.channel_id or session.get(Case, meeting.case_id).channel_id
+        ts, panel_ts = meeting.message_ts, meeting.chair_panel_ts
+    for what, at, update in (("meeting", ts, message), ("chair's panel of meeting", panel_ts, panel)):
+        if update is None:
+            continue
+        try:
+            client.chat_update(channel=channel, ts=at, **update)
+        except SLACK_FAILED as error:
+            code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+            log.info("could not refresh the %s %s: %s", what, meeting_id, code)
 
 
 def post_in_thread(client: WebClient, case: Case, meeting: Meeting, message: dict, *, broadcast: bool = False,

@@ -232,6 +232,14 @@ def test_a_chair_from_another_organisation_runs_a_whole_meeting_by_buttons(peopl
     assert recap.status == RecapStatus.POSTED and json.loads(recap.content)["meeting"]["chair"]["id"] == hv.id
     record = plain_text(recap_messages_in(slack, case.channel_id))
     assert "after-school club on Tuesdays" in record and "Visit the family at home after school" in record
+    # The chair's panel (the same message, updated in place) now says the meeting has ended, with no buttons left
+    # to press; so does the meeting's notice.
+    [panel_now] = [m for m in slack.messages(case.channel_id) if m["ts"] == panel["ts"]]
+    assert "has ended" in panel_now["text"] and "record has been posted" in json.dumps(panel_now["blocks"])
+    assert not [b for b in panel_now["blocks"] if b["type"] == "actions"]
+    assert get(app, Meeting, meeting.id).chair_panel_ts == panel["ts"]
+    [notice_now] = [m for m in slack.messages(case.channel_id) if m["ts"] == meeting.message_ts]
+    assert element(notice_now, Action.MEETING_END) is None and element(notice_now, Action.SCALE_START) is None
 
 
 def test_anyone_but_the_chair_pressing_the_chairs_buttons_is_told_why(people, slack, app):

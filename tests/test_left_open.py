@@ -78,6 +78,7 @@ def test_a_meeting_left_open_is_chased_closed_and_still_escalated_then_recorded_
     give_managers(app, case)
     meeting = schedule_meeting(people, slack, case, date="2026-11-26", chair="hv", length=90)
     start_meeting(people, slack, app, case, meeting)
+    [panel] = posted(slack, case.channel_id, "Chair's buttons for core group meeting 1")
 
     # 11:50: not yet 30 minutes past the planned end (11:30), so nobody is asked.
     run(app, slack, at("2026-11-26T11:50"))
@@ -104,6 +105,14 @@ def test_a_meeting_left_open_is_chased_closed_and_still_escalated_then_recorded_
     assert get(app, Meeting, meeting.id).status == MeetingStatus.ENDED_WITHOUT_RECORD
     audit = rows(app, select(AuditEvent).where(AuditEvent.action == "meeting.ended_without_record"))
     assert [e.record_id for e in audit] == [meeting.id]
+    # The chair's panel in the meeting's thread, updated in place, says so and keeps only Write the record; the
+    # meeting's notice likewise (the scaling, decision and action buttons no longer work).
+    def labels(ts: str) -> tuple[dict, list[str]]:
+        [now] = [m for m in slack.messages(case.channel_id) if m["ts"] == ts]
+        return now, [e["text"]["text"] for b in now["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    panel_now, panel_buttons = labels(panel["ts"])
+    assert "ended without a record" in panel_now["text"] and panel_buttons == ["Write the record"]
+    assert labels(get(app, Meeting, meeting.id).message_ts)[1] == ["Write the record"]
 
     # Tuesday 1 December, the first working morning after the deadline: the meeting without a record does not
     # count as held, so the group and the managers are told the core group has not met.
@@ -141,6 +150,8 @@ def test_a_meeting_left_open_is_chased_closed_and_still_escalated_then_recorded_
         people["hv"].click(Action.RECAP_POST, preview_value(slack), channel=case.channel_id)
     assert one(app, select(Recap).where(Recap.meeting_id == meeting.id)).status == RecapStatus.POSTED
     assert get(app, Meeting, meeting.id).status == MeetingStatus.ENDED
+    panel_now, panel_buttons = labels(panel["ts"])
+    assert "has ended" in panel_now["text"] and panel_buttons == []
     # Held on 26 November: the next lapse check is six weeks on (7 January 2027), not another one now.
     lapse_rows = rows(app, select(ScheduledMessage).where(ScheduledMessage.kind == Kind.LAPSE,
                                                           ScheduledMessage.status == MessageStatus.PENDING))
