@@ -61,6 +61,7 @@ class Kind(StrEnum):
     MISSED_REPORT = "case.missed"  # what could not be sent in time
     SETUP = "case.setup"  # two working days after a case opens: the lead social worker, what is still missing
     THREAD = "thread.parent"  # not sent by the dispatcher: the channel thread for someone we cannot DM
+    CHAIR_APOLOGIES = "meeting.chair_apologies"  # at once: the chair sent apologies; the lead social worker is told
 
 
 FAN_OUT = {Kind.REMIND_2D: Kind.REMIND_2D_MEMBER, Kind.REMIND_MORNING: Kind.REMIND_MORNING_MEMBER,
@@ -68,7 +69,8 @@ FAN_OUT = {Kind.REMIND_2D: Kind.REMIND_2D_MEMBER, Kind.REMIND_MORNING: Kind.REMI
 MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEKEEPING, Kind.OPEN_CHAIR,
                  Kind.OPEN_LEAD, Kind.OPEN_CLOSE)
 OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nobody ended
-ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR)  # everything else waits for working hours
+ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, Kind.CHAIR_APOLOGIES)  # everything else waits for working hours
+UNTIL_DECIDED = (Kind.CHAIR_APOLOGIES,)  # never too late by the clock: the decider says when it no longer matters
 
 
 @dataclass

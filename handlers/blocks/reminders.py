@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.blocks import getting_started, kit
 from handlers.blocks.actions import action_buttons, action_line, late_text
-from handlers.blocks.meetings import book_button, when_text
+from handlers.blocks.meetings import book_button, chair_apologies_alert, when_text
 from handlers.ids import Action as ActionId
 from models import dispatch, names
 from models.ledger import Kind
@@ -292,6 +292,8 @@ def _missed_line(item: dispatch.MissedItem, tz: str) -> str:
         what = "the notice that the core group had not met within the agreed interval"
     elif kind == Kind.REVIEW:
         what = "the reminder to agree a recommendation for the review conference"
+    elif kind == Kind.CHAIR_APOLOGIES:
+        what = f"the alert to the lead social worker that the chair of the meeting{on} sent apologies"
     elif kind == Kind.AWAY:
         what = f"the notice that {name(item.member)} is away"
     else:
@@ -328,6 +330,10 @@ def for_send(decision: dispatch.Send, *, kind: str, tz: str, today: date) -> Mes
         return meeting_reminder(case, facts, tz)
     if isinstance(facts, dispatch.Timekeeping):
         return timekeeping(case, facts, tz)
+    if isinstance(facts, dispatch.ChairApologies):
+        alert = chair_apologies_alert(case_id=case.id, reference=case.reference, meeting=facts.meeting,
+                                      chair=facts.chair, tz=tz, to_the_chair=facts.to_the_chair)
+        return alert["text"], alert["blocks"]
     if isinstance(facts, dispatch.GettingStarted):
         return getting_started.reminder(case.id, case.reference, facts.missing)
     if isinstance(facts, dispatch.LeftOpen):
