@@ -54,7 +54,7 @@ def member_left(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
         channel, name, role = case.channel_id, names.shown(member), member.role
     log.info("member %s left case channel %s", event.get("user"), channel)
     text = (f"{kit.esc(name)} ({kit.esc(role)}) left the channel, so they are no longer in the core group. What"
-            " they wrote stays in the record. To add them back, use `/coregroup members`.")
+            " they wrote stays in the record. To add them back, use *Who is in the group* on the pinned message.")
     client.chat_postMessage(channel=channel, text=text, blocks=[kit.section(text)])
 
 
@@ -81,9 +81,9 @@ def member_joined(body: dict, event: dict, client: WebClient, deps: Deps, bot_us
                 " email, I will add them to the core group as soon as Slack confirms their invitation. If not,"
                 " please remove them from the channel: they should not see this case.")
     else:
-        text = (f"<@{user_id}> joined this channel but is not in the core group yet. Add them with"
-                " `/coregroup members` so they can take part, or remove them from the channel if they should"
-                " not see this case.")
+        text = (f"<@{user_id}> joined this channel but is not in the core group yet. Add them with *Who is in"
+                " the group* on the pinned message so they can take part, or remove them from the channel if they"
+                " should not see this case.")
     client.chat_postMessage(channel=channel, text=text, blocks=[kit.section(text)])
 
 

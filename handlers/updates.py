@@ -39,7 +39,8 @@ from models.updates import standing_questions as scaling_questions
 log = logging.getLogger(__name__)
 
 NO_MEETING = ("No meeting is scheduled yet, so there is nothing to send an update for. When the next meeting is"
-              " arranged (`/coregroup schedule`), you can send your update for it.")
+              " arranged (anyone in the group can, with *Book the next meeting* on the pinned message in the case"
+              " channel), you can send your update for it.")
 SAVED_ELSEWHERE = ("Another update from you was saved at the same moment, so this one was not. Open the form"
                    " again to see what was saved and change it if you need to.")
 NOT_SAVED = ("Sorry, your update was not saved because of a problem on our side. Please open the form again and"
