@@ -74,13 +74,16 @@ class _Link:
         self.closed = threading.Event()
         self.settled = threading.Event()  # hello, or closed before it
         self.replaced = False  # a newer connection took over: its close is expected
+        self.pending = 0  # envelopes it delivered that are not acknowledged yet
+        self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._read, daemon=True, name=f"socket-mode-{number}")
         self.thread.start()
 
     def _read(self) -> None:
         try:
-            for raw in self.ws:
-                self.client._received(self, raw)
+            with self.ws:  # the library's way to own a connection: closed on the way out, whatever happens
+                for raw in self.ws:
+                    self.client._received(self, raw)
         except (ConnectionClosed, OSError):
             pass
         except Exception as error:  # never let one bad frame end the connection silently
@@ -97,6 +100,25 @@ class _Link:
         self.replaced = True
         with contextlib.suppress(Exception):
             self.ws.close()
+
+    def retire(self) -> None:
+        """A newer connection has taken over: close this one once what it delivered is acknowledged on it."""
+        with self.lock:
+            self.replaced = True
+            done = not self.pending
+        if done:
+            self.close()
+
+    def taken(self) -> None:
+        with self.lock:
+            self.pending += 1
+
+    def answered(self) -> None:
+        with self.lock:
+            self.pending -= 1
+            done = self.replaced and not self.pending
+        if done:
+            self.close()
 
 
 class SocketClient(BaseSocketModeClient):
@@ -181,7 +203,7 @@ class SocketClient(BaseSocketModeClient):
         with self._lock:
             old, self._current = self._current, link
         if old is not None and old is not link:
-            old.close()  # envelopes it delivered are acknowledged on the new connection from here on
+            old.retire()  # new envelopes come on the new connection; the old one's are acknowledged on it first
 
     def _keep(self) -> None:
         while not self.closed:
@@ -246,14 +268,16 @@ class SocketClient(BaseSocketModeClient):
         if not envelope_id:
             return
         self._came_on[envelope_id] = link
+        link.taken()
         self.answering.__enter__()  # waiting for its answer from now, as an HTTP request is from arrival
         try:
-            self.message_workers.submit(self._run_listeners, message, raw)
+            self.message_workers.submit(self._run_listeners, message, link)
         except RuntimeError:  # shutting down: not acknowledged, so Slack delivers it again
             self._came_on.pop(envelope_id, None)
             self.answering.__exit__()
+            link.answered()
 
-    def _run_listeners(self, message: dict, raw: str) -> None:
+    def _run_listeners(self, message: dict, link: _Link) -> None:
         try:
             request = SocketModeRequest.from_dict(message)
             if request is not None:
@@ -264,6 +288,7 @@ class SocketClient(BaseSocketModeClient):
         finally:
             self._came_on.pop(message.get("envelope_id"), None)
             self.answering.__exit__()
+            link.answered()
 
     def send_socket_mode_response(self, response: dict[str, Any] | SocketModeResponse) -> None:
         body = response.to_dict() if isinstance(response, SocketModeResponse) else response
