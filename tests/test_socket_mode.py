@@ -62,7 +62,7 @@ def home_opened(user: str = "U0HV") -> dict:
 
 def test_an_envelope_answered_with_an_error_is_not_acknowledged_and_its_redelivery_is(
         socket_app, socket_slack, slack):
-    handler, _deps, control = socket_app
+    _handler, _deps, control = socket_app
     slack.add_user("U0HV", name="Health Visitor A")
     control["fail"] = True
     envelope = socket_slack.event(home_opened())
@@ -77,7 +77,7 @@ def test_an_envelope_answered_with_an_error_is_not_acknowledged_and_its_redelive
 
 
 def test_envelopes_count_as_waiting_for_their_answers_until_acknowledged(socket_app, socket_slack, slack):
-    handler, deps, control = socket_app
+    _handler, deps, control = socket_app
     control["hold"] = threading.Event()
     envelope = socket_slack.event(home_opened())
     time.sleep(0.2)
@@ -92,7 +92,7 @@ def test_envelopes_count_as_waiting_for_their_answers_until_acknowledged(socket_
 
 
 def test_an_envelope_from_a_connection_being_refreshed_is_acknowledged_on_it(socket_app, socket_slack, slack):
-    handler, _deps, control = socket_app
+    _handler, _deps, control = socket_app
     control["hold"] = threading.Event()
     first = socket_slack.live()[-1]
     envelope = socket_slack.event(home_opened())
