@@ -110,7 +110,7 @@ class Stream:
     def __init__(self, slack: SlackStandIn, socket: SocketStandIn):
         self.slack, self.socket = slack, socket
         self.sent: list[str] = []
-        self.no_connection = 0
+        self.no_connection: list[float] = []  # when a command found no connection open
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -120,7 +120,7 @@ class Stream:
             try:
                 self.sent.append(self.socket.command(help_fields(self.slack)))
             except (ConnectionError, OSError):
-                self.no_connection += 1
+                self.no_connection.append(time.monotonic())
 
     def stop(self) -> list[float]:
         self._stop.set()
@@ -153,14 +153,14 @@ def test_after_a_close_or_a_disconnect_it_is_back_within_two_seconds_and_acknowl
             else:
                 socket_slack.disconnect(how, close_after=1.0)
             took = reconnect_time(socket_slack, before, started, timeout=20)
-            time.sleep(1.5)
+            time.sleep(2.5)
             waits = stream.stop()
             assert took < RECONNECT_AFTER_CLOSE, (how, took)
-            assert len(waits) >= 20 and max(waits) < ACK_LIMIT, (how, sorted(waits)[-5:])
+            assert len(waits) >= 10 and max(waits) < ACK_LIMIT, (how, len(waits), sorted(waits)[-5:])
             if how != "close":  # a new connection opened before the old one closed: none found no connection
-                assert stream.no_connection == 0, how
-            else:  # at most the reconnection's time without one, at one command every 50 ms
-                assert stream.no_connection <= RECONNECT_AFTER_CLOSE / 0.05, stream.no_connection
+                assert stream.no_connection == [], how
+            elif stream.no_connection:  # only while it was reconnecting
+                assert stream.no_connection[-1] - started < RECONNECT_AFTER_CLOSE, how
             assert len(socket_slack.live()) == 1
         process.wait_for_log("reconnected after", timeout=5)
         log = process.log.read_text()
