@@ -263,7 +263,10 @@ class SocketStandIn:
         with self._lock:
             self.envelopes[envelope_id] = Envelope(envelope_id, kind, payload, time.monotonic(), connection.number,
                                                    retry_attempt)
-        connection.ws.send(json.dumps(message))
+        try:
+            connection.ws.send(json.dumps(message))
+        except ConnectionClosed as closed:  # closing as it was picked: as good as no connection
+            raise ConnectionError("the app's connection closed") from closed
         return envelope_id
 
     def command(self, fields: dict) -> str:
