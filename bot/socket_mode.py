@@ -244,7 +244,13 @@ class SocketClient(BaseSocketModeClient):
             if self._lost_at is None:
                 self._lost_at = time.monotonic()
             return
-        self._want_new("connection closed" if link.ws.close_code == 1000 else "connection lost", lost=True)
+        if link.ws.close_code not in (None, 1006):  # Slack closed it (1006: no close frame came, RFC 6455)
+            self._want_new(f"connection closed, code {link.ws.close_code}", lost=True)
+            return
+        # No close frame: the network went quiet (no pong within PING_TIMEOUT of a ping) or the socket broke.
+        # The connection has been gone since that ping at least, so the outage is counted from then.
+        self._lost_at = time.monotonic() - self.ping_timeout
+        self._want_new(f"connection lost: no answer from Slack for {self.ping_timeout:.0f} s", lost=True)
 
     def _wait_closed(self, seconds: float) -> bool:
         self._closing.wait(seconds)

@@ -190,6 +190,11 @@ def test_after_the_network_goes_silent_it_is_back_within_fifteen_seconds_without
     finally:
         process.stop()
     assert process.process.returncode == 0
+    log = process.log.read_text()
+    assert "reconnecting to Slack (connection lost: no answer from Slack for 4 s)" in log
+    reconnected = float(log.split("reconnected after ")[1].split(" s")[0])
+    assert 4 <= reconnected < RECONNECT_AFTER_DROP, reconnected  # counted from the unanswered ping at least
+    assert "Traceback" not in log
 
 
 @pytest.mark.real_clock
