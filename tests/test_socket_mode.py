@@ -39,12 +39,18 @@ def socket_app(slack, socket_slack, engine):
     settings = settings_for(slack, engine.url.render_as_string(hide_password=False), signing_secret="",
                             app_token=SocketStandIn.APP_TOKEN)
     app, deps = create_app(settings, engine=engine)
-    control = {"hold": None, "fail": False}
+    control = {"hold": None, "fail": False, "inside": 0, "most": 0}
+    counting = threading.Lock()
 
     @app.middleware
     def stand_in_for_the_work(next):
+        with counting:
+            control["inside"] += 1
+            control["most"] = max(control["most"], control["inside"])
         if control["hold"] is not None:
             control["hold"].wait(10)
+        with counting:
+            control["inside"] -= 1
         if control["fail"]:  # what Bolt answers when the work failed before the answer (the database down)
             return BoltResponse(status=500, body="")
         return next()
@@ -89,6 +95,20 @@ def test_envelopes_count_as_waiting_for_their_answers_until_acknowledged(socket_
     started = time.monotonic()
     deps.answering.wait_until_answered(2.0)
     assert time.monotonic() - started < 1.0
+
+
+def test_as_many_envelopes_are_handled_at_once_as_the_apps_listener_pool_has_threads(socket_app, socket_slack):
+    _handler, _deps, control = socket_app
+    control["hold"] = threading.Event()
+    envelopes = [socket_slack.event(home_opened(f"U0P{n:02d}")) for n in range(LISTENERS + 4)]
+    deadline = time.monotonic() + 10
+    while control["inside"] < LISTENERS and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)
+    assert control["most"] == LISTENERS == 16
+    control["hold"].set()
+    for envelope in envelopes:
+        socket_slack.wait_ack(envelope, timeout=10)
 
 
 def test_an_envelope_from_a_connection_being_refreshed_is_acknowledged_on_it(socket_app, socket_slack, slack):
