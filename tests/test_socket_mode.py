@@ -144,3 +144,18 @@ def test_health_is_200_only_with_the_database_answering_and_the_socket_connected
     status, body = call(HealthApp(broken, lambda: True))
     assert status.startswith("503") and b"database not answering" in body
     assert call(HealthApp(engine, lambda: True), "/other")[0].startswith("404")
+
+
+def test_an_envelope_in_hand_when_slack_closes_the_connection_is_acknowledged_on_the_next_one(
+        socket_app, socket_slack, slack):
+    _handler, _deps, control = socket_app
+    slack.add_user("U0HV", name="Health Visitor A")
+    control["hold"] = threading.Event()
+    envelope = socket_slack.event(home_opened())
+    time.sleep(0.2)
+    socket_slack.close()
+    second = socket_slack.wait_connected(2, timeout=10)
+    control["hold"].set()
+    ack = socket_slack.wait_ack(envelope, timeout=10)
+    assert ack.connection == second.number
+    slack.wait_for("views.publish", timeout=10, where=lambda c: c.args.get("user_id") == "U0HV")
