@@ -58,7 +58,8 @@ HELLO_TIMEOUT = 10.0  # seconds to wait for Slack's hello on a new connection
 BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0, 10.0)  # between failed attempts to connect
 # apps.connections.open's answers that mean the token itself is wrong: retrying cannot help.
 TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type", "token_revoked",
-                           "token_expired", "account_inactive", "missing_scope", "no_permission"})
+                           "token_expired", "account_inactive", "missing_scope", "no_permission",
+                           "team_access_not_granted"})
 
 
 class AppTokenRefused(Exception):
