@@ -20,6 +20,8 @@ limit applies to. Rounds are interleaved so drift affects every kind alike; the 
 not reported.
 
     .venv/bin/python -m bench.ack_latency [--requests 400] [--concurrency 20] [--database sqlite|postgresql]
+
+Socket Mode, the default, is measured the same way by its sibling, bench/socket_latency.py.
 """
 
 from __future__ import annotations
