@@ -70,6 +70,8 @@ class _Link:
 
     def __init__(self, client: socket.socket, server: socket.socket):
         self.client, self.server = client, server
+        for sock in (client, server):  # small frames go at once, as the WebSocket ends send them (no Nagle delay)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
         self.silent = threading.Event()
         for source, target in ((client, server), (server, client)):
             threading.Thread(target=self._pump, args=(source, target), daemon=True, name="relay").start()
