@@ -236,3 +236,20 @@ def test_a_refused_app_level_token_ends_with_one_line_naming_the_setting_and_exi
     assert ("invalid_auth" if token.startswith("xapp-") else "does not look right") in lines[0]
     assert token not in done.stderr + done.stdout
     assert socket_slack.connections == []
+
+
+@pytest.mark.real_clock
+def test_while_it_cannot_reach_slack_at_start_it_keeps_trying_and_sigterm_still_ends_it_cleanly(
+        engine, slack, socket_slack, tmp_path):
+    slack.fail_next("apps.connections.open", status=503, error="service_unavailable", times=1000)
+    url = engine.url.render_as_string(hide_password=False)
+    process = AppProcess(tmp_path, "app", database_url=url, slack=slack, socket=socket_slack, scheduler=False)
+    try:
+        process.wait_for_log("could not connect to Slack", timeout=60)
+        assert process.process.poll() is None, "a Slack that does not answer is waited for, not given up on"
+        assert not process.healthy()
+    finally:
+        started = time.monotonic()
+        process.stop()
+    assert process.process.returncode == 0 and time.monotonic() - started < 10
+    assert socket_slack.connections == []
