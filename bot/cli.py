@@ -131,14 +131,19 @@ def _run_socket_mode(args: argparse.Namespace, settings: Settings, app, deps, en
     health = None
     if args.health_port is not None:
         health = serve_health(HealthApp(engine, handler.client.is_connected), host=args.host, port=args.health_port)
+    # Scheduled messages go by the Web API: they do not wait for the socket (nor stop while it reconnects).
+    scheduler = _start_scheduler(args, deps, app)
     log.info("connecting to Slack in Socket Mode")
     try:
         handler.connect()
     except AppTokenRefused as refused:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         handler.close()
         raise SettingsError(f"Slack refused SLACK_APP_TOKEN ({refused}): it must be {WHERE_TO_GET_APP_TOKEN}.")\
             from None
-    scheduler = None if stop.is_set() else _start_scheduler(args, deps, app)
+    except KeyboardInterrupt:
+        stop.set()
     settle_memory()
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
