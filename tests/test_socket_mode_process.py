@@ -75,8 +75,8 @@ def test_the_default_mode_connects_answers_commands_forms_buttons_and_events_and
 
         info = new_case(users, slack)  # /coregroup new, the form filled in and sent, the case saved
         slack.wait_for("pins.add", timeout=20)
-        [welcome] = [m for m in slack.messages(info.channel_id) if m.get("user") == SlackStandIn.BOT_USER
-                     and Action.HERE_MEMBERS in str(m.get("blocks"))]
+        welcome = next(m for m in slack.messages(info.channel_id) if m.get("user") == SlackStandIn.BOT_USER
+                       and Action.HERE_MEMBERS in str(m.get("blocks")))
         assert set(slack.channels[info.channel_id].members) >= {"U0SW", "U0HV", "U0TEACH"}
 
         button = next(e for b in welcome["blocks"] for e in b.get("elements", [])
