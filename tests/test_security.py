@@ -74,7 +74,7 @@ ACTIONS: dict[Action, Any] = {
     Action.HERE_ACTIONS: REFUSED,
     Action.HERE_MY_DETAILS: REFUSED, Action.HERE_PLAN: REFUSED, Action.HERE_MEMBERS: REFUSED,
     Action.EXPORT_PICK: REFUSED, Action.MEETING_START: REFUSED, Action.MEETING_END: REFUSED,
-    Action.CHAIR_ACTION: REFUSED, Action.CHAIR_TAKE: REFUSED, Action.CHAIR_PICK: REFUSED,
+    Action.CHAIR_ACTION: REFUSED, Action.CHAIR_TAKE: REFUSED, Action.CHAIR_PICK: REFUSED, Action.MEETING_BOOK: REFUSED,
 }
 VIEWS: dict[View, Any] = {
     View.NEW_CASE: Open("sets up a new case; the person becomes its first member (other organisations refused)"),
