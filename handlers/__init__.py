@@ -29,6 +29,7 @@ FEATURES = [
     "handlers.connect_events",
     "handlers.plan",
     "handlers.export",
+    "handlers.family",
     "handlers.reminders",
     "handlers.lifecycle",
 ]

@@ -131,6 +131,9 @@ def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:
         return False
     follow_up(deps, client, recap_id)
     share_charts(deps, client, recap_id)  # the trajectory charts in the recap's thread (handlers/chart.py)
+    from handlers.family import ask_to_prepare  # the lead social worker is asked to prepare the family version
+
+    ask_to_prepare(deps, client, recap_id)
     return True
 
 

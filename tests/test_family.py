@@ -1,0 +1,190 @@
+"""The family's part end to end (issue 12): the family version is prepared and approved before anyone can
+export it, leaves out the child's words and other agencies' words unless ticked, is A4 and easy to read;
+"given to the family" shows in the channel's record; only the lead social worker and the chair may act."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlmodel import Session, select
+
+from handlers.export import NO_FAMILY_VERSION
+from handlers.ids import Action, Block, View
+from models import family_versions as fv
+from models.readability import TARGET_EASE, TARGET_WORDS_PER_SENTENCE, measure_text
+from models.tables import AuditEvent, FamilyHandover, FamilyVersion, FamilyVersionStatus
+from tests.family_world import approve, buttons, dm_texts, prepare, prepare_and_approve
+from tests.helpers import ephemeral_texts, new_case, opened_view
+from tests.recap_world import Plan, running_meeting
+from tests.test_end import MEMBERS, end_and_post
+
+CHILD_WORDS = "Child A says they feel happier at home."
+HEARD = "Child A said school is better now."  # what the GP heard the child say, in their update
+
+
+@pytest.fixture
+def world(people, slack, app):
+    info = new_case(people, slack, members=MEMBERS)
+    return running_meeting(app.engine, info, people, Plan())
+
+
+def _docx(data: bytes):
+    from docx import Document
+
+    return Document(io.BytesIO(data))
+
+
+def _text(document) -> str:
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+def _files(slack, user_id: str) -> dict[str, bytes]:
+    found = {}
+    for message in slack.messages(user_id):
+        for item in message.get("files") or []:
+            found[item["name"]] = slack.uploaded_files[item["id"]].content
+    return found
+
+
+FAMILY_FILE = "CP-TEST-0001-meeting-2-family-version.docx"
+
+
+def test_nothing_for_the_family_can_be_exported_before_approval(people, slack, app, world):
+    end_and_post(people, slack, world)
+    assert buttons(slack.messages(people["sw"].user_id), Action.FAMILY_PREPARE), "the lead is asked privately"
+    assert not buttons(slack.messages(world.channel_id), Action.FAMILY_PREPARE), "never in the channel"
+
+    slack.reset()
+    people["teacher"].command("export", channel=world.channel_id)
+    files = _files(slack, people["teacher"].user_id)
+    assert list(files) == ["CP-TEST-0001-meeting-2-minutes-version-1.docx"]
+    assert any(NO_FAMILY_VERSION.format(number=2)[:60] in t for t in ephemeral_texts(slack))
+
+    reply = prepare(people, slack)  # a draft is still not for the family
+    assert reply.body == ""
+    slack.reset()
+    people["teacher"].command("export", channel=world.channel_id)
+    assert FAMILY_FILE not in _files(slack, people["teacher"].user_id)
+
+    approve(people, slack)
+    slack.reset()
+    people["teacher"].command("export", channel=world.channel_id)
+    assert FAMILY_FILE in _files(slack, people["teacher"].user_id)
+    with Session(app.engine) as session:
+        [row] = session.exec(select(FamilyVersion)).all()
+        assert row.status == FamilyVersionStatus.APPROVED and row.version == 1 and not row.includes_child_words
+        actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.record_type == "family_version"))]
+    assert actions == ["family_version.drafted", "family_version.approved"]
+
+
+def test_the_childs_words_and_other_agencies_words_stay_out_unless_ticked(people, slack, app, world):
+    end_and_post(people, slack, world)
+    prepare_and_approve(people, slack)
+    slack.reset()
+    people["sw"].command("export", channel=world.channel_id)
+    document = _docx(_files(slack, people["sw"].user_id)[FAMILY_FILE])
+    text = _text(document)
+    assert CHILD_WORDS not in text and HEARD not in text and "Child A" in text
+    assert "Rent arrears" not in text, "what the GP wrote about the family stays with the professionals"
+    assert "also gave updates" in text
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297), "A4"
+
+    # A second version, with both boxes ticked: a new version, the first kept as it was.
+    reply = prepare(people, slack, tick=("child", "others"))
+    assert reply.body == ""
+    assert "check it is safe for the child" in dm_texts(slack, people["sw"].user_id)
+    approve(people, slack)
+    slack.reset()
+    people["sw"].command("export", channel=world.channel_id)
+    text = _text(_docx(_files(slack, people["sw"].user_id)[FAMILY_FILE]))
+    assert CHILD_WORDS in text and HEARD in text and "Rent arrears" in text
+    with Session(app.engine) as session:
+        rows = session.exec(select(FamilyVersion).order_by(FamilyVersion.version)).all()
+    assert [(r.version, r.status, r.includes_child_words) for r in rows] == [
+        (1, "approved", False), (2, "approved", True)]
+    assert CHILD_WORDS not in rows[0].content
+
+
+def test_what_the_social_worker_writes_is_what_the_family_reads(people, slack, app, world):
+    end_and_post(people, slack, world)
+    prepare_and_approve(people, slack, edits={"main": "We talked about school. Things are going well."})
+    slack.reset()
+    people["sw"].command("export", channel=world.channel_id)
+    text = _text(_docx(_files(slack, people["sw"].user_id)[FAMILY_FILE]))
+    assert "We talked about school. Things are going well." in text
+
+
+def test_only_the_lead_social_worker_and_the_chair_may_prepare_or_approve(people, slack, app, world):
+    end_and_post(people, slack, world)
+    value = buttons(slack.messages(people["sw"].user_id), Action.FAMILY_PREPARE)[-1]
+    slack.reset()
+    people["teacher"].click(Action.FAMILY_PREPARE, value, channel=world.channel_id)
+    assert any(fv.NOT_ALLOWED[:50] in t for t in ephemeral_texts(slack))
+    assert not slack.calls_to("views.open")
+
+    prepare(people, slack)
+    approve_value = buttons(slack.messages(people["sw"].user_id), Action.FAMILY_APPROVE)[-1]
+    slack.reset()
+    approve(people, slack, by="police", value=approve_value)
+    assert any(fv.NOT_ALLOWED[:50] in t for t in ephemeral_texts(slack))
+    with Session(app.engine) as session:
+        assert session.exec(select(FamilyVersion)).one().status == FamilyVersionStatus.DRAFT
+
+    # The chair (the health visitor here) may approve, from the button, as someone from another organisation would.
+    approve(people, slack, by="hv", value=approve_value)
+    with Session(app.engine) as session:
+        row = session.exec(select(FamilyVersion)).one()
+    assert row.status == FamilyVersionStatus.APPROVED
+
+
+def test_approving_twice_makes_one_approved_version(people, slack, app, world):
+    end_and_post(people, slack, world)
+    prepare(people, slack)
+    value = buttons(slack.messages(people["sw"].user_id), Action.FAMILY_APPROVE)[-1]
+    approve(people, slack, value=value)
+    slack.reset()
+    approve(people, slack, value=value)
+    with Session(app.engine) as session:
+        assert len(session.exec(select(FamilyVersion)).all()) == 1
+        assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "family_version.approved")).all()) == 1
+
+
+def test_given_to_the_family_shows_in_the_channels_record(people, slack, app, world):
+    recap = end_and_post(people, slack, world)
+    prepare_and_approve(people, slack)
+    value = buttons(slack.messages(people["sw"].user_id), Action.FAMILY_GIVEN)
+    assert not value, "the approval message is replaced through its response URL"
+    given_value = None
+    for call in slack.calls_to("response_url"):
+        found = buttons([call.args], Action.FAMILY_GIVEN)
+        given_value = found[-1] if found else given_value
+    assert given_value is not None
+    people["sw"].click(Action.FAMILY_GIVEN, given_value, channel=people["sw"].user_id)
+    view = opened_view(slack, View.FAMILY_GIVEN)
+    reply = people["sw"].submit(view, {Block.GIVEN_ON: "2026-11-23", Block.GIVEN_HOW: "home_visit"})
+    assert reply.status == 200 and "errors" not in reply.body
+    thread = [m for m in slack.messages(world.channel_id) if m.get("thread_ts") == recap.message_ts]
+    assert any("was given to Mother of Child A on Monday 23 November 2026, read together at a home visit" in m["text"]
+               for m in thread)
+    with Session(app.engine) as session:
+        row = session.exec(select(FamilyHandover)).one()
+        assert (row.how, row.given_to, row.interpreter) == ("home_visit", "Mother of Child A", False)
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "family_version.given")).one()
+
+    # A date in the future is refused, keeping what was typed.
+    people["sw"].click(Action.FAMILY_GIVEN, given_value, channel=people["sw"].user_id)
+    view = opened_view(slack, View.FAMILY_GIVEN)
+    reply = people["sw"].submit(view, {Block.GIVEN_ON: "2027-03-01", Block.GIVEN_HOW: "post"})
+    assert "cannot be in the future" in reply.body
+
+
+def test_the_family_version_meets_the_reading_target(people, slack, app, world):
+    end_and_post(people, slack, world)
+    prepare_and_approve(people, slack)
+    slack.reset()
+    people["sw"].command("export", channel=world.channel_id)
+    text = _text(_docx(_files(slack, people["sw"].user_id)[FAMILY_FILE]))
+    reading = measure_text(text)
+    assert reading.ease >= TARGET_EASE and reading.words_per_sentence < TARGET_WORDS_PER_SENTENCE, reading
