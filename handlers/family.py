@@ -135,8 +135,9 @@ def prepare_view(*, case_id: int, meeting: Meeting, record: documents.Record, te
                                   + kit.esc(kit.clip(others_text, 2500))))
         choices.append(("Include what other agencies wrote, word for word", OTHERS))
     if choices:
+        offered = {value for _, value in choices}
         blocks.append(kit.input_block("Include in the family version", kit.checkboxes(
-            input_id(Block.FAMILY_INCLUDE), choices, initial=[v for v in ticked if v in {value for _, value in choices}]),
+            input_id(Block.FAMILY_INCLUDE), choices, initial=[v for v in ticked if v in offered]),
             block_id=Block.FAMILY_INCLUDE, optional=True, hint=CHILD_REMINDER))
     return kit.modal(title=PREPARE_TITLE, blocks=blocks, callback_id=View.FAMILY_PREPARE, submit="Save and preview",
                      private_metadata={"c": case_id, "m": meeting.id})

@@ -36,6 +36,8 @@ from models.tables import (
     Case,
     Child,
     Decision,
+    FamilyHandover,
+    FamilyVersion,
     Meeting,
     MeetingChange,
     Member,
@@ -60,7 +62,8 @@ DOCUMENT_BUILDERS: list[str] = [
 NOT_CASE_DATA = frozenset({"processed_requests"})
 
 # Text columns that hold JSON: exported as JSON, so the reader does not meet JSON inside a string.
-JSON_COLUMNS = {("recaps", "content"), ("scheduled_messages", "detail"), ("audit_events", "detail")}
+JSON_COLUMNS = {("recaps", "content"), ("family_versions", "content"), ("scheduled_messages", "detail"),
+                ("audit_events", "detail")}
 
 
 def _sections(case_id: int) -> list[tuple[type[SQLModel], ColumnElement[bool]]]:
@@ -90,6 +93,8 @@ def _sections(case_id: int) -> list[tuple[type[SQLModel], ColumnElement[bool]]]:
         (Recap, col(Recap.meeting_id).in_(meetings)),
         (RecapRecipient, col(RecapRecipient.recap_id).in_(recaps)),
         (RecapAcknowledgement, col(RecapAcknowledgement.recap_id).in_(recaps)),
+        (FamilyVersion, col(FamilyVersion.case_id) == case_id),
+        (FamilyHandover, col(FamilyHandover.case_id) == case_id),
         (ScheduledMessage, col(ScheduledMessage.case_id) == case_id),
         (AuditEvent, col(AuditEvent.case_id) == case_id),
     ]

@@ -265,7 +265,11 @@ def prefill(record: Record) -> dict[str, str]:
 def build(record: Record, texts: dict[str, str], *, child: bool, others: bool) -> dict:
     """What the family reads, as stored in a family version: the sections as approved, and the ticked extras."""
     content = record.content
-    sections = [{"key": key, "heading": heading, "text": (texts.get(key) or "").strip()} for key, heading in EDITABLE]
+    # What the person typed is put in plain words too (initials written out, jargon in everyday words); the
+    # spelled-out names that still need explaining are found in the words before that.
+    raw = [texts.get(key) or "" for key, _ in EDITABLE] + _source_texts(record)
+    sections = [{"key": key, "heading": heading, "text": _plain_lines(texts.get(key) or "")}
+                for key, heading in EDITABLE]
     extras = []
     if child and child_words(content):
         heading = CHILD_SAID if children_words(content)["children"] == "child" else CHILDREN_SAID
@@ -278,7 +282,26 @@ def build(record: Record, texts: dict[str, str], *, child: bool, others: bool) -
     return {"schema": SCHEMA, "reference": record.reference, "meeting": {
         "number": content["meeting"]["number"], "start": content["meeting"]["start"]},
         "children": list(content.get("children") or []), "lead": record.lead, "scores": _score_lines(content),
-        "sections": sections, "includes_child_words": bool(extras and child), "includes_other_agencies": others}
+        "sections": sections, "includes_child_words": any(e["key"] == "child_said" for e in extras),
+        "includes_other_agencies": any(e["key"] == "others" for e in extras),
+        "words": [[name, meaning] for name, meaning in explanations(raw)]}
+
+
+def _plain_lines(text: str) -> str:
+    return "\n".join(family_words(line) for line in text.strip().splitlines())
+
+
+def _source_texts(record: Record) -> list[str]:
+    """What people wrote that the draft was made from, for the spelled-out names it explains."""
+    content = record.content
+    texts = [content.get("key_points"), content.get("parents_views"),
+             (content.get("next_meeting") or {}).get("location")]
+    for row in [*(content.get("actions") or []), *(content.get("new_actions") or [])]:
+        texts += [row.get("what"), (row.get("owner") or {}).get("role")]
+    texts += [d.get("text") for d in content.get("decisions") or []]
+    for u in content.get("updates") or []:
+        texts += [u.get("working_well"), u.get("worries"), u.get("needs_to_happen")]
+    return [t for t in texts if isinstance(t, str) and t]
 
 
 def _score_lines(content: dict) -> list[str]:
@@ -335,18 +358,17 @@ def family_outline(content: dict) -> Outline:
     if lead:
         out.append(("p", f"Your social worker is {lead['name']}. If anything here is wrong or hard to understand,"
                          " please tell them."))
-    shown: list[str] = []
+    shown = "\n".join(section.get("text") or "" for section in content.get("sections") or []).casefold()
     for section in content.get("sections") or []:
         if not section.get("text"):
             continue
         out.append(("h1", section["heading"]))
         out += _text_items(section["text"])
-        shown.append(section["text"])
         if section["key"] == "going_well" and content.get("scores"):
             out.append(("h1", SCORES))
             out.append(("p", "Each person gave a score from 0 to 10. People do not have to agree."))
             out += [("bullet", line) for line in content["scores"]]
-    explained = explanations(shown)
+    explained = [(name, meaning) for name, meaning in content.get("words") or [] if name.casefold() in shown]
     if explained:
         out += [("h1", WORDS), *[("bullet", f"{name}: {_sentence(meaning)}") for name, meaning in explained]]
     return out
