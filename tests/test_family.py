@@ -188,3 +188,73 @@ def test_the_family_version_meets_the_reading_target(people, slack, app, world):
     text = _text(_docx(_files(slack, people["sw"].user_id)[FAMILY_FILE]))
     reading = measure_text(text)
     assert reading.ease >= TARGET_EASE and reading.words_per_sentence < TARGET_WORDS_PER_SENTENCE, reading
+
+
+def _record_family_views(people, slack, world, *, by: str = "sw", score: str | None = "6"):
+    from models import scaling
+    from models.tables import Member
+
+    with Session(people[by].app.engine) as session:
+        question = scaling.standing_questions(session, world.case_id)[0]
+        parent = session.exec(select(Member).where(Member.case_id == world.case_id,
+                                                   Member.name == "Mother of Child A")).one()
+    people[by].click(Action.FAMILY_VIEWS, {"c": world.case_id}, channel=world.channel_id)
+    view = opened_view(slack, View.FAMILY_VIEWS)
+    values = {Block.FAMILY_MEMBER: str(parent.id), Block.FAMILY_WORRIES: "I worry about paying the rent.",
+              Block.FAMILY_HELP: "Help with the school run would help."}
+    if score is not None:
+        values[f"{Block.FAMILY_SCORE}_{question.id}"] = score
+        values[f"{Block.FAMILY_SCORE_REASON}_{question.id}"] = "Mornings are calmer now."
+    return people[by].submit(view, values), question, parent
+
+
+def test_the_familys_views_and_score_recorded_by_the_social_worker_appear_everywhere(people, slack, app, world):
+    from models import chart, scaling
+    from models.tables import Score, Update
+    from tests.recap_world import plain_text, recap_messages_in
+
+    # A score without a reason keeps what was typed and says what is missing.
+    with Session(app.engine) as session:
+        question = scaling.standing_questions(session, world.case_id)[0]
+    people["sw"].click(Action.FAMILY_VIEWS, {"c": world.case_id}, channel=world.channel_id)
+    view = opened_view(slack, View.FAMILY_VIEWS)
+    reply = people["sw"].submit(view, {f"{Block.FAMILY_SCORE}_{question.id}": "6"})
+    assert "Please write why they gave that score" in reply.body
+
+    reply, question, parent = _record_family_views(people, slack, world)  # during the meeting
+    assert "Saved" in reply.body and "given by the family" in reply.body
+    with Session(app.engine) as session:
+        score = session.exec(select(Score).where(Score.member_id == parent.id)).one()
+        update = session.exec(select(Update).where(Update.member_id == parent.id)).one()
+        assert score.score == 6 and score.recorded_by_member_id == world.members["sw"]
+        assert update.recorded_by_member_id == world.members["sw"]
+        events = {e.action for e in session.exec(select(AuditEvent).where(AuditEvent.case_id == world.case_id))}
+    assert {"update.sent", "scaling.score_recorded"} <= events
+
+    recap = end_and_post(people, slack, world)
+    text = plain_text(recap_messages_in(slack, world.channel_id, recap.id))
+    assert "Mother of Child A* (Parent) _(given by the family, recorded by" in text
+    assert "I worry about paying the rent." in text
+    assert "*6* – Mother of Child A (Parent): Mornings are calmer now." in text
+
+    with Session(app.engine) as session:
+        summary = scaling.round_summary(session, scaling.rounds_for_meeting(session, world.meeting_id)[0].id)
+        drawn = chart.trajectory(session, question.id)
+    assert 6 in [line.score for line in summary.scores if line.member_id == parent.id]
+    family_line = next(p for p in drawn.people if "given by the family" in p.label)
+    assert family_line.scores[-1] == 6
+
+    prepare_and_approve(people, slack)
+    slack.reset()
+    people["sw"].command("export", channel=world.channel_id)
+    family_text = _text(_docx(_files(slack, people["sw"].user_id)[FAMILY_FILE]))
+    assert "What you told us" in family_text and "I worry about paying the rent." in family_text
+    assert "Mother of Child A gave a score of 6" in family_text
+
+
+def test_only_the_lead_or_the_chair_may_record_the_familys_views(people, slack, app, world):
+    slack.reset()
+    people["teacher"].click(Action.FAMILY_VIEWS, {"c": world.case_id}, channel=world.channel_id)
+    assert any(fv.NOT_ALLOWED[:50] in t for t in ephemeral_texts(slack)) and not slack.calls_to("views.open")
+    reply, _question, _parent = _record_family_views(people, slack, world, by="hv", score=None)  # the chair
+    assert "Saved" in reply.body
