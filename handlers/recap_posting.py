@@ -117,6 +117,9 @@ def follow_up(deps: Deps, client: WebClient, recap_id: int) -> None:
     refresh_meeting_message(client, deps, meeting.id)
     if next_id is not None:
         post_meeting(client, deps, case, next_id)
+        from handlers.family_outline import send_outline  # the next meeting's outline for the family
+
+        send_outline(deps, client, next_id)
 
 
 def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:

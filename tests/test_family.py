@@ -258,3 +258,60 @@ def test_only_the_lead_or_the_chair_may_record_the_familys_views(people, slack, 
     assert any(fv.NOT_ALLOWED[:50] in t for t in ephemeral_texts(slack)) and not slack.calls_to("views.open")
     reply, _question, _parent = _record_family_views(people, slack, world, by="hv", score=None)  # the chair
     assert "Saved" in reply.body
+
+
+def test_the_outline_for_the_family_is_sent_when_a_meeting_is_booked_and_again_when_it_moves(people, slack, app):
+    from datetime import date
+
+    from models.tables import Action as ActionRow
+    from models.tables import Member
+    from tests.helpers import schedule_meeting
+
+    case = new_case(people, slack)
+    with Session(app.engine) as session:
+        parent = session.exec(select(Member).where(Member.case_id == case.case_id,
+                                                   Member.role == "Parent")).first()
+        if parent is None:
+            parent = Member(case_id=case.case_id, name="Mother of Child A", role="Parent")
+            session.add(parent)
+            session.flush()
+        visitor = session.exec(select(Member).where(Member.case_id == case.case_id,
+                                                    Member.slack_user_id == people["hv"].user_id)).one()
+        visitor.role, visitor.agency = "Health visitor", "the Health Trust"
+        session.add(visitor)
+        session.add(ActionRow(case_id=case.case_id, what="Take Child A to the dentist", owner_member_id=parent.id,
+                              due_date=date(2026, 12, 4)))
+        session.commit()
+    meeting = schedule_meeting(people, slack, case, date="2026-11-25")
+    name = f"CP-TEST-0001-meeting-{meeting.number}-outline-for-the-family.docx"
+    files = _files(slack, people["sw"].user_id)
+    assert name in files, "the lead social worker gets the outline privately"
+    assert not [m for m in slack.messages(case.channel_id) if m.get("files")], "never in the channel"
+    document = _docx(files[name])
+    text = _text(document)
+    assert (round(document.sections[0].page_width.mm), round(document.sections[0].page_height.mm)) == (210, 297)
+    for heading in ("When and where", "What a core group is for", "Who is coming", "What we will talk about",
+                    "Your jobs in the plan", "Things to think about", "If you cannot come", "Your social worker"):
+        assert heading in text, heading
+    assert "Wednesday 25 November 2026 at 10:00" in text
+    assert "Mother of Child A: Take Child A to the dentist. Due by Friday 4 December 2026." in text
+    assert "What has gone well since the last meeting?" in text and "Phone:" in text
+    assert "A health visitor from the Health Trust." in text and "Health Visitor A" not in text
+    assert people["hv"].user_id not in text and "<@" not in text
+    reading = measure_text(text)
+    assert reading.ease >= TARGET_EASE and reading.words_per_sentence < TARGET_WORDS_PER_SENTENCE, reading
+
+    slack.reset(world=False)
+    before = len([m for m in slack.messages(people["sw"].user_id) if m.get("files")])
+    people["hv"].click(Action.MEETING_MOVE, {"c": case.case_id, "m": meeting.id}, channel=case.channel_id)
+    view = opened_view(slack, View.MEETING_MOVE)
+    reply = people["hv"].submit(view, {Block.DATE: "2026-11-27", Block.TIME: "14:00",
+                                       Block.REASON: "The school nurse is on a course"})
+    assert reply.body == ""
+    outlines = [m for m in slack.messages(people["sw"].user_id) if m.get("files")]
+    assert len(outlines) == before + 1 and "has moved" in outlines[-1].get("text", "")
+    moved = _text(_docx(slack.uploaded_files[outlines[-1]["files"][0]["id"]].content))
+    assert "Friday 27 November 2026 at 14:00" in moved
+    with Session(app.engine) as session:
+        sent = session.exec(select(AuditEvent).where(AuditEvent.action == "family_outline.sent")).all()
+    assert len(sent) == 2
