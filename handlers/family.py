@@ -231,12 +231,13 @@ def submit_prepare(ack, body: dict, client: WebClient, deps: Deps) -> None:
         content = family.build(record, texts, child=CHILD in ticked, others=OTHERS in ticked)
         row = fv.save_draft(session, meeting=session.get(Meeting, meeting.id), recap_id=recap.id, content=content,
                             member=session.get(Member, by.id), actor=access.actor_of(body), now=deps.now())
-        text, blocks = preview_blocks(case_id=case.id, row=row, content=content, number=meeting.number)
         row_id = row.id
         by_row = session.get(Member, by.id)
         session.expunge(by_row)
-    ack()
+        session.expunge(row)
+    ack()  # answered first: measuring the reading ease loads textstat's word list the first time
     log.info("family version %s drafted for meeting %s", row_id, meeting.id)
+    text, blocks = preview_blocks(case_id=case.id, row=row, content=content, number=meeting.number)
     try:
         delivery.send_to_member(deps, client, member=by_row, text=text, blocks=blocks, case=case,
                                 key=f"family-draft:{body['view']['id']}")

@@ -315,3 +315,46 @@ def test_the_outline_for_the_family_is_sent_when_a_meeting_is_booked_and_again_w
     with Session(app.engine) as session:
         sent = session.exec(select(AuditEvent).where(AuditEvent.action == "family_outline.sent")).all()
     assert len(sent) == 2
+
+
+def test_family_versions_not_given_after_five_working_days_show_in_the_home_and_the_weekly_summary(
+        people, slack, app, world):
+    from datetime import UTC, datetime, timedelta
+
+    from handlers.blocks import reminders as texts
+    from models import dispatch
+    from models.tables import Case
+    from tests.harness import send_event
+
+    end_and_post(people, slack, world)
+    row = prepare_and_approve(people, slack)
+
+    def home_text() -> str:
+        send_event(app, {"type": "app_home_opened", "user": people["sw"].user_id, "channel": "D0X", "tab": "home"},
+                   team_id=people["sw"].team_id)
+        import json
+        return json.dumps(slack.calls_to("views.publish")[-1].args["view"])
+
+    def weekly() -> str:
+        with Session(app.engine) as session:
+            case = session.get(Case, world.case_id)
+            decision = dispatch._drift(session, case, None, datetime.now(UTC))
+            if not isinstance(decision, dispatch.Send):
+                return ""
+            text, blocks = texts.drift(case, decision.facts)
+            return text + str(blocks)
+
+    assert "Family versions not yet given" not in home_text()  # approved today
+    assert "not yet given" not in weekly()
+    with Session(app.engine) as session:  # approved eight days (six working days) ago
+        stored = session.get(FamilyVersion, row.id)
+        stored.approved_at = datetime.now(UTC) - timedelta(days=8)
+        session.add(stored)
+        session.commit()
+    assert "the family version of meeting 2 was approved 6 working days ago" in home_text()
+    assert "not yet given to the family" in weekly()
+    with Session(app.engine) as session:
+        session.add(FamilyHandover(family_version_id=row.id, case_id=world.case_id, meeting_id=world.meeting_id,
+                                   given_on=datetime.now(UTC).date(), how="post", given_to="Mother of Child A"))
+        session.commit()
+    assert "Family versions not yet given" not in home_text() and "not yet given" not in weekly()
