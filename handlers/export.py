@@ -89,7 +89,7 @@ def send_documents(deps: Deps, client: WebClient, *, actor: Actor, case_id: int,
         tell(NO_DM)
         return False
     number, version = record.content["meeting"]["number"], record.version
-    family_note = (f" and the family version (version {family[0]}, approved)" if family is not None
+    family_note = (f" and the family version (version {family[0]}, approved)." if family is not None
                    else ". " + NO_FAMILY_VERSION.format(number=number))
     comment = (f"The record of core group meeting {number} for {record.reference} (version {version}), for the"
                f" case record{family_note} {PRIVATE_NOTE}")

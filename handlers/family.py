@@ -396,8 +396,8 @@ def _views_meeting(session, case_id: int) -> Meeting | None:
 
 
 def views_view(*, case_id: int, meeting: Meeting, family_members: list[Member], questions: list) -> dict:
-    when = "during the meeting" if meeting.status == MeetingStatus.IN_PROGRESS else "before the meeting"
-    blocks = [kit.section(f"Record what a family member told you, {when} ({meeting.number}), in their words. It"
+    when = "during" if meeting.status == MeetingStatus.IN_PROGRESS else "before"
+    blocks = [kit.section(f"Record what a family member told you {when} meeting {meeting.number}, in their words. It"
                           " will show in the record as given by the family and recorded by you."),
               kit.input_block("Whose views", kit.select(input_id(Block.FAMILY_MEMBER),
                                                         [(m.name, str(m.id)) for m in family_members],
