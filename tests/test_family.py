@@ -14,6 +14,7 @@ from handlers.ids import Action, Block, View
 from models import family_versions as fv
 from models.readability import TARGET_EASE, TARGET_WORDS_PER_SENTENCE, measure_text
 from models.tables import AuditEvent, FamilyHandover, FamilyVersion, FamilyVersionStatus
+from tests.conftest import DATABASE
 from tests.family_world import approve, buttons, dm_texts, prepare, prepare_and_approve
 from tests.helpers import ephemeral_texts, new_case, opened_view
 from tests.recap_world import Plan, running_meeting
@@ -358,3 +359,95 @@ def test_family_versions_not_given_after_five_working_days_show_in_the_home_and_
                                    given_on=datetime.now(UTC).date(), how="post", given_to="Mother of Child A"))
         session.commit()
     assert "Family versions not yet given" not in home_text() and "not yet given" not in weekly()
+
+
+def test_a_chair_from_another_organisation_records_the_familys_views_with_buttons_before_the_meeting(
+        people, slack, app):
+    from models.tables import Meeting, Member, Update
+    from tests.helpers import schedule_meeting
+    from tests.test_multi_agency import invite_and_join, welcome_button
+
+    case = new_case(people, slack, members=("teacher",))
+    visitor = invite_and_join(app, people, slack, case)  # a health visitor from the health trust's workspace
+    meeting = schedule_meeting(people, slack, case, date="2026-11-25")
+    with Session(app.engine) as session:
+        chair_id = session.exec(select(Member.id).where(Member.slack_user_id == visitor.user_id)).one()
+        stored = session.get(Meeting, meeting.id)
+        stored.chair_member_id = chair_id
+        session.add(stored)
+        session.add(Member(case_id=case.case_id, name="Father of Child A", role="Parent"))
+        session.commit()
+
+    welcome, value = welcome_button(slack, case.channel_id, Action.FAMILY_PANEL)
+    visitor.click(Action.FAMILY_PANEL, value, channel=case.channel_id, message=welcome)
+    panel = [c.args for c in slack.calls_to("response_url") + slack.calls_to("chat.postEphemeral")
+             if buttons([c.args], Action.FAMILY_VIEWS)]
+    assert panel, "the chair from another organisation gets the buttons"
+    visitor.click(Action.FAMILY_VIEWS, buttons([panel[-1]], Action.FAMILY_VIEWS)[0], channel=case.channel_id)
+    view = opened_view(slack, View.FAMILY_VIEWS)
+    assert "before meeting 1" in str(view["blocks"][0])
+    father = next(o["value"] for b in view["blocks"] if b.get("block_id") == Block.FAMILY_MEMBER
+                  for o in b["element"]["options"] if o["text"]["text"] == "Father of Child A")
+    reply = visitor.submit(view, {Block.FAMILY_MEMBER: father, Block.FAMILY_WELL: "Bedtimes are easier."})
+    assert "Saved" in reply.body
+    with Session(app.engine) as session:
+        update = session.exec(select(Update).where(Update.member_id == int(father))).one()
+    assert update.recorded_by_member_id == chair_id and update.working_well == "Bedtimes are easier."
+
+
+@pytest.mark.skipif(DATABASE != "postgresql", reason="SQLite lets one writer in at a time: there is no race to lose")
+def test_two_approvals_at_once_make_one_approved_version(people, slack, app, world):
+    import threading
+    from datetime import UTC, datetime
+
+    from models.audit import Actor
+    from models.tables import Member
+
+    end_and_post(people, slack, world)
+    prepare(people, slack)
+    with Session(app.engine) as session:
+        draft = session.exec(select(FamilyVersion)).one()
+        seen, draft_id = draft.content, draft.id
+    barrier, results, errors = threading.Barrier(2), [], []
+
+    def click(key: str) -> None:
+        try:
+            with Session(app.engine) as session:
+                member = session.get(Member, world.members[key])
+                barrier.wait()
+                row = fv.approve(session, version_id=draft_id, seen_content=seen, member=member,
+                                 actor=Actor(team_id="T0COUNCIL", user_id=people[key].user_id),
+                                 now=datetime.now(UTC))
+                session.commit()
+                results.append(row is not None)
+        except Exception as error:  # a lost race may only show as a refused write
+            errors.append(error)
+
+    threads = [threading.Thread(target=click, args=(key,)) for key in ("sw", "hv")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results.count(True) == 1, (results, errors)
+    with Session(app.engine) as session:
+        assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "family_version.approved")).all()) == 1
+        assert session.get(FamilyVersion, draft_id).status == FamilyVersionStatus.APPROVED
+
+
+@pytest.mark.parametrize("recommendation", ["step_up", "end", "continue"])
+def test_what_happens_next_is_explained_with_who_to_contact(recommendation):
+    from models.documents import Record
+    from models.family import prefill
+
+    record = Record(content={"children": ["Child A (7)"], "recommendation": recommendation,
+                             "meeting": {"number": 2, "start": "2026-12-08T10:00:00+00:00"}},
+                    recap_id=1, version=1, posted=None, reference="CP-TEST-0001", review_date=None,
+                    lead={"name": "Social Worker A", "role": "Social worker"})
+    text = prefill(record)["review"]
+    assert "Social Worker A" in text, "who to contact"
+    if recommendation == "step_up":
+        assert "court" in text and "letter" in text and "solicitor" in text and "not have to pay" in text
+    if recommendation == "end":
+        assert "review conference makes the final choice" in text and "family support" in text
+    reading = measure_text(text)
+    assert reading.meets_target, reading
