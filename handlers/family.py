@@ -177,6 +177,8 @@ def preview_blocks(*, case_id: int, row: FamilyVersion, content: dict, number: i
     for section in content["sections"]:
         if section["text"]:
             blocks += kit.sections(f"*{kit.esc(section['heading'])}*\n{kit.esc(section['text'])}")
+    if len(blocks) > 40:  # a message holds 50 blocks: the rest is in the document sent on approval
+        blocks = [*blocks[:39], kit.context("This preview is cut short. Press “Change it” to read every part.")]
     target = "meets" if reading.meets_target else "does not meet"
     blocks.append(kit.context(
         f"Reading ease {reading.ease:.0f} (the target is {readability.TARGET_EASE:.0f} or more); sentences of"
@@ -194,7 +196,7 @@ def preview_blocks(*, case_id: int, row: FamilyVersion, content: dict, number: i
                                               "Once approved, this version can be given to the family. It is kept"
                                               " as it is.", "Approve")),
         kit.button("Change it", Action.FAMILY_PREPARE, button_value(c=case_id, m=row.meeting_id))))
-    return text, kit.view_blocks(blocks[:50])
+    return text, blocks
 
 
 def submit_prepare(ack, body: dict, client: WebClient, deps: Deps) -> None:
