@@ -34,6 +34,7 @@ class View(StrEnum):
     FAMILY_PREPARE = "family_prepare"  # the family version, prepared from the record (issue 12)
     FAMILY_GIVEN = "family_given"
     FAMILY_VIEWS = "family_views"  # the family's views and scores, recorded on their behalf
+    CHAIR_PICK = "meeting_chair_pick"  # the lead social worker picks another chair after the chair's apologies
 
 
 class Action(StrEnum):
@@ -89,6 +90,13 @@ class Action(StrEnum):
     FAMILY_GIVEN = "family_given"
     FAMILY_VIEWS = "family_views"
     FAMILY_PANEL = "family_panel"
+    # the chair's buttons (a chair from any organisation), value {"c": case_id, "m": meeting_id}
+    MEETING_START = "meeting_start_button"
+    MEETING_END = "meeting_end_button"
+    CHAIR_ACTION = "chair_action_add"
+    # after the chair's apologies, to the lead social worker, value {"c": case_id, "m": meeting_id}
+    CHAIR_TAKE = "chair_take"
+    CHAIR_PICK = "chair_pick"
 
 
 class Shortcut(StrEnum):
