@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit, cases
+from models import audit, cases, meetings
 from models.audit import Actor
 from models.calendar import WorkingCalendar
 from models.cases import DomainError
@@ -42,11 +42,12 @@ NOT_GIVEN_AFTER = 5  # working days
 
 
 def may_approve(session: Session, meeting: Meeting | None, member: Member | None) -> bool:
+    """The case's lead social worker, or whoever chairs (or chaired) the meeting."""
     if member is None or member.status != MemberStatus.ACTIVE:
         return False
-    if member.is_lead:
-        return True
-    return meeting is not None and meeting.chair_member_id == member.id
+    if meeting is None:
+        return member.is_lead
+    return meetings.is_chair(session, meeting, member)
 
 
 def versions(session: Session, meeting_id: int) -> list[FamilyVersion]:
