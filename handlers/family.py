@@ -82,9 +82,10 @@ def ask_to_prepare(deps: Deps, client: WebClient, recap_id: int) -> None:
         if not audit.claim_once(session, f"family-ask:{recap_id}"):
             return
         session.expunge_all()
-    text = (f"The record of meeting {meeting.number} for {case.reference} is posted. Please prepare the family"
-            f" version: the form shows each part as the family will read it. Nothing goes to the family until you"
-            f" approve it.")
+    record = (f"The record of meeting {meeting.number}" if recap.version == 1 else
+              f"Version {recap.version} of the record of meeting {meeting.number} (a correction)")
+    text = (f"{record} for {case.reference} is posted. Please prepare the family version: the form shows each"
+            f" part as the family will read it. Nothing goes to the family until you approve it.")
     blocks = [kit.section(kit.esc(text)),
               kit.context("The child's own words and what other agencies wrote are left out unless you choose to"
                           " include them."),
@@ -379,9 +380,9 @@ def submit_given(ack, body: dict, client: WebClient, deps: Deps) -> None:
         words = fv.handover_words(handover, number=meeting.number)
         channel = (recap.channel_id if recap else None) or case.channel_id
         thread = recap.message_ts if recap else None
-    ack(response_action="update", view=access.notice_view("Given to the family", "Saved. " + words))
+    ack(response_action="update", view=access.notice_view("Given to the family", "Saved. " + kit.esc(words)))
     try:
-        client.chat_postMessage(channel=channel, thread_ts=thread, text=words,
+        client.chat_postMessage(channel=channel, thread_ts=thread, text=kit.esc(words),
                                 blocks=[kit.section("📄 *Given to the family.* " + kit.esc(words))])
     except (SlackApiError, SlackClientError, OSError) as error:
         log.warning("handover of family version %s saved; the channel post failed: %s", row.id, type(error).__name__)
@@ -504,7 +505,7 @@ def submit_views(ack, body: dict, client: WebClient, deps: Deps) -> None:
         ack(response_action="update", view=access.notice_view(title, str(error)))
         return
     ack(response_action="update", view=access.notice_view(
-        title, f"Saved. The views{' and score' if scores else ''} of {name} will show in the record of meeting"
+        title, f"Saved. The views{' and score' if scores else ''} of {kit.esc(name)} will show in the record of meeting"
                f" {meeting.number}, as given by the family and recorded by you."))
     log.info("family views recorded for meeting %s", meeting.id)
 

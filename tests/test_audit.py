@@ -221,6 +221,8 @@ RECORD_OF: dict[str, tuple[str, Callable[[Row], int]]] = {
     "recaps": ("recap", lambda r: r["id"]),
     "recap_recipients": ("recap", lambda r: r["recap_id"]),
     "recap_acknowledgements": ("recap", lambda r: r["recap_id"]),
+    "family_versions": ("family_version", lambda r: r["id"]),
+    "family_handovers": ("family_handover", lambda r: r["id"]),
 }
 NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events"}  # the ledger, once-only keys, the trail
 
