@@ -24,7 +24,7 @@ from handlers.deps import Deps
 from handlers.ids import Block, View
 from handlers.meetings import refresh_meeting_message
 from handlers.updates import update_messages
-from models import agenda, audit, cases, meetings
+from models import agenda, audit, cases, meetings, plan
 from models.cases import DomainError
 from models.tables import AttendanceStatus, Case, Meeting, MeetingStatus, Member, MemberStatus
 
@@ -156,7 +156,7 @@ def post_start(client: WebClient, deps: Deps, case: Case, meeting_id: int, notif
                      for s in (AttendanceStatus.PRESENT, AttendanceStatus.APOLOGIES, AttendanceStatus.ABSENT)}
         started = meeting.started_at.replace(second=0, microsecond=0)
         chair = session.get(Member, meetings.chair_id_of(meeting)) if meetings.chair_id_of(meeting) else None
-        items = agenda.agenda(meeting.duration_minutes, started)
+        items = agenda.agenda(meeting.duration_minutes, started, meeting_number=meeting.number)
         post = start_blocks.start_post(meeting=meeting, chair=chair, tz=deps.tz,
                                        started=started, present=by_status[AttendanceStatus.PRESENT],
                                        apologies=by_status[AttendanceStatus.APOLOGIES],
@@ -165,6 +165,8 @@ def post_start(client: WebClient, deps: Deps, case: Case, meeting_id: int, notif
         written = [u for u in meetings.latest_updates(session, meeting_id) if u.member_id in away]
         writers = {u.member_id for u in written}
         updates = [message for u in written for message in update_messages(session, u, as_sent=False)]
+        plan_now = start_blocks.plan_message(case.id, plan.as_it_stands(session, case.id), first=meeting.number <= 1,
+                                             children=len(cases.children(session, case.id)))
         intro = start_blocks.written_updates_intro(
             sent=[people[u.member_id] for u in written if u.member_id in people],
             missing=[m for m in by_status[AttendanceStatus.APOLOGIES] if m.id not in writers],
@@ -174,7 +176,7 @@ def post_start(client: WebClient, deps: Deps, case: Case, meeting_id: int, notif
     first, *more = [kit.message(post["text"], part) for part in kit.split_messages(post["blocks"])]
     try:
         posted = client.chat_postMessage(channel=case.channel_id, **first)
-        for message in [*more, intro, *updates]:
+        for message in [*more, plan_now, intro, *updates]:
             client.chat_postMessage(channel=case.channel_id, thread_ts=posted["ts"], **message)
     except SLACK_FAILED as error:
         code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__

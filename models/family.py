@@ -24,6 +24,7 @@ from datetime import date, datetime
 
 from models.documents import Outline, Record, children_words
 from models.meetings import long_date
+from models.names import NOT_LOOKED_UP
 from models.plain import explanations, family_words
 
 SCHEMA = 1
@@ -102,7 +103,8 @@ def _lines(items: list[str]) -> str:
 
 
 def _lead_name(record: Record) -> str:
-    return record.lead["name"] if record.lead else NO_LEAD
+    """The lead social worker's name, or "your social worker" while Slack has not given it."""
+    return record.lead["name"] if record.lead and record.lead["name"] != NOT_LOOKED_UP else NO_LEAD
 
 
 def lead_update(record: Record) -> dict | None:
@@ -355,7 +357,7 @@ def family_outline(content: dict) -> Outline:
                     ("p", f"This is a short summary of the meeting on {_day(content['meeting']['start'])}."),
                     ("p", "The core group is the group of people who work with your family on the plan.")]
     lead = content.get("lead")
-    if lead:
+    if lead and lead.get("name") != NOT_LOOKED_UP:
         out.append(("p", f"Your social worker is {lead['name']}. If anything here is wrong or hard to understand,"
                          " please tell them."))
     shown = "\n".join(section.get("text") or "" for section in content.get("sections") or []).casefold()

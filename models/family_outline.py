@@ -19,6 +19,8 @@ from models.meetings import long_date
 from models.tables import FAMILY_ROLES, Action, ActionStatus, Case, Meeting, MemberStatus
 
 PLAIN_AGENDA = {
+    "Review the plan": "Look at the plan together and make it fit your family",
+    "Are we still working to the plan?": "Is the plan still right?",
     "Updates from those unable to attend": "What people who cannot come have sent in",
     "The child's views": "What {the_children_feel}",
     "Progress on actions and any drift": "How the jobs in the plan are going",
@@ -93,7 +95,7 @@ def meeting_outline(session: Session, meeting: Meeting, *, tz) -> Outline:
         out.append(("bullet", "From the family: " + ", ".join(m.name for m in family) + "."))
     out.append(("h1", "What we will talk about"))
     feel = "the child thinks and feels" if one else "the children think and feel"
-    for item in agenda.agenda(meeting.duration_minutes, starts):
+    for item in agenda.agenda(meeting.duration_minutes, starts, meeting_number=meeting.number):
         words = PLAIN_AGENDA.get(item.title, item.title).format(the_children_feel=feel)
         out.append(("bullet", f"{item.starts:%H:%M}: {words}" + ("" if words.endswith("?") else ".")))
     out.append(("h1", "Your jobs in the plan"))

@@ -33,7 +33,8 @@ from models.tables import (
 )
 
 OPEN_STATUSES = (MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS)
-HELD_STATUSES = (MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS, MeetingStatus.ENDED)
+HELD_STATUSES = (MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS, MeetingStatus.ENDED,
+                 MeetingStatus.ENDED_WITHOUT_RECORD)
 MIN_LENGTH, MAX_LENGTH, DEFAULT_LENGTH = 30, 240, 90
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit, reminders
+from models import audit, names, reminders
 from models.audit import Actor
 from models.cases import DomainError
 from models.tables import (
@@ -265,9 +265,10 @@ def _lines(session: Session, scaling_round: ScalingRound) -> list[ScoreLine]:
     recorders = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(
         [s.recorded_by_member_id for s, _ in given if s.recorded_by_member_id])))} if any(
         s.recorded_by_member_id for s, _ in given) else {}
-    lines = [ScoreLine(member_id=s.member_id, name=person.name, role=person.role, score=s.score, reason=s.reason,
-                       to_move_up=s.to_move_up, in_writing=s.member_id in away and not s.recorded_by_member_id,
-                       recorded_by={"id": r.id, "name": r.name, "role": r.role}
+    lines = [ScoreLine(member_id=s.member_id, name=names.shown(person), role=person.role, score=s.score,
+                       reason=s.reason, to_move_up=s.to_move_up,
+                       in_writing=s.member_id in away and not s.recorded_by_member_id,
+                       recorded_by={"id": r.id, "name": names.shown(r), "role": r.role}
                        if (r := recorders.get(s.recorded_by_member_id)) else None)
              for s, person in given]
     return sorted(lines, key=lambda line: (line.score, line.name))
