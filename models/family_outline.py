@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from models import agenda, cases
+from models import agenda, cases, names
 from models.documents import Outline
 from models.family import plain, role_words
 from models.meetings import long_date
@@ -103,9 +103,9 @@ def meeting_outline(session: Session, meeting: Meeting, *, tz) -> Outline:
                                                   col(Action.owner_member_id).in_([m.id for m in family] or [0]))
                              .order_by(col(Action.due_date), col(Action.id))))
     if mine:
-        names = {m.id: m.name for m in family}
+        owners = {m.id: m.name for m in family}
         for action in mine:
-            out.append(("bullet", f"{names[action.owner_member_id]}: {plain(action.what).rstrip('.')}."
+            out.append(("bullet", f"{owners[action.owner_member_id]}: {plain(action.what).rstrip('.')}."
                                   f" Due by {long_date(action.due_date)}."))
     else:
         out.append(("p", "You have no jobs in the plan right now."))
@@ -117,7 +117,8 @@ def meeting_outline(session: Session, meeting: Meeting, *, tz) -> Outline:
         ("p", "They will write down what you think, and your scores. They will say it came from you."),
         ("p", "You can also bring someone with you for support."),
         ("h1", "Your social worker"),
-        ("p", f"Your social worker is {lead.name}." if lead else "Your social worker will tell you their name."),
+        ("p", f"Your social worker is {lead.name}." if lead and names.known(lead)
+              else "Your social worker will tell you their name."),
         ("p", "Phone: ______________________"),
     ]
     return out
