@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -33,30 +33,27 @@ NO_TEAM = "No team named"
 NO_ORGANISATION = "Organisation not given"
 FAMILY = "Family"
 
-_filled: set[str] = set()
 _fill_lock = threading.Lock()
 
 
 def ensure_calendar(session: Session, calendar: WorkingCalendar | None = None) -> None:
-    """Fill the working_days table once (idempotent, safe for two processes at once)."""
-    bind = session.get_bind()
-    url = bind.url.render_as_string(hide_password=True)
-    if url in _filled:
+    """Fill the working_days table if it is not filled (one indexed look-up when it is; idempotent, and safe for
+    two processes at once)."""
+    last = select(WorkingDay.n).where(WorkingDay.day == CALENDAR_END)
+    if session.execute(last).first() is not None:
         return
     with _fill_lock:
-        expected = (CALENDAR_END - EPOCH).days + 1
-        if session.execute(select(func.count()).select_from(WorkingDay)).scalar_one() != expected:
-            cal = calendar or WorkingCalendar()
-            rows, n, day = [], 0, EPOCH
-            while day <= CALENDAR_END:
-                working = cal.is_working_day(day)
-                n += working
-                rows.append({"day": day, "n": n, "working": working})
-                day += timedelta(days=1)
-            insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
-            session.execute(insert(WorkingDay).on_conflict_do_nothing(index_elements=["day"]), rows)
-            session.commit()
-        _filled.add(url)
+        cal = calendar or WorkingCalendar()
+        rows, n, day = [], 0, EPOCH
+        while day <= CALENDAR_END:
+            working = cal.is_working_day(day)
+            n += working
+            rows.append({"day": day, "n": n, "working": working})
+            day += timedelta(days=1)
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(insert(WorkingDay).on_conflict_do_nothing(index_elements=["day"]), rows)
+        session.commit()
 
 
 # --- the measures, in plain words -----------------------------------------------------------------------
@@ -145,6 +142,7 @@ MEASURE_BY_KEY = {m.key: m for m in MEASURES}
 class Table:
     measure: MeasureDef
     group_label: str
+    by_organisation: bool = False  # each row is also for one organisation
     rows: list[dict] = field(default_factory=list)  # each: group, [organisation], then the columns' keys
 
     def total(self, key: str) -> int:
@@ -358,7 +356,7 @@ def measure(session: Session, key: str, *, scope: tuple[str, dict], start: date,
            f"SELECT {', '.join(keys)}, {sums}\nFROM base b {team_join}\n"
            f"GROUP BY {', '.join(groups)} ORDER BY {', '.join(groups)}")
     params = dict(scope[1], start=start, end=end, today=today, today_n=_day_number(session, today))
-    table = Table(measure=definition, group_label=by.capitalize())
+    table = Table(measure=definition, group_label=by.capitalize(), by_organisation=len(keys) > 1)
     for row in session.execute(text(sql), params).mappings():
         item = {"group": row["grp"]}
         if "org" in row:

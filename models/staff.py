@@ -177,5 +177,6 @@ def all_roles(session: Session) -> list[tuple[StaffRole, str | None]]:
 def record_view(session: Session, who: Standing, *, what: str, **ids: int | str | None) -> None:
     """Audit a view of oversight data (ids only)."""
     audit.record(session, actor=Actor(team_id=who.team_id, user_id=who.user_id), action=f"oversight.{what}",
-                 record_type="oversight", record_id=None, case_id=None, roles=",".join(sorted({r.role for r in who.roles})),
+                 record_type="oversight", record_id=None, case_id=None,
+                 roles=",".join(sorted({r.role for r in who.roles})),
                  **ids)

@@ -572,3 +572,14 @@ class WorkingDay(SQLModel, table=True):
     day: date = Field(primary_key=True)
     n: int
     working: bool
+
+
+class OversightChart(SQLModel, table=True):
+    """A chart of oversight figures already uploaded to Slack (privately, for App Home image blocks), by a digest
+    of the figures drawn: the same figures are shown again without drawing or uploading them again."""
+
+    __tablename__ = "oversight_charts"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    file_id: str = Field(max_length=32)
+    created_at: datetime = _when(default_factory=utcnow)

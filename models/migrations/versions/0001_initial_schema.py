@@ -80,6 +80,12 @@ def upgrade() -> None:
     sa.UniqueConstraint('channel_id'),
     sa.UniqueConstraint('reference')
     )
+    op.create_table('oversight_charts',
+    sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('file_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('digest')
+    )
     op.create_table('processed_requests',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('at', models.types.UTCDateTime(), nullable=False),
@@ -606,6 +612,7 @@ def downgrade() -> None:
     op.drop_table('children')
     op.drop_table('working_days')
     op.drop_table('processed_requests')
+    op.drop_table('oversight_charts')
     op.drop_table('cases')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_case_id'))
