@@ -57,6 +57,7 @@ class Kind(StrEnum):
     AWAY = "member.away"  # someone is away: their actions are shown to the group
     MISSED_REPORT = "case.missed"  # what could not be sent in time
     THREAD = "thread.parent"  # not sent by the dispatcher: the channel thread for someone we cannot DM
+    OVERSIGHT_REPORT = "oversight.monthly"  # the month's oversight report, to COREGROUP_REPORT_CHANNEL (no case)
 
 
 FAN_OUT = {Kind.REMIND_2D: Kind.REMIND_2D_MEMBER, Kind.REMIND_MORNING: Kind.REMIND_MORNING_MEMBER,
@@ -71,7 +72,7 @@ class Planned:
 
     key: str
     kind: str
-    case_id: int
+    case_id: int | None
     due_at: datetime
     meeting_id: int | None = None
     action_id: int | None = None
@@ -92,7 +93,7 @@ class Claimed:
     id: int
     key: str
     kind: str
-    case_id: int
+    case_id: int | None  # None only for the monthly oversight report
     meeting_id: int | None
     action_id: int | None
     member_id: int | None
