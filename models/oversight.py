@@ -12,8 +12,10 @@ The measures, in plain words, are in MEASURES below (and in the README and the w
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -192,32 +194,89 @@ def _org(alias: str) -> str:
             f" ELSE COALESCE(NULLIF(TRIM({alias}.agency), ''), '{NO_ORGANISATION}') END")
 
 
-def _ctes(q: _Sql, scope_sql: str) -> str:
+def _held_sql(q: _Sql) -> str:
+    """Held meetings (a posted record) of the cases in scope since :since, numbered in order within their case,
+    with the day of the one before (window functions) and what the latest record says of the child's and the
+    parents' views: one pass."""
     return f"""
-scope(case_id) AS ({scope_sql}),
-held AS (
+SELECT h.*, wd.n AS n,
+       LAG(h.day) OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS prev_day,
+       ROW_NUMBER() OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS seq,
+       {q.json_text('rr.content', 'child_views', 'text')} AS child_said,
+       {q.json_text('rr.content', 'child_views', 'not_obtained')} AS child_why_not,
+       {q.json_text('rr.content', 'parents_views')} AS parents_said
+FROM (
   SELECT m.id AS meeting_id, m.case_id, {q.day('m.scheduled_start')} AS day, {q.month('m.scheduled_start')} AS month,
          MIN(r.posted_at) AS posted_at, MAX(r.id) AS recap_id,
          COALESCE(m.chaired_by_member_id, m.chair_member_id) AS chair_id
   FROM meetings m JOIN recaps r ON r.meeting_id = m.id AND r.status = 'posted'
-  WHERE m.case_id IN (SELECT case_id FROM scope)
+  WHERE m.case_id IN (SELECT case_id FROM scope) AND m.scheduled_start >= :since
   GROUP BY m.id, m.case_id, m.scheduled_start, m.chaired_by_member_id, m.chair_member_id
-),
-held_n AS (
-  SELECT h.*, wd.n AS n,
-         LAG(h.day) OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS prev_day,
-         ROW_NUMBER() OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS seq
-  FROM held h JOIN working_days wd ON wd.day = h.day
-),
-lead AS (
-  SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm WHERE lm.is_lead GROUP BY lm.case_id
-),
+) h JOIN working_days wd ON wd.day = h.day JOIN recaps rr ON rr.id = h.recap_id"""
+
+
+def _lead_sql() -> str:
+    return f"SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm WHERE lm.is_lead GROUP BY lm.case_id"
+
+
+_CASE_TEAM = """
 case_team AS (
   SELECT DISTINCT tm.case_id, ts.team_name FROM members tm
   JOIN staff_roles ts ON ts.slack_team_id = tm.manager_team_id AND ts.slack_user_id = tm.manager_user_id
    AND ts.role = 'team-manager' AND ts.team_name IS NOT NULL
   WHERE tm.is_lead
 )"""
+_PREPARED = "oversight_prepared"
+
+
+def _ctes(session: Session, q: _Sql, scope_sql: str) -> str:
+    """The common table expressions every oversight statement starts with; they read the temporary tables that
+    `prepared` made (indexed: SQLite would otherwise look through a CTE once for every row joined to it, and each
+    statement would work out the held meetings again)."""
+    assert session.info.get(_PREPARED), "oversight statements run inside prepared()"
+    return f"""
+scope(case_id) AS (SELECT case_id FROM ox_scope),
+held_n AS (SELECT * FROM ox_held_n),
+lead AS (SELECT * FROM ox_lead),{_CASE_TEAM}"""
+
+
+@contextmanager
+def prepared(session: Session, scope: tuple[str, dict], *, since: date) -> Iterator[None]:
+    """For the statements run inside it: the cases in scope, their meetings held since `since` and each case's
+    lead organisation, as indexed temporary tables (dropped afterwards), so each is worked out once per report.
+    `since` is a year before the period: the meeting before a later one is looked for that far back."""
+    ensure_calendar(session)
+    q = _Sql(session.get_bind().dialect.name)
+    if session.info.get(_PREPARED):
+        yield
+        return
+    schema = "pg_temp" if q.pg else "temp"
+    if q.pg:
+        # For this transaction only: compiling these statements (JIT) costs more than running them, and the
+        # grouping sorts fit in memory instead of spilling to disk.
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+    drops = [f"DROP TABLE IF EXISTS {schema}.{name}" for name in ("ox_scope", "ox_held_n", "ox_lead")]
+    for statement in drops:
+        session.execute(text(statement))
+    session.execute(text("CREATE TEMP TABLE ox_scope(case_id INTEGER PRIMARY KEY)"))
+    session.execute(text(f"INSERT INTO ox_scope SELECT DISTINCT * FROM ({scope[0]}) s"), scope[1])
+    session.execute(text("CREATE TEMP TABLE ox_held_n AS WITH scope(case_id) AS (SELECT case_id FROM ox_scope)"
+                         + _held_sql(q)), {"since": datetime.combine(since, time(0))})  # stored naive UTC
+    session.execute(text("CREATE INDEX ox_held_n_case ON ox_held_n(case_id, seq)"))
+    session.execute(text("CREATE INDEX ox_held_n_meeting ON ox_held_n(meeting_id)"))
+    session.execute(text("CREATE TEMP TABLE ox_lead AS " + _lead_sql()))
+    session.execute(text("CREATE INDEX ox_lead_case ON ox_lead(case_id)"))
+    if q.pg:  # a temporary table has no statistics until it is analysed
+        for name in ("ox_scope", "ox_held_n", "ox_lead"):
+            session.execute(text(f"ANALYZE {name}"))
+    session.info[_PREPARED] = True
+    try:
+        yield
+    finally:
+        session.info.pop(_PREPARED, None)
+        for statement in drops:
+            session.execute(text(statement))
 
 
 def _bases(q: _Sql) -> dict[str, tuple[str, str]]:
@@ -250,11 +309,13 @@ SUM(CASE WHEN b.held_n > b.due_n THEN b.held_n - b.due_n ELSE 0 END) AS days_lat
 MAX(CASE WHEN b.held_n > b.due_n THEN b.held_n - b.due_n ELSE 0 END) AS most_late"""),
         "before_review": (f"""
 SELECT c.id AS case_id, {q.month('c.review_conference_date')} AS month, {lead_org} AS org, rv.n AS review_n,
-       (SELECT MAX(h.n) FROM held_n h WHERE h.case_id = c.id AND h.day < c.review_conference_date) AS last_n
+       MAX(h.n) AS last_n
 FROM cases c JOIN working_days rv ON rv.day = c.review_conference_date
+LEFT JOIN held_n h ON h.case_id = c.id AND h.day < c.review_conference_date
 LEFT JOIN lead ON lead.case_id = c.id
 WHERE c.id IN (SELECT case_id FROM scope) AND c.review_conference_date BETWEEN :start AND :end
-  AND c.review_conference_date <= :today""", f"""
+  AND c.review_conference_date <= :today
+GROUP BY c.id, c.review_conference_date, lead.org, rv.n""", f"""
 COUNT(*) AS reviews,
 SUM(CASE WHEN b.last_n <= b.review_n - {BEFORE_REVIEW} THEN 1 ELSE 0 END) AS in_time,
 SUM(CASE WHEN b.last_n > b.review_n - {BEFORE_REVIEW} THEN 1 ELSE 0 END) AS too_close,
@@ -262,9 +323,8 @@ SUM(CASE WHEN b.last_n IS NULL THEN 1 ELSE 0 END) AS "none\""""),
         "records": (f"""
 SELECT h.case_id, h.month, {lead_org} AS org, h.n AS held_n, wp.n AS posted_n, wg.n AS given_n
 FROM held_n h JOIN working_days wp ON wp.day = {q.day('h.posted_at')}
-LEFT JOIN (SELECT meeting_id, MIN(given_on) AS given_on FROM family_handovers GROUP BY meeting_id) fh
-  ON fh.meeting_id = h.meeting_id
-LEFT JOIN working_days wg ON wg.day = fh.given_on
+LEFT JOIN working_days wg
+  ON wg.day = (SELECT MIN(fh.given_on) FROM family_handovers fh WHERE fh.meeting_id = h.meeting_id)
 LEFT JOIN lead ON lead.case_id = h.case_id
 WHERE h.day BETWEEN :start AND :end""", f"""
 COUNT(*) AS meetings,
@@ -276,27 +336,25 @@ SUM(CASE WHEN b.given_n IS NULL AND :today_n - b.held_n > {FAMILY_WITHIN} THEN 1
 SUM(CASE WHEN b.given_n IS NULL AND :today_n - b.held_n <= {FAMILY_WITHIN} THEN 1 ELSE 0 END)
   AS family_not_yet_due"""),
         "child_views": (f"""
-SELECT h.case_id, h.month, {lead_org} AS org, {q.json_text('r.content', 'child_views', 'text')} AS said,
-       {q.json_text('r.content', 'child_views', 'not_obtained')} AS why_not
-FROM held_n h JOIN recaps r ON r.id = h.recap_id LEFT JOIN lead ON lead.case_id = h.case_id
+SELECT h.case_id, h.month, {lead_org} AS org, h.child_said AS said, h.child_why_not AS why_not
+FROM held_n h LEFT JOIN lead ON lead.case_id = h.case_id
 WHERE h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings,
 SUM(CASE WHEN b.said <> '' THEN 1 ELSE 0 END) AS obtained,
 SUM(CASE WHEN b.said = '' AND b.why_not <> '' THEN 1 ELSE 0 END) AS why_not,
 SUM(CASE WHEN b.said = '' AND b.why_not = '' THEN 1 ELSE 0 END) AS missing"""),
         "parents_views": (f"""
-SELECT h.case_id, h.month, {lead_org} AS org, {q.json_text('r.content', 'parents_views')} AS said
-FROM held_n h JOIN recaps r ON r.id = h.recap_id LEFT JOIN lead ON lead.case_id = h.case_id
+SELECT h.case_id, h.month, {lead_org} AS org, h.parents_said AS said
+FROM held_n h LEFT JOIN lead ON lead.case_id = h.case_id
 WHERE h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings,
 SUM(CASE WHEN b.said <> '' THEN 1 ELSE 0 END) AS recorded,
 SUM(CASE WHEN b.said = '' THEN 1 ELSE 0 END) AS missing"""),
         "attendance": (f"""
 SELECT h.case_id, h.month, {_org('mb')} AS org, a.status,
-       CASE WHEN u.member_id IS NULL THEN 0 ELSE 1 END AS updated
+       CASE WHEN EXISTS (SELECT 1 FROM updates u WHERE u.meeting_id = a.meeting_id AND u.member_id = a.member_id)
+            THEN 1 ELSE 0 END AS updated
 FROM held_n h JOIN attendance a ON a.meeting_id = h.meeting_id JOIN members mb ON mb.id = a.member_id
-LEFT JOIN (SELECT DISTINCT meeting_id, member_id FROM updates) u
-  ON u.meeting_id = a.meeting_id AND u.member_id = a.member_id
 WHERE h.day BETWEEN :start AND :end""", """
 SUM(CASE WHEN b.status = 'present' THEN 1 ELSE 0 END) AS present,
 SUM(CASE WHEN b.status = 'apologies' AND b.updated = 1 THEN 1 ELSE 0 END) AS apologies_update,
@@ -336,12 +394,22 @@ def _day_number(session: Session, day: date) -> int:
     return session.execute(select(WorkingDay.n).where(WorkingDay.day == day)).scalar_one()
 
 
+def look_back(start: date, *, years: int = 1) -> date:
+    """How far back held meetings are read for a period starting on `start`."""
+    return start - timedelta(days=366 * years)
+
+
 def measure(session: Session, key: str, *, scope: tuple[str, dict], start: date, end: date, today: date,
             by: str = "month") -> Table:
     """One measure's table, grouped by month, organisation or team (one statement)."""
+    with prepared(session, scope, since=look_back(start)):
+        return _measure(session, key, scope=scope, start=start, end=end, today=today, by=by)
+
+
+def _measure(session: Session, key: str, *, scope: tuple[str, dict], start: date, end: date, today: date,
+             by: str = "month") -> Table:
     if by not in BY:
         raise ValueError(by)
-    ensure_calendar(session)
     q = _Sql(session.get_bind().dialect.name)
     definition = MEASURE_BY_KEY[key]
     base, sums = _bases(q)[key]
@@ -352,7 +420,7 @@ def measure(session: Session, key: str, *, scope: tuple[str, dict], start: date,
     if definition.per_organisation and by != "organisation":
         keys.append("b.org AS org")
         groups.append("b.org")
-    sql = (f"WITH {_ctes(q, scope[0])},\nbase AS ({base})\n"
+    sql = (f"WITH {_ctes(session, q, scope[0])},\nbase AS ({base})\n"
            f"SELECT {', '.join(keys)}, {sums}\nFROM base b {team_join}\n"
            f"GROUP BY {', '.join(groups)} ORDER BY {', '.join(groups)}")
     params = dict(scope[1], start=start, end=end, today=today, today_n=_day_number(session, today))
@@ -368,8 +436,9 @@ def measure(session: Session, key: str, *, scope: tuple[str, dict], start: date,
 
 def report(session: Session, *, scope: tuple[str, dict], start: date, end: date, today: date,
            by: str = "month", keys: tuple[str, ...] | None = None) -> Report:
-    tables = [measure(session, key, scope=scope, start=start, end=end, today=today, by=by)
-              for key in (keys or tuple(m.key for m in MEASURES))]
+    with prepared(session, scope, since=look_back(start)):
+        tables = [_measure(session, key, scope=scope, start=start, end=end, today=today, by=by)
+                  for key in (keys or tuple(m.key for m in MEASURES))]
     return Report(start=start, end=end, by=by, tables=tables)
 
 
@@ -390,10 +459,15 @@ def needing_attention(session: Session, *, cases_sql: tuple[str, dict], today: d
     """Open cases among `cases_sql` that need attention, the most pressing first, and how many there are in all:
     a group that has lapsed (or whose first meeting is overdue), a first meeting still to hold, a record or a
     family version late, actions overdue."""
-    ensure_calendar(session)
+    with prepared(session, cases_sql, since=look_back(today, years=2)):
+        return _needing_attention(session, cases_sql=cases_sql, today=today, limit=limit)
+
+
+def _needing_attention(session: Session, *, cases_sql: tuple[str, dict], today: date, limit: int
+                       ) -> tuple[list[Attention], int]:
     q = _Sql(session.get_bind().dialect.name)
     sql = f"""
-WITH {_ctes(q, cases_sql[0])},
+WITH {_ctes(session, q, cases_sql[0])},
 last AS (SELECT case_id, MAX(day) AS day, COUNT(*) AS held FROM held_n GROUP BY case_id),
 facts AS (
   SELECT c.id, c.reference, c.channel_id, ic.n + {FIRST_WITHIN} AS first_due_n, last.held,
@@ -467,10 +541,11 @@ def figures(session: Session, *, scope: tuple[str, dict], today: date, months: i
     """Timeliness by month (first and later core groups together) and attendance by organisation, for the last
     `months` months up to today: three statements."""
     start = month_start(today, months - 1)
-    first = measure(session, "first_meeting", scope=scope, start=start, end=today, today=today)
-    later = measure(session, "later_meetings", scope=scope, start=start, end=today, today=today)
-    attendance = measure(session, "attendance", scope=scope, start=start, end=today, today=today,
-                         by="organisation")
+    with prepared(session, scope, since=look_back(start)):
+        first = _measure(session, "first_meeting", scope=scope, start=start, end=today, today=today)
+        later = _measure(session, "later_meetings", scope=scope, start=start, end=today, today=today)
+        attendance = _measure(session, "attendance", scope=scope, start=start, end=today, today=today,
+                              by="organisation")
     labels = [f"{month_start(today, back):%Y-%m}" for back in range(months - 1, -1, -1)]
     on_time = dict.fromkeys(labels, 0)
     late = dict.fromkeys(labels, 0)
