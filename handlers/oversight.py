@@ -57,12 +57,14 @@ def section_for(deps: Deps, client: WebClient, *, team_id: str, user_id: str, ro
         who = staff.standing(session, team_id=team_id, user_id=user_id)
     if not who.any:
         return []
-    with deps.session() as session:  # a session that may write: the working days are filled on first use
+    # Read without the write lock (SQLite): only temporary tables are written (and, once, the working days).
+    with deps.reading() as session:
         attention, total = [], 0
         if who.sees_cases:
             attention, total = oversight.needing_attention(session, cases_sql=staff.visible_cases_sql(who),
                                                            today=today)
         figures = oversight.figures(session, scope=staff.scope_sql(who), today=today)
+    with deps.session() as session:
         staff.record_view(session, who, what="home_viewed", cases=len(attention))
     file_id = chart_file(deps, client, figures)
     return blocks.section(roles=who.role_names, sees_cases=who.sees_cases, attention=attention,

@@ -86,7 +86,7 @@ def post(deps: Deps, client: WebClient, *, key: str, month: date) -> delivery.De
     """Post the month's report (or finish posting it); raises SlackApiError when Slack refuses."""
     channel = deps.settings.report_channel
     end = month_end(month)
-    with deps.session() as session:  # the month as it stood at its end
+    with deps.reading() as session:  # the month as it stood at its end
         report = oversight.report(session, scope=WHOLE_DEPLOYMENT, start=month, end=end, today=end)
         figures = oversight.figures(session, scope=WHOLE_DEPLOYMENT, today=end)
     text, blocks = _summary(report, month)
