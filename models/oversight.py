@@ -179,9 +179,10 @@ class _Sql:
         return f"({day} + ({days}))" if self.pg else f"date({day}, '+' || ({days}) || ' days')"
 
     def json_text(self, expr: str, *path: str) -> str:
+        """Text at `path` in a JSON document (`expr`: a jsonb value on PostgreSQL, parsed once per row)."""
         if self.pg:
             inner = "".join(f" -> '{p}'" for p in path[:-1])
-            return f"COALESCE(TRIM(CAST({expr} AS json){inner} ->> '{path[-1]}'), '')"
+            return f"COALESCE(TRIM({expr}{inner} ->> '{path[-1]}'), '')"
         return f"COALESCE(TRIM(json_extract({expr}, '$.{'.'.join(path)}')), '')"
 
 
@@ -198,13 +199,15 @@ def _held_sql(q: _Sql) -> str:
     """Held meetings (a posted record) of the cases in scope since :since, numbered in order within their case,
     with the day of the one before (window functions) and what the latest record says of the child's and the
     parents' views: one pass."""
+    doc, lateral = ("rj.doc", " CROSS JOIN LATERAL (SELECT CAST(rr.content AS jsonb) AS doc) rj") if q.pg \
+        else ("rr.content", "")
     return f"""
 SELECT h.*, wd.n AS n,
        LAG(h.day) OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS prev_day,
        ROW_NUMBER() OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS seq,
-       {q.json_text('rr.content', 'child_views', 'text')} AS child_said,
-       {q.json_text('rr.content', 'child_views', 'not_obtained')} AS child_why_not,
-       {q.json_text('rr.content', 'parents_views')} AS parents_said
+       {q.json_text(doc, 'child_views', 'text')} AS child_said,
+       {q.json_text(doc, 'child_views', 'not_obtained')} AS child_why_not,
+       {q.json_text(doc, 'parents_views')} AS parents_said
 FROM (
   SELECT m.id AS meeting_id, m.case_id, {q.day('m.scheduled_start')} AS day, {q.month('m.scheduled_start')} AS month,
          MIN(r.posted_at) AS posted_at, MAX(r.id) AS recap_id,
@@ -212,11 +215,12 @@ FROM (
   FROM meetings m JOIN recaps r ON r.meeting_id = m.id AND r.status = 'posted'
   WHERE m.case_id IN (SELECT case_id FROM scope) AND m.scheduled_start >= :since
   GROUP BY m.id, m.case_id, m.scheduled_start, m.chaired_by_member_id, m.chair_member_id
-) h JOIN working_days wd ON wd.day = h.day JOIN recaps rr ON rr.id = h.recap_id"""
+) h JOIN working_days wd ON wd.day = h.day JOIN recaps rr ON rr.id = h.recap_id{lateral}"""
 
 
 def _lead_sql() -> str:
-    return f"SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm WHERE lm.is_lead GROUP BY lm.case_id"
+    return (f"SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm"
+            " WHERE lm.is_lead AND lm.case_id IN (SELECT case_id FROM ox_scope) GROUP BY lm.case_id")
 
 
 _CASE_TEAM = """
@@ -261,14 +265,16 @@ def prepared(session: Session, scope: tuple[str, dict], *, since: date) -> Itera
         session.execute(text(statement))
     session.execute(text("CREATE TEMP TABLE ox_scope(case_id INTEGER PRIMARY KEY)"))
     session.execute(text(f"INSERT INTO ox_scope SELECT DISTINCT * FROM ({scope[0]}) s"), scope[1])
+    if q.pg:  # a temporary table has no statistics until it is analysed
+        session.execute(text("ANALYZE ox_scope"))
     session.execute(text("CREATE TEMP TABLE ox_held_n AS WITH scope(case_id) AS (SELECT case_id FROM ox_scope)"
                          + _held_sql(q)), {"since": datetime.combine(since, time(0))})  # stored naive UTC
     session.execute(text("CREATE INDEX ox_held_n_case ON ox_held_n(case_id, seq)"))
     session.execute(text("CREATE INDEX ox_held_n_meeting ON ox_held_n(meeting_id)"))
     session.execute(text("CREATE TEMP TABLE ox_lead AS " + _lead_sql()))
     session.execute(text("CREATE INDEX ox_lead_case ON ox_lead(case_id)"))
-    if q.pg:  # a temporary table has no statistics until it is analysed
-        for name in ("ox_scope", "ox_held_n", "ox_lead"):
+    if q.pg:
+        for name in ("ox_held_n", "ox_lead"):
             session.execute(text(f"ANALYZE {name}"))
     session.info[_PREPARED] = True
     try:
@@ -282,6 +288,22 @@ def prepared(session: Session, scope: tuple[str, dict], *, since: date) -> Itera
 def _bases(q: _Sql) -> dict[str, tuple[str, str]]:
     """Each measure: (the SELECT of its rows: case_id, month, org, facts), (the sums over them)."""
     lead_org = f"COALESCE(lead.org, '{NO_ORGANISATION}')"
+    # Whether a member sent an update for a meeting, and when the family version was first given. PostgreSQL
+    # joins them grouped, by hashing, once; SQLite looks each up by its index (it would scan a grouped subquery
+    # once for every row joined to it).
+    if q.pg:
+        updated = "CASE WHEN u.member_id IS NULL THEN 0 ELSE 1 END"
+        updates_join = ("\nLEFT JOIN (SELECT meeting_id, member_id FROM updates GROUP BY meeting_id, member_id) u"
+                        " ON u.meeting_id = a.meeting_id AND u.member_id = a.member_id")
+        family_join = ("LEFT JOIN (SELECT meeting_id, MIN(given_on) AS given_on FROM family_handovers"
+                       " GROUP BY meeting_id) fh ON fh.meeting_id = h.meeting_id\n"
+                       "LEFT JOIN working_days wg ON wg.day = fh.given_on")
+    else:
+        updated = ("CASE WHEN EXISTS (SELECT 1 FROM updates u WHERE u.meeting_id = a.meeting_id"
+                   " AND u.member_id = a.member_id) THEN 1 ELSE 0 END")
+        updates_join = ""
+        family_join = ("LEFT JOIN working_days wg ON wg.day = (SELECT MIN(fh.given_on) FROM family_handovers fh"
+                       " WHERE fh.meeting_id = h.meeting_id)")
     return {
         "first_meeting": (f"""
 SELECT c.id AS case_id, {q.month('c.initial_conference_date')} AS month, {lead_org} AS org,
@@ -323,8 +345,7 @@ SUM(CASE WHEN b.last_n IS NULL THEN 1 ELSE 0 END) AS "none\""""),
         "records": (f"""
 SELECT h.case_id, h.month, {lead_org} AS org, h.n AS held_n, wp.n AS posted_n, wg.n AS given_n
 FROM held_n h JOIN working_days wp ON wp.day = {q.day('h.posted_at')}
-LEFT JOIN working_days wg
-  ON wg.day = (SELECT MIN(fh.given_on) FROM family_handovers fh WHERE fh.meeting_id = h.meeting_id)
+{family_join}
 LEFT JOIN lead ON lead.case_id = h.case_id
 WHERE h.day BETWEEN :start AND :end""", f"""
 COUNT(*) AS meetings,
@@ -352,9 +373,8 @@ SUM(CASE WHEN b.said <> '' THEN 1 ELSE 0 END) AS recorded,
 SUM(CASE WHEN b.said = '' THEN 1 ELSE 0 END) AS missing"""),
         "attendance": (f"""
 SELECT h.case_id, h.month, {_org('mb')} AS org, a.status,
-       CASE WHEN EXISTS (SELECT 1 FROM updates u WHERE u.meeting_id = a.meeting_id AND u.member_id = a.member_id)
-            THEN 1 ELSE 0 END AS updated
-FROM held_n h JOIN attendance a ON a.meeting_id = h.meeting_id JOIN members mb ON mb.id = a.member_id
+       {updated} AS updated
+FROM held_n h JOIN attendance a ON a.meeting_id = h.meeting_id JOIN members mb ON mb.id = a.member_id{updates_join}
 WHERE h.day BETWEEN :start AND :end""", """
 SUM(CASE WHEN b.status = 'present' THEN 1 ELSE 0 END) AS present,
 SUM(CASE WHEN b.status = 'apologies' AND b.updated = 1 THEN 1 ELSE 0 END) AS apologies_update,

@@ -583,3 +583,7 @@ class OversightChart(SQLModel, table=True):
     digest: str = Field(primary_key=True, max_length=64)
     file_id: str = Field(max_length=32)
     created_at: datetime = _when(default_factory=utcnow)
+
+
+# Oversight: a team manager's cases are found by the manager named on members (models/staff.py).
+Index("ix_member_manager", Member.manager_team_id, Member.manager_user_id)

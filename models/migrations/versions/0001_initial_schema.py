@@ -132,6 +132,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('case_id', 'slack_team_id', 'slack_user_id', name='uq_member_slack_person')
     )
     with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.create_index('ix_member_manager', ['manager_team_id', 'manager_user_id'], unique=False)
         batch_op.create_index('ix_member_slack_person', ['slack_team_id', 'slack_user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_case_id'), ['case_id'], unique=False)
 
@@ -604,6 +605,7 @@ def downgrade() -> None:
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_members_case_id'))
         batch_op.drop_index('ix_member_slack_person')
+        batch_op.drop_index('ix_member_manager')
 
     op.drop_table('members')
     with op.batch_alter_table('children', schema=None) as batch_op:
