@@ -587,3 +587,14 @@ class OversightChart(SQLModel, table=True):
 
 # Oversight: a team manager's cases are found by the manager named on members (models/staff.py).
 Index("ix_member_manager", Member.manager_team_id, Member.manager_user_id)
+
+
+class OversightFigures(SQLModel, table=True):
+    """The App Home's oversight figures for one scope (a workspace, or one person's cases), kept for a few minutes
+    so that opening the App Home again does not count them again (handlers/oversight.py)."""
+
+    __tablename__ = "oversight_figures"
+
+    scope_key: str = Field(primary_key=True, max_length=120)
+    computed_at: datetime = _when()
+    figures: str = _text()  # JSON: months and counts only, never a case reference or text

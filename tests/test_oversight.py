@@ -321,3 +321,26 @@ def test_the_stand_in_refuses_an_image_of_a_file_that_is_not_there(slack):
     file_id = client.files_upload_v2(content=b"\x89PNG fake", filename="chart.png", title="Chart")["file"]["id"]
     view["blocks"][0]["slack_file"] = {"id": file_id}
     assert client.views_publish(user_id="U0AN", view=view)["ok"]
+
+
+def test_the_figures_are_counted_again_after_ten_minutes_not_at_every_look(app, slack, staffed, session):
+    from datetime import timedelta
+
+    import time_machine
+
+    from models.tables import Attendance, Member
+    from tests.conftest import TEST_DAY
+
+    _open_home(app, "U0AN")
+    assert "Police 3" in json.dumps(_home(slack, "U0AN"))
+    police = session.exec(select(Member.id).where(Member.case_id == staffed.cases["a"],
+                                                  Member.role == "Police officer")).one()
+    for attended in session.exec(select(Attendance).where(Attendance.member_id == police)):
+        attended.status = "present"
+        session.add(attended)
+    session.commit()
+    _open_home(app, "U0AN")
+    assert "Police 3" in json.dumps(_home(slack, "U0AN"))  # counted a moment ago: read back
+    with time_machine.travel(TEST_DAY + timedelta(minutes=11)):
+        _open_home(app, "U0AN")
+        assert "Police 1" in json.dumps(_home(slack, "U0AN"))

@@ -86,6 +86,12 @@ def upgrade() -> None:
     sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('digest')
     )
+    op.create_table('oversight_figures',
+    sa.Column('scope_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('computed_at', models.types.UTCDateTime(), nullable=False),
+    sa.Column('figures', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('scope_key')
+    )
     op.create_table('processed_requests',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('at', models.types.UTCDateTime(), nullable=False),
@@ -614,6 +620,7 @@ def downgrade() -> None:
     op.drop_table('children')
     op.drop_table('working_days')
     op.drop_table('processed_requests')
+    op.drop_table('oversight_figures')
     op.drop_table('oversight_charts')
     op.drop_table('cases')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
