@@ -36,6 +36,8 @@ from models.tables import (
     Case,
     Child,
     Decision,
+    FamilyHandover,
+    FamilyVersion,
     Meeting,
     MeetingChange,
     Member,
@@ -57,7 +59,10 @@ DOCUMENT_BUILDERS: list[str] = [
 ]
 
 # Tables that hold no case data, and so have no section.
-NOT_CASE_DATA = frozenset({"processed_requests"})
+NOT_CASE_DATA = frozenset({"processed_requests",
+                           # oversight: staff roles (their grants are in the audit trail), working days, and
+                           # figures and charts kept for the App Home, which hold no case's data
+                           "staff_roles", "working_days", "oversight_charts", "oversight_figures"})
 
 # Text columns that hold JSON: exported as JSON, so the reader does not meet JSON inside a string.
 JSON_COLUMNS = {("recaps", "content"), ("scheduled_messages", "detail"), ("audit_events", "detail")}
@@ -90,6 +95,8 @@ def _sections(case_id: int) -> list[tuple[type[SQLModel], ColumnElement[bool]]]:
         (Recap, col(Recap.meeting_id).in_(meetings)),
         (RecapRecipient, col(RecapRecipient.recap_id).in_(recaps)),
         (RecapAcknowledgement, col(RecapAcknowledgement.recap_id).in_(recaps)),
+        (FamilyVersion, col(FamilyVersion.case_id) == case_id),
+        (FamilyHandover, col(FamilyHandover.case_id) == case_id),
         (ScheduledMessage, col(ScheduledMessage.case_id) == case_id),
         (AuditEvent, col(AuditEvent.case_id) == case_id),
     ]
