@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from handlers import access, connect_events
 from handlers.blocks import kit
 from handlers.deps import Deps
-from models import audit, cases, invites, reminders
+from models import audit, cases, invites, names, reminders
 from models.audit import Actor
 from models.tables import CaseStatus, Member, MemberStatus
 
@@ -51,7 +51,7 @@ def member_left(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
             return  # removed meanwhile (for example by `/coregroup members`, which then took them out)
         cases.remove_member(session, member=member, actor=Actor(team_id=actor.team_id, user_id=event.get("user")))
         reminders.member_changed(session, member=member, now=deps.now())
-        channel, name, role = case.channel_id, member.name, member.role
+        channel, name, role = case.channel_id, names.shown(member), member.role
     log.info("member %s left case channel %s", event.get("user"), channel)
     text = (f"{kit.esc(name)} ({kit.esc(role)}) left the channel, so they are no longer in the core group. What"
             " they wrote stays in the record. To add them back, use `/coregroup members`.")

@@ -76,6 +76,7 @@ def upgrade() -> None:
     sa.Column('closed_on', sa.Date(), nullable=True),
     sa.Column('close_outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('close_reason', sa.Text(), nullable=True),
+    sa.Column('checklist_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel_id'),
     sa.UniqueConstraint('reference')
