@@ -1,7 +1,7 @@
 """Benchmark: the oversight report and the App Home's Oversight section, at up to 50,000 cases.
 
-    .venv/bin/python bench/report.py                                 # SQLite and PostgreSQL, 5k and 50k cases
-    .venv/bin/python bench/report.py --databases postgresql --cases 50000
+    .venv/bin/python -m bench.report                                 # SQLite and PostgreSQL, 5k and 50k cases
+    .venv/bin/python -m bench.report --databases postgresql --cases 50000
 
 For each size a fresh database is migrated and bulk-loaded (SQLite executemany, PostgreSQL COPY; indexes and
 constraints built once afterwards, as bench/due_work.py does) with two years of core groups (1 January 2025 to
