@@ -843,13 +843,45 @@ class SlackStandIn:
             raise SlackError("is_archived")
         return channel
 
+    IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif")
+
+    def slack_file_errors(self, blocks: Any, pointer: str = "/blocks") -> list[str]:
+        """An image (block, or element in a section or context) showing a Slack file: the file must be given by
+        its id or its URL (not both), exist, be wholly uploaded, and be a png, jpg, jpeg or gif image."""
+        if not isinstance(blocks, list):
+            return []
+        found: list[tuple[str, dict]] = []
+        for i, block in enumerate(blocks):
+            if not isinstance(block, dict):
+                continue
+            found.append((f"{pointer}/{i}", block))
+            found += [(f"{pointer}/{i}/{where}", element) for where, element in
+                      [("accessory", block.get("accessory"))]
+                      + [(f"elements/{j}", el) for j, el in enumerate(block.get("elements") or [])]]
+        errors = []
+        for here, item in found:
+            if not isinstance(item, dict) or item.get("type") != "image" or "slack_file" not in item:
+                continue
+            ref = item["slack_file"]
+            if not isinstance(ref, dict) or ("id" in ref) == ("url" in ref):
+                errors.append(f"must provide exactly one of id or url [json-pointer:{here}/slack_file]")
+                continue
+            file_id = ref.get("id") or next((fid for fid in self.uploaded_files
+                                            if str(ref.get("url", "")).endswith(f"/{fid}")), None)
+            upload = self.uploaded_files.get(file_id or "")
+            if upload is None or upload.title is None:
+                errors.append(f"invalid slack file [json-pointer:{here}/slack_file]")
+            elif not upload.filename.lower().endswith(self.IMAGE_TYPES):
+                errors.append(f"unsupported file type [json-pointer:{here}/slack_file]")
+        return errors
+
     def _check_message(self, args: dict) -> None:
         """Slack's content rules for a message: blocks, msg_blocks_too_long, no_text, msg_too_long."""
         blocks = args.get("blocks")
         if blocks is not None:
             if not isinstance(blocks, list):
                 raise SlackError("invalid_blocks_format")
-            errors = block_errors(blocks)
+            errors = block_errors(blocks) or self.slack_file_errors(blocks)
             if errors:
                 raise _invalid_blocks(errors)
             if blocks_too_long(blocks):
@@ -1146,7 +1178,8 @@ class SlackStandIn:
         trigger["used"] = True
 
     def _check_view(self, view: Any, *, view_type: str | None = None) -> dict:
-        errors = view_errors(view)
+        errors = view_errors(view) or self.slack_file_errors((view or {}).get("blocks") if isinstance(view, dict)
+                                                             else None, "/view/blocks")
         if not errors and view_type and view.get("type") != view_type:
             errors = [f"must be {view_type} [json-pointer:/view/type]"]
         if errors:

@@ -59,7 +59,10 @@ DOCUMENT_BUILDERS: list[str] = [
 ]
 
 # Tables that hold no case data, and so have no section.
-NOT_CASE_DATA = frozenset({"processed_requests"})
+NOT_CASE_DATA = frozenset({"processed_requests",
+                           # oversight: staff roles (their grants are in the audit trail), working days, and
+                           # figures and charts kept for the App Home, which hold no case's data
+                           "staff_roles", "working_days", "oversight_charts", "oversight_figures"})
 
 # Text columns that hold JSON: exported as JSON, so the reader does not meet JSON inside a string.
 JSON_COLUMNS = {("recaps", "content"), ("family_versions", "content"), ("scheduled_messages", "detail"),

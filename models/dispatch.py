@@ -54,7 +54,7 @@ class Send:
     """Deliver to a member (DM, or their thread in the case channel), the case channel, or a Slack user
     who is not a member (a manager). `facts` is what the message is built from."""
 
-    case: Case
+    case: Case | None  # None only for the monthly oversight report
     facts: object
     member: Member | None = None
     user: tuple[str, str] | None = None
@@ -170,7 +170,16 @@ def too_late(row: Claimed, now: datetime) -> bool:
     return planning.working_lateness(policy.calendar, row.due_at, now) > policy.grace
 
 
+@dataclass
+class MonthlyReport:
+    """The oversight report for a month (first day of it), to the report channel."""
+
+    month: date
+
+
 def decide(session: Session, row: Claimed, now: datetime) -> Decision:
+    if row.kind == Kind.OVERSIGHT_REPORT:  # about no one case; a month's report sent late is still wanted
+        return Send(case=None, facts=MonthlyReport(month=date.fromisoformat(row.detail["month"] + "-01")))
     case = session.get(Case, row.case_id)
     if case is None or case.status != CaseStatus.OPEN:
         return Skip("case_closed")

@@ -438,7 +438,8 @@ class ScheduledMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=160, unique=True)
     kind: str = Field(max_length=40)
-    case_id: int = Field(foreign_key="cases.id", index=True)
+    # None only for messages about no one case (the monthly oversight report).
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     meeting_id: int | None = Field(default=None, foreign_key="meetings.id")
     action_id: int | None = Field(default=None, foreign_key="actions.id")
     member_id: int | None = Field(default=None, foreign_key="members.id")
@@ -548,7 +549,7 @@ class FamilyHandover(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     family_version_id: int = Field(foreign_key="family_versions.id", index=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
-    meeting_id: int = Field(foreign_key="meetings.id")
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
     given_on: date
     how: str = Field(max_length=40)
     interpreter: bool = False

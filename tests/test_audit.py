@@ -225,7 +225,9 @@ RECORD_OF: dict[str, tuple[str, Callable[[Row], int]]] = {
     "family_versions": ("family_version", lambda r: r["id"]),
     "family_handovers": ("family_handover", lambda r: r["id"]),
 }
-NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events"}  # the ledger, once-only keys, the trail
+NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events",  # the ledger, once-only keys, the trail
+                 # oversight: roles (audited as staff.granted/revoked), working days, cached figures and charts
+                 "staff_roles", "working_days", "oversight_charts", "oversight_figures"}
 
 
 def expected_action(table: str, old: Row | None, new: Row | None) -> str | None:
