@@ -556,3 +556,79 @@ class FamilyHandover(SQLModel, table=True):
     given_to: str = Field(max_length=120)
     recorded_by_member_id: int | None = Field(default=None, foreign_key="members.id")
     recorded_at: datetime = _when(default_factory=utcnow)
+
+
+# --- oversight ------------------------------------------------------------------------------------
+
+
+class StaffRole(SQLModel, table=True):
+    """An oversight role granted on the command line to a Slack person (team id and user id together).
+
+    `scope` says what it covers: "" (the whole workspace: service managers and analysts, who see figures
+    only), "team:<name>" (a team manager's team) or "case:<id>" (a conference chair's case)."""
+
+    __tablename__ = "staff_roles"
+    __table_args__ = (UniqueConstraint("slack_team_id", "slack_user_id", "role", "scope", name="uq_staff_role"),
+                      Index("ix_staff_person", "slack_team_id", "slack_user_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    slack_team_id: str = Field(max_length=32)
+    slack_user_id: str = Field(max_length=32)
+    role: str = Field(max_length=32)
+    scope: str = Field(default="", max_length=160)
+    team_name: str | None = Field(default=None, max_length=120)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    granted_at: datetime = _when(default_factory=utcnow)
+    granted_by: str = Field(max_length=64)
+
+
+class WorkingDay(SQLModel, table=True):
+    """England and Wales working days, numbered: `n` counts the working days from 1 January 2000 up to and
+    including `day`, so the working days between two dates is a subtraction the database can do. Filled
+    from models.calendar (the `holidays` package) when first needed (models/oversight.py)."""
+
+    __tablename__ = "working_days"
+
+    day: date = Field(primary_key=True)
+    n: int
+    working: bool
+
+
+class OversightChart(SQLModel, table=True):
+    """A chart of oversight figures already uploaded to Slack (privately, for App Home image blocks), by a digest
+    of the figures drawn: the same figures are shown again without drawing or uploading them again."""
+
+    __tablename__ = "oversight_charts"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    file_id: str = Field(max_length=32)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+# Oversight: a team manager's cases are found by the manager named on members (models/staff.py).
+Index("ix_member_manager", Member.manager_team_id, Member.manager_user_id)
+
+
+class OversightFigures(SQLModel, table=True):
+    """The App Home's oversight figures for one scope (a workspace, or one person's cases), kept for a few minutes
+    so that opening the App Home again does not count them again (handlers/oversight.py)."""
+
+    __tablename__ = "oversight_figures"
+
+    scope_key: str = Field(primary_key=True, max_length=120)
+    computed_at: datetime = _when()
+    figures: str = _text()  # JSON: months and counts only, never a case reference or text
+class FormReturn(SQLModel, table=True):
+    """Where to redraw after a form opened from a list is saved: the list's own view, or the response URL of
+    the message it is on. Written when the app opens the form (keyed by the id Slack gave the new view, for the
+    person it was opened for) and read back by the id of the view Slack says was submitted, so nothing in a
+    form's private metadata can point a redraw at someone else's view or at any other URL."""
+
+    __tablename__ = "form_returns"
+
+    view_id: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    list_view_id: str | None = Field(default=None, max_length=64)
+    response_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _when(default_factory=utcnow, index=True)
