@@ -47,9 +47,9 @@ def member_left(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
     with deps.session() as session:
         case = cases.get_case(session, case.id)
         member = session.get(Member, member.id)
-        if member.status != MemberStatus.ACTIVE:
+        if member.status != MemberStatus.ACTIVE or not cases.remove_member(
+                session, member=member, actor=Actor(team_id=actor.team_id, user_id=event.get("user"))):
             return  # removed meanwhile (for example by `/coregroup members`, which then took them out)
-        cases.remove_member(session, member=member, actor=Actor(team_id=actor.team_id, user_id=event.get("user")))
         reminders.member_changed(session, member=member, now=deps.now())
         channel, name, role = case.channel_id, member.name, member.role
     log.info("member %s left case channel %s", event.get("user"), channel)

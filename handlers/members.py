@@ -349,7 +349,10 @@ def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
         else:
             slack_user = member.slack_user_id
             external = member.slack_team_id not in (None, case.team_id)
-            cases.remove_member(session, member=member, actor=actor)
+            if not cases.remove_member(session, member=member, actor=actor):  # removed meanwhile (left the channel)
+                ack(response_action="update", view=access.notice_view(
+                    "Remove from group", "That person is no longer in the core group."))
+                return
             reminders.member_changed(session, member=member, now=deps.now())
             text = f"{member_blocks.who(remover)} removed {kit.esc(member.name)} ({kit.esc(member.role)}) from" \
                    " the core group. What they wrote stays in the record."

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from models import audit
 from models.audit import Actor
-from models.db import OneRead
+from models.db import OneRead, change_once
 from models.tables import (
     Case,
     CaseStatus,
@@ -337,11 +337,14 @@ def update_member(
     return member
 
 
-def remove_member(session: Session, *, member: Member, actor: Actor) -> Member:
-    """Mark a member removed; their history (updates, scores, actions) is kept."""
-    member.status = MemberStatus.REMOVED
-    member.removed_at = utcnow()
-    session.add(member)
+def remove_member(session: Session, *, member: Member, actor: Actor) -> bool:
+    """Mark a member removed; their history (updates, scores, actions) is kept.
+
+    One conditional update: False when they were removed already (by a simultaneous event, the channel
+    check or another person), and then nothing is recorded again."""
+    if not change_once(session, Member, member.id, Member.status != MemberStatus.REMOVED,
+                       status=MemberStatus.REMOVED, removed_at=utcnow()):
+        return False
     audit.record(session, actor=actor, action="member.removed", record_type="member", record_id=member.id,
                  case_id=member.case_id)
-    return member
+    return True

@@ -19,6 +19,7 @@ from models import audit, cases, reminders
 from models.audit import Actor
 from models.calendar import NextDue, WorkingCalendar
 from models.cases import DomainError
+from models.db import change_once
 from models.tables import (
     Attendance,
     AttendanceStatus,
@@ -245,9 +246,12 @@ def schedule(session: Session, *, case: Case, start: datetime, duration_minutes:
     return meeting
 
 
+NOT_SCHEDULED = "This meeting has already started, ended or been cancelled, so it cannot be changed."
+
+
 def _must_be_scheduled(meeting: Meeting) -> None:
     if meeting.status != MeetingStatus.SCHEDULED:
-        raise DomainError("This meeting has already started, ended or been cancelled, so it cannot be changed.")
+        raise DomainError(NOT_SCHEDULED)
 
 
 def move(session: Session, *, meeting: Meeting, start: datetime, reason: str, actor: Actor, now: datetime,
@@ -257,12 +261,13 @@ def move(session: Session, *, meeting: Meeting, start: datetime, reason: str, ac
     if not reason.strip():
         raise DomainError("Please give a reason for moving the meeting.", field="reason")
     member = _member_of(session, meeting.case_id, actor)
-    change = MeetingChange(meeting_id=meeting.id, kind="moved", old_start=meeting.scheduled_start, new_start=start,
+    old_start = meeting.scheduled_start
+    moved = {"scheduled_start": start} | ({"location": location} if location is not None else {})
+    # Conditional: a meeting cancelled or started a moment ago is not moved.
+    if not change_once(session, Meeting, meeting.id, Meeting.status == MeetingStatus.SCHEDULED, **moved):
+        raise DomainError(NOT_SCHEDULED)
+    change = MeetingChange(meeting_id=meeting.id, kind="moved", old_start=old_start, new_start=start,
                            reason=reason.strip(), at=now, by_member_id=member.id if member else None)
-    meeting.scheduled_start = start
-    if location is not None:
-        meeting.location = location
-    session.add(meeting)
     session.add(change)
     session.flush()
     audit.record(session, actor=actor, action="meeting.moved", record_type="meeting", record_id=meeting.id,
@@ -277,11 +282,13 @@ def cancel(session: Session, *, meeting: Meeting, reason: str, actor: Actor, now
     if not reason.strip():
         raise DomainError("Please give a reason for cancelling the meeting.", field="reason")
     member = _member_of(session, meeting.case_id, actor)
+    # Conditional: of two people cancelling (or one starting) at the same moment, one changes it.
+    if not change_once(session, Meeting, meeting.id, Meeting.status == MeetingStatus.SCHEDULED,
+                       status=MeetingStatus.CANCELLED,
+                       source_key=f"{_key(meeting.case_id, meeting.number)}:cancelled:{meeting.id}"):
+        raise DomainError(NOT_SCHEDULED)
     change = MeetingChange(meeting_id=meeting.id, kind="cancelled", old_start=meeting.scheduled_start,
                            reason=reason.strip(), at=now, by_member_id=member.id if member else None)
-    meeting.status = MeetingStatus.CANCELLED
-    meeting.source_key = f"{_key(meeting.case_id, meeting.number)}:cancelled:{meeting.id}"
-    session.add(meeting)
     session.add(change)
     session.flush()
     audit.record(session, actor=actor, action="meeting.cancelled", record_type="meeting", record_id=meeting.id,
@@ -391,19 +398,18 @@ def start_attendance(session: Session, meeting: Meeting) -> dict[int, str]:
 
 def start(session: Session, *, meeting: Meeting, present: dict[int, str], actor: Actor, now: datetime) -> Meeting:
     """Open the meeting: attendance as the chair confirmed it, status in progress."""
-    if meeting.status != MeetingStatus.SCHEDULED:
+    if any(status not in (AttendanceStatus.PRESENT, AttendanceStatus.APOLOGIES, AttendanceStatus.ABSENT)
+           for status in present.values()):
+        raise DomainError("Attendance is present, apologies or absent.")
+    # One conditional update: of two chairs starting at the same moment, one starts it.
+    if not change_once(session, Meeting, meeting.id, Meeting.status == MeetingStatus.SCHEDULED,
+                       status=MeetingStatus.IN_PROGRESS, started_at=now):
         raise DomainError("This meeting has already started, ended or been cancelled.")
     for member_id, status in present.items():
         member = session.get(Member, member_id)
         if member is None or member.case_id != meeting.case_id:
             continue
-        if status not in (AttendanceStatus.PRESENT, AttendanceStatus.APOLOGIES, AttendanceStatus.ABSENT):
-            raise DomainError("Attendance is present, apologies or absent.")
         set_attendance(session, meeting=meeting, member=member, status=status, actor=actor, now=now)
-    meeting.status = MeetingStatus.IN_PROGRESS
-    meeting.started_at = now
-    session.add(meeting)
-    session.flush()
     audit.record(session, actor=actor, action="meeting.started", record_type="meeting", record_id=meeting.id,
                  case_id=meeting.case_id)
     reminders.meeting_changed(session, meeting=meeting, now=now)
