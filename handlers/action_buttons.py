@@ -24,7 +24,7 @@ from handlers.deps import Deps
 from handlers.ids import Action as ActionId
 from handlers.ids import Block, View
 from handlers.plain import jargon_gate
-from models import actions, audit, form_returns
+from models import actions, audit, dates, form_returns
 from models.actions import MAX_NOTE
 from models.cases import DomainError
 from models.tables import Action, ActionStatus, Case, Member
@@ -198,8 +198,9 @@ def submit_form(ack, body: dict, client: WebClient, deps: Deps, which: str) -> N
         note = forms.text(raw.get(Block.REASON), Block.REASON, errors, required=True, limit=MAX_NOTE,
                           what="why the date is changing")
         new_due = forms.parse_date(raw.get(Block.DATE), Block.DATE, errors)
-        if new_due and new_due <= deps.today():
-            errors[Block.DATE] = "Choose a date after today."
+        problem = new_due and dates.check_due(new_due, today=deps.today(), after_today=True)
+        if problem:
+            errors[Block.DATE] = problem
     if errors:
         ack(response_action="errors", errors=errors)
         return

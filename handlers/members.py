@@ -15,7 +15,7 @@ from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
 from handlers.people import picked, profile
-from models import audit, cases, invites, reminders
+from models import audit, cases, dates, invites, reminders
 from models.audit import Actor
 from models.cases import PersonIn
 from models.tables import FAMILY_ROLES, PROFESSIONAL_ROLES, Case, Member, MemberStatus
@@ -285,8 +285,9 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if role not in FAMILY_ROLES + PROFESSIONAL_ROLES:
         errors[Block.ROLE] = "Please choose a role."
     away = forms.parse_date(raw.get(Block.AWAY_UNTIL), Block.AWAY_UNTIL, errors, required=False)
-    if away and away < deps.today():
-        errors[Block.AWAY_UNTIL] = "Choose a date from today onwards, or leave it empty."
+    problem = away and dates.check_away_until(away, today=deps.today())
+    if problem:
+        errors[Block.AWAY_UNTIL] = problem
     manager = raw.get(Block.MANAGER)
     manager_of = picked(client, manager, actor.team_id)  # picked from the workspace of whoever changes the details
     with deps.session() as session:

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit, reminders
+from models import audit, dates, reminders
 from models.audit import Actor
 from models.calendar import WorkingCalendar
 from models.cases import DomainError
@@ -154,8 +154,9 @@ def change_due(session: Session, *, action: Action, new_due: date, reason: str, 
         raise DomainError("Say why the date is changing.", field="reason")
     if len(reason) > MAX_NOTE:
         raise DomainError(f"Keep the reason under {MAX_NOTE:,} characters.", field="reason")
-    if new_due <= today:
-        raise DomainError("Choose a date after today.", field="date")
+    problem = dates.check_due(new_due, today=today, after_today=True)
+    if problem:
+        raise DomainError(problem, field="date")
     if action.status != ActionStatus.OPEN:
         raise DomainError("This action is already done, so its date cannot change.", field="date")
     old_due = action.due_date

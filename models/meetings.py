@@ -15,7 +15,7 @@ import holidays
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from models import audit, cases, reminders
+from models import audit, cases, dates, reminders
 from models.audit import Actor
 from models.calendar import NextDue, WorkingCalendar
 from models.cases import DomainError
@@ -137,6 +137,9 @@ def check_start(calendar: WorkingCalendar, *, start: datetime, now: datetime) ->
     day = calendar.local(start).date()
     if start <= now:
         return "That time has already passed. Please choose a time in the future."
+    too_far = dates.check_meeting_day(day, today=calendar.local(now).date())
+    if too_far:
+        return too_far
     if day.weekday() >= 5:
         return f"{long_date(day)} is a {day:%A}, not a working day. Please choose a weekday."
     if calendar.is_bank_holiday(day):
@@ -177,10 +180,8 @@ def deadline_warning(calendar: WorkingCalendar, *, case: Case, start: datetime, 
 
 
 def check_review_date(review: date, *, today: date) -> str | None:
-    """Why this cannot be the next review conference, or None."""
-    if review <= today:
-        return "The next review conference must be after today. Please choose a date in the future."
-    return None
+    """Why this cannot be the next review conference, or None (the rule is models.dates')."""
+    return dates.check_review_conference(review, today=today)
 
 
 def set_review_date(session: Session, *, case_id: int, review: date, actor: Actor, now: datetime,
