@@ -12,6 +12,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 import holidays
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -193,12 +194,13 @@ def set_review_date(session: Session, *, case_id: int, review: date, actor: Acto
     problem = check_review_date(review, today=today)
     if problem:
         raise DomainError(problem, field="review")
-    case = session.get(Case, case_id)
-    if case.review_conference_date == review:
+    # Conditional: two people recording the same new date at once record (and announce) it once.
+    changed = change_once(session, Case, case_id, or_(col(Case.review_conference_date).is_(None),
+                                                       col(Case.review_conference_date) != review),
+                          review_conference_date=review)
+    if not changed:
         return False
-    case.review_conference_date = review
-    session.add(case)
-    session.flush()
+    case = session.get(Case, case_id)
     audit.record(session, actor=actor, action="case.review_date_set", record_type="case", record_id=case.id,
                  case_id=case.id)
     reminders.plan_case(session, case, now)

@@ -156,3 +156,48 @@ def test_someone_removed_by_several_people_at_once_is_removed_once(people, slack
     assert len(posted(slack, case.channel_id, "from the core group")) == 1
     with Session(app.engine) as session:
         assert session.get(Member, teacher.id).status == MemberStatus.REMOVED
+
+
+def test_new_dates_sent_from_several_forms_at_once_are_each_whole_and_carry_the_action_forward_once(
+        people, slack, app):
+    """A new date is not one-way (it can be changed again), but each change is made on what its form was
+    checked against: one that finds the date changed under it a moment ago is refused, not half-applied."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from models import actions
+    from models.audit import Actor
+    from models.tables import Action as ActionRow
+
+    case = new_case(people, slack, members=("hv",))
+    with Session(app.engine) as session:
+        hv = session.exec(select(Member).where(Member.slack_user_id == people["hv"].user_id)).one().id
+    with Session(app.engine, expire_on_commit=False) as session:
+        action = actions.create(session, case_id=case.case_id, what="Visit at home", owner_member_id=hv,
+                                due_date=date(2026, 11, 20), measure="Seen", safety_goal_id=None, meeting_id=None,
+                                actor=Actor.app(), member_id=None, now=datetime.now(UTC))
+        session.commit()
+    views = []
+    for _ in range(TIMES):
+        people["hv"].click(Action.ACTION_NEW_DATE, {"c": case.case_id, "a": action.id}, channel=case.channel_id)
+        views.append(opened_view(slack, View.ACTION_NEW_DATE))
+    new_due = date(2026, 11, 23) + timedelta(days=10)
+    sends = [lambda view=view, n=n: people["hv"].submit(dict(view, id=f"VNEWDATE{n}"), {
+        Block.DATE: (new_due + timedelta(days=n)).isoformat(), Block.REASON: "The clinic was closed."}, wait=False)
+        for n, view in enumerate(views)]
+    # And someone marks it done at the same moment: no new date lands on an action already done.
+    sends.insert(TIMES // 2, lambda: people["hv"].click(Action.ACTION_DONE, {"c": case.case_id, "a": action.id},
+                                                        channel=case.channel_id, wait=False))
+
+    replies = together(sends, app)
+    replies.pop(TIMES // 2)  # the click's; the rest are the forms' answers
+
+    saved = [r for r in replies if r.body == ""]
+    assert all(any(why in json.dumps(r.json()) for why in ("a moment ago", "already marked as done"))
+               for r in replies if r.body)
+    assert audit_count(app, "action.due_changed") == len(saved)
+    assert len(posted(slack, case.channel_id, "The clinic was closed.")) == len(saved)
+    with Session(app.engine) as session:
+        assert session.get(ActionRow, action.id).carried_forward == 1  # overdue once, carried forward once
+        trail = session.exec(select(AuditEvent.action).where(AuditEvent.action.in_(
+            ["action.due_changed", "action.done"])).order_by(AuditEvent.id)).all()
+    assert trail[-1] == "action.done" and trail.count("action.done") == 1
