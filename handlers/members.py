@@ -134,17 +134,25 @@ def _refuse_change(ack, case: Case, actor: Actor, title: str) -> None:
     ack(response_action="update", view=access.notice_view(title, CHANGE_COUNCIL_ONLY))
 
 
+ALREADY_IN = "They are already in the core group."
+
+
 def add_to_channel(deps: Deps, client: WebClient, *, case: Case, person: PersonIn, actor,
-                   manager: tuple[str, str] | None = None) -> tuple[int | None, str | None]:
+                   manager: tuple[str, str] | None = None, only_new: bool = False) -> tuple[int | None, str | None]:
     """Record a person of this workspace (member or guest) and invite them to the case channel.
 
     Returns (member id, None), or (None, why not) when Slack refuses: a single-channel guest who is
     already in another channel, for example. They are recorded first, so the channel-join event that
-    the invitation causes finds a member; a refusal takes the record back out.
+    the invitation causes finds a member; a refusal takes the record back out. With `only_new`, someone
+    already in the group (added by someone else a moment ago) is (None, ALREADY_IN) and nothing changes.
     """
     with deps.session() as session:
-        member, _ = cases.add_slack_member(session, case=case, person=person, actor=actor, manager=manager)
+        member, newly_active = cases.add_slack_member(session, case=case, person=person, actor=actor,
+                                                      manager=manager)
         member_id = member.id
+        if only_new and not newly_active:
+            session.rollback()
+            return None, ALREADY_IN
     try:
         client.conversations_invite(channel=case.channel_id, users=person.user_id)
     except SlackApiError as error:
@@ -193,7 +201,7 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
     if not errors:
         with deps.session() as session:
             if cases.active_member(session, case.id, team_id, user_id):
-                errors[Block.USER] = "They are already in the core group."
+                errors[Block.USER] = ALREADY_IN
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -205,7 +213,7 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
             return
     try:
         member_id, problem = add_to_channel(deps, client, case=case, person=person, actor=actor,
-                                            manager=picked(client, manager, case.team_id))
+                                            manager=picked(client, manager, case.team_id), only_new=True)
     except BaseException:
         with deps.session() as session:
             audit.release(session, key)

@@ -201,3 +201,24 @@ def test_new_dates_sent_from_several_forms_at_once_are_each_whole_and_carry_the_
         trail = session.exec(select(AuditEvent.action).where(AuditEvent.action.in_(
             ["action.due_changed", "action.done"])).order_by(AuditEvent.id)).all()
     assert trail[-1] == "action.done" and trail.count("action.done") == 1
+
+
+def test_the_same_person_added_by_two_people_at_once_is_added_once(people, slack, app):
+    case = new_case(people, slack, members=("hv",))
+    forms = []
+    for who in ("sw", "sw", "sw", "sw"):
+        people[who].command("members", channel=case.channel_id)
+        listed = opened_view(slack, "members_list")
+        people[who].click(Action.MEMBERS_ADD, {"c": case.case_id}, view=listed)
+        forms.append(opened_view(slack, View.MEMBER_ADD))
+    sends = [lambda view=view, n=n: people["sw"].submit(dict(view, id=f"VADD{n}"), {
+        Block.USER: people["gp"].user_id, Block.ROLE: "GP", Block.AGENCY: "Hill Surgery"}, wait=False)
+        for n, view in enumerate(forms)]
+
+    replies = together(sends, app)
+
+    assert len([r for r in replies if r.body == ""]) == 1
+    assert all("already in the core group" in json.dumps(r.json()) for r in replies if r.body)
+    assert len(posted(slack, case.channel_id, "to the core group")) == 1
+    with Session(app.engine) as session:
+        assert len(session.exec(select(Member).where(Member.slack_user_id == people["gp"].user_id)).all()) == 1
