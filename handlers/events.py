@@ -3,9 +3,9 @@
 Events are not lost. Each is applied on the request's own thread before Slack has its answer
 (`ApplyBeforeAnswering`, a listener middleware), and the event's once-only claim is written in the same
 transaction as what it changes: if that fails (the database is unavailable, say), Slack is answered 500
-and delivers the event again (HTTP: Slack retries three times, after about a minute, five minutes and
-thirty minutes); nothing was claimed, so the retry is applied. In Socket Mode the same non-2xx Bolt
-response must not be acknowledged, so Slack redelivers it (see docs/ARCHITECTURE.md). Posts about the
+and delivers the event again (Slack retries a failed delivery up to three times, the last some minutes
+later); nothing was claimed, so the retry is applied. In Socket Mode the same non-2xx Bolt response is
+not acknowledged, so Slack redelivers it (see docs/ARCHITECTURE.md). Posts about the
 change follow the answer (`deps.later`). What a longer outage still misses, the periodic check of each
 case channel's members (handlers/channel_check.py) repairs.
 """
