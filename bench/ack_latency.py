@@ -81,15 +81,19 @@ class Process:
         self.log = log.open("w")
         self.process = subprocess.Popen([sys.executable, "-m", *module, "--port", str(self.port)], env=env,
                                         cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        # Ready when /healthz answers 200 (the server listening and the database answering), not merely when
+        # the port takes a connection: what the benchmark then uses is the app's answer.
         deadline = time.monotonic() + 60
         while True:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as reply:
+                    if reply.status == 200:
+                        return
             except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"{module} did not start; see {log}") from None
-                time.sleep(0.1)
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"{module} did not start; see {log}")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -394,6 +394,7 @@ class SlackStandIn:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
+        self._in_flight: Counter = Counter()  # requests being answered now, by method (delayed ones included)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -632,6 +633,42 @@ class SlackStandIn:
     # ---- request handling -----------------------------------------------------------
 
     def _serve(self, req: _Handler) -> None:
+        path = urlsplit(req.path).path
+        method = path[len("/api/"):] if path.startswith("/api/") else "response_url" \
+            if path in self._response_urls else "upload"
+        with self._changed:
+            self._in_flight[method] += 1
+            self._changed.notify_all()
+        try:
+            self._serve_one(req)
+        finally:
+            with self._changed:
+                self._in_flight[method] -= 1
+                self._changed.notify_all()
+
+    def in_flight(self, method: str | None = None) -> int:
+        """Requests (of one method) the stand-in is answering now: a delayed call is in flight until it lands."""
+        with self._lock:
+            return self._in_flight[method] if method else sum(self._in_flight.values())
+
+    def wait_in_flight(self, method: str, timeout: float = 10.0) -> None:
+        """Block until a call of ``method`` is being answered (say, held by ``delay_next``)."""
+        self._wait_until(lambda: self._in_flight[method] > 0, timeout, f"a call to {method} in flight")
+
+    def wait_settled(self, timeout: float = 10.0) -> None:
+        """Block until no request is being answered: every call that arrived, a delayed one too, has landed."""
+        self._wait_until(lambda: not any(self._in_flight.values()), timeout, "no call in flight")
+
+    def _wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {what} within {timeout}s; in flight: {dict(self._in_flight)}")
+                self._changed.wait(left)
+
+    def _serve_one(self, req: _Handler) -> None:
         arrived = time.monotonic()
         parts = urlsplit(req.path)
         length = int(req.headers.get("Content-Length") or 0)

@@ -21,6 +21,7 @@ from handlers.plain import jargon_gate
 from models import actions, audit, cases, current_meeting, dates, plan
 from models.actions import MAX_MEASURE, MAX_WHAT
 from models.cases import DomainError
+from models.names import shown
 from models.tables import Case, Member, MemberStatus, PlanItem, PlanItemKind
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def shortcut_make_action(ack, body: dict, client: WebClient, respond, deps: Deps
             access.tell(client, body, NOT_A_CASE_CHANNEL, respond)
             return
         _case, _member, why_not = access.member_for(session, case.id, access.actor_of(body))
-        names = {m.slack_user_id: m.name for m in cases.members(session, case.id) if m.slack_user_id}
+        names = {m.slack_user_id: shown(m) for m in cases.members(session, case.id) if m.slack_user_id}
         author = cases.active_member(session, case.id, message.get("team") or case.team_id, message.get("user"))
         case_id = case.id
     if why_not:

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from handlers import access, case_post, connect, forms
+from handlers import access, case_post, connect, forms, getting_started
 from handlers.blocks import cases as case_blocks
 from handlers.blocks import help as help_blocks
 from handlers.blocks import kit
@@ -208,6 +208,7 @@ def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: 
             case = cases.get_case(session, case_id)
             case.welcome_ts = welcome
             session.add(case)
+    getting_started.post_checklist(client, deps, case_id=case_id, channel_id=channel_id)
     text = f"The core group channel for {reference} is ready: <#{channel_id}>."
     if not welcome:
         text += (" Slack did not confirm the welcome message with the buttons for everyone, so please check the"

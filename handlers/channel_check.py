@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 
 from handlers import connect_events, events
 from handlers.deps import Deps
-from models import cases, membership
+from models import cases, membership, names
 from models.audit import Actor
 from models.tables import CaseStatus, Member, MemberStatus
 
@@ -71,7 +71,7 @@ def check_case(deps: Deps, client: WebClient, case_id: int, bot_user_id: str | N
             member = session.get(Member, gone.id)
             if not events.remove_who_left(session, deps, member=member, actor=Actor.app()):
                 continue
-            name, role = member.name, member.role
+            name, role = names.shown(member), member.role
         log.info("channel check: member %s was no longer in case %s's channel", gone.id, case.id)
         events.post(client, case.channel_id, events.left_text(name, role))
         outcome["removed"] += 1

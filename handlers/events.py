@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from handlers import access, connect_events
 from handlers.blocks import kit
 from handlers.deps import Deps
-from models import audit, cases, invites, membership, reminders
+from models import audit, cases, invites, membership, names, reminders
 from models.audit import Actor
 from models.tables import Case, CaseStatus, Member, MemberStatus
 
@@ -111,7 +111,7 @@ def member_left(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
         member = session.get(Member, member.id)
         if not remove_who_left(session, deps, member=member, actor=Actor(team_id=team_id, user_id=user_id)):
             return
-        channel, name, role = case.channel_id, member.name, member.role
+        channel, name, role = case.channel_id, names.shown(member), member.role
     log.info("member %s left case channel %s", user_id, channel)
     deps.later(post, client, channel, left_text(name, role))
 

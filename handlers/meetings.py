@@ -19,6 +19,7 @@ from handlers.blocks import meetings as meeting_blocks
 from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
+from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, Block, View
 from handlers.plain import jargon_gate
 from models import audit, cases, meetings
@@ -62,7 +63,7 @@ def show_schedule(inv: Invocation) -> None:
         last_day = calendar.local(last.scheduled_start).date() if last else None
         proposal = meetings.propose(calendar, case=case, last_meeting=last_day, today=deps.today())
         view = meeting_blocks.schedule_modal(case_id=case.id, proposed=proposal.day, reasons=proposal.reasons,
-                                             chairs=cases.professionals(session, case.id),
+                                             chairs=meetings.chairs(session, case.id),
                                              suggested_chair=meetings.suggest_chair(session, case.id),
                                              review=case.review_conference_date, today=deps.today())
     if inv.trigger_id:
@@ -175,6 +176,7 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
     ack()
     log.info("meeting %s scheduled for case %s", meeting_id, case.id)
     post_meeting(client, deps, case, meeting_id, body)
+    refresh_checklist(deps, client, case.id)
     if review_changed:
         post_review(client, case, review, member, actor.user_id)
 

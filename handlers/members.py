@@ -13,9 +13,10 @@ from handlers.blocks import kit
 from handlers.blocks import members as member_blocks
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
+from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, Block, View
 from handlers.people import picked, profile
-from models import audit, cases, dates, invites, reminders
+from models import audit, cases, dates, invites, names, reminders
 from models.audit import Actor
 from models.cases import PersonIn
 from models.tables import FAMILY_ROLES, PROFESSIONAL_ROLES, Case, Member, MemberStatus
@@ -229,6 +230,7 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
         text = f"{member_blocks.who(adder)} added {member_blocks.describe(member)} to the core group."
     _post(client, case, text, actor.user_id)
     refresh_list(client, deps, body, case.id)
+    refresh_checklist(deps, client, case.id)
 
 
 def submit_add_offline(ack, body: dict, client: WebClient, deps: Deps) -> None:
@@ -262,6 +264,7 @@ def submit_add_offline(ack, body: dict, client: WebClient, deps: Deps) -> None:
     ack()
     _post(client, case, text, access.actor_of(body).user_id)
     refresh_list(client, deps, body, case.id)
+    refresh_checklist(deps, client, case.id)
 
 
 def access_claim(session, body: dict) -> bool:
@@ -289,6 +292,7 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
     raw = forms.values(body)
     errors: dict[str, str] = {}
     agency = forms.text(raw.get(Block.AGENCY), Block.AGENCY, errors, limit=120, what="the organisation")
+    name = forms.text(raw.get(Block.NAME), Block.NAME, errors, limit=120, what="the name")
     role = raw.get(Block.ROLE)
     if role not in FAMILY_ROLES + PROFESSIONAL_ROLES:
         errors[Block.ROLE] = "Please choose a role."
@@ -314,14 +318,19 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
         if not audit.claim_once(session, f"view:{body['view']['id']}"):  # the same form sent twice
             ack()
             return
+        if not name and not member.slack_user_id:
+            errors[Block.NAME] = "Please give their name or a label, such as Mother of Child A."
+            ack(response_action="errors", errors=errors)
+            return
         cases.update_member(
-            session, member=member, actor=actor, role=role, agency=agency,
+            session, member=member, actor=actor, role=role, agency=agency, name=name or None,
             manager=manager_of if member.slack_user_id else False,
             away_until=away if member.slack_user_id else False,
         )
         reminders.member_changed(session, member=member, now=deps.now())
     ack()
     refresh_list(client, deps, body, case.id)
+    refresh_checklist(deps, client, case.id)
 
 
 def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
@@ -363,8 +372,8 @@ def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
                     "Remove from group", "That person is no longer in the core group."))
                 return
             reminders.member_changed(session, member=member, now=deps.now())
-            text = f"{member_blocks.who(remover)} removed {kit.esc(member.name)} ({kit.esc(member.role)}) from" \
-                   " the core group. What they wrote stays in the record."
+            text = f"{member_blocks.who(remover)} removed {kit.esc(names.shown(member))}" \
+                   f" ({kit.esc(member.role)}) from the core group. What they wrote stays in the record."
     ack()
     if cancelling:
         _post(client, case, text, access.actor_of(body).user_id)
@@ -512,7 +521,7 @@ def register(app: App, deps: Deps) -> None:
             return
         case, member = checked
         client.views_open(trigger_id=body["trigger_id"],
-                          view=member_blocks.edit_member_modal(case_id=case.id, member=member))
+                          view=member_blocks.edit_member_modal(case_id=case.id, member=member, own=True))
 
     @app.view(View.MEMBER_ADD)
     def added(ack, body, client, context):

@@ -20,25 +20,28 @@ from handlers import access, forms
 from handlers.blocks import kit, recap_forms
 from handlers.blocks import recap as recap_blocks
 from handlers.blocks.meetings import when_text
+from handlers.blocks.members import who
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
 from handlers.meetings import calendar_for, post_review, read_review, warn_once
+from handlers.people import look_up_names
 from handlers.plain import jargon_gate
 from handlers.recap_posting import acknowledged, post_and_follow_up, post_pending_recaps
-from models import audit, cases, meetings
+from models import audit, left_open, meetings, names
 from models import recap as records
 from models import recap_posting as lifecycle
 from models.cases import DomainError
 from models.meetings import long_date
-from models.tables import Case, Meeting, MeetingStatus, Member, MemberStatus, Recap, RecapStatus
+from models.tables import Case, Meeting, Member, Recap, RecapStatus
 
 log = logging.getLogger(__name__)
 
 __all__ = ["post_pending_recaps", "register"]
 
-NO_MEETING = ("No meeting is in progress for this case. The chair starts one with `/coregroup start`; it is ended"
-              " with `/coregroup end`.")
+NO_MEETING = ("No meeting is in progress for this case. The chair starts one with “Start the meeting” on the"
+              " meeting's message (or `/coregroup start`), and ends it with “End the meeting”"
+              " (or `/coregroup end`).")
 NOT_CHAIR = "Only the chair of this meeting or the lead social worker can {what}."
 GONE = "I could not find that record. It may have been replaced by a newer preview."
 ALREADY_POSTED = "This record has already been posted, so there is nothing more to approve."
@@ -54,8 +57,9 @@ def _heading(meeting: Meeting, deps: Deps) -> str:
 
 
 def _chair_text(session, meeting: Meeting) -> str:
-    chair = session.get(Member, meeting.chair_member_id) if meeting.chair_member_id else None
-    return f" (the chair is {kit.esc(chair.name)})" if chair else ""
+    chair_id = meetings.chair_id_of(meeting)
+    chair = session.get(Member, chair_id) if chair_id else None
+    return f" (the chair is {who(chair)})" if chair else ""
 
 
 # --- the end-of-meeting form --------------------------------------------------------------------------
@@ -74,7 +78,7 @@ def end_view(deps: Deps, session, case: Case, meeting: Meeting, initial: dict | 
     booked_text = proposal = None
     if booked is not None:
         chair = session.get(Member, booked.chair_member_id) if booked.chair_member_id else None
-        booked_text = when_text(booked, deps.tz) + (f", chaired by {kit.esc(chair.name)}" if chair else "")
+        booked_text = when_text(booked, deps.tz) + (f", chaired by {kit.esc(names.shown(chair))}" if chair else "")
     else:
         proposal = meetings.propose(calendar, case=case, last_meeting=calendar.local(meeting.scheduled_start).date(),
                                     today=deps.today(), review_conference=_chosen_review(initial))
@@ -82,7 +86,7 @@ def end_view(deps: Deps, session, case: Case, meeting: Meeting, initial: dict | 
     return recap_forms.end_modal(
         case_id=case.id, meeting_id=meeting.id, heading=_heading(meeting, deps), initial=initial,
         proposed=proposal.day if proposal else None, reasons=proposal.reasons if proposal else (),
-        start_time=calendar.local(meeting.scheduled_start).time(), chairs=cases.professionals(session, case.id),
+        start_time=calendar.local(meeting.scheduled_start).time(), chairs=meetings.chairs(session, case.id),
         suggested_chair_id=suggested.id if suggested else None, booked=booked_text,
         review=case.review_conference_date, today=deps.today())
 
@@ -91,7 +95,7 @@ def start_end(inv: Invocation) -> None:
     """`/coregroup end`: only the chair (or the lead social worker), only while the meeting is in progress."""
     deps, case = inv.deps, inv.case
     with deps.session() as session:
-        meeting = meetings.in_progress(session, case.id)
+        meeting = left_open.to_record(session, case.id)
         if meeting is None:
             inv.reply(NO_MEETING)
             return
@@ -103,6 +107,8 @@ def start_end(inv: Invocation) -> None:
         view = end_view(deps, session, case, meeting, initial)
     if inv.trigger_id:
         inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+    # Names Slack has not given yet are asked for again while the chair writes, so the record can carry them.
+    deps.later(look_up_names, deps, inv.client, case_id=case.id)
 
 
 NEXT_NEEDED = ("The plan goes on until the review conference decides, so the core group keeps meeting: please"
@@ -126,8 +132,8 @@ def _next_from_form(deps: Deps, session, meeting: Meeting, values: dict, errors:
     chair_id = access.int_or_none(values.get(Block.RECAP_NEXT_CHAIR))
     if chair_id is not None:
         chair = session.get(Member, chair_id)
-        if chair is None or chair.case_id != meeting.case_id or chair.status != MemberStatus.ACTIVE:
-            errors[Block.RECAP_NEXT_CHAIR] = "Please choose someone in the core group."
+        if chair is None or chair.case_id != meeting.case_id or not meetings.can_chair(chair):
+            errors[Block.RECAP_NEXT_CHAIR] = meetings.CHAIR_WHO
     if day is None or clock is None:
         return None
     start = calendar.at(day, clock)
@@ -153,7 +159,7 @@ def submit_end(ack, body: dict, client: WebClient, deps: Deps) -> None:
     errors = _outcome_errors(outcome)
     with deps.session() as session:
         meeting = meetings.get_for_case(session, case.id, access.metadata(body).get("m"))
-        if meeting is None or meeting.status != MeetingStatus.IN_PROGRESS:
+        if meeting is None or meeting.status not in left_open.RECORDABLE:
             ack(response_action="update", view=access.notice_view("End the meeting", lifecycle.NOT_IN_PROGRESS))
             return
         if not meetings.is_chair(session, meeting, member):
@@ -318,7 +324,7 @@ def edit_clicked(body: dict, client: WebClient, respond, deps: Deps) -> None:
             return
         outcome = records.content_of(recap)["outcome"]
         if recap.version == 1:
-            if meeting.status != MeetingStatus.IN_PROGRESS:
+            if meeting.status not in left_open.RECORDABLE:
                 access.tell(client, body, lifecycle.NOT_IN_PROGRESS, respond)
                 return
             view = end_view(deps, session, case, meeting, outcome)

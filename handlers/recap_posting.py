@@ -18,6 +18,7 @@ from handlers.blocks.recap import EVENT_TYPE, recap_messages
 from handlers.chart import share_charts
 from handlers.deps import Deps
 from handlers.meetings import post_meeting, refresh_meeting_message
+from models import names
 from models import recap as records
 from models import recap_posting as lifecycle
 from models.tables import Case, Meeting, Recap, RecapStatus
@@ -178,7 +179,7 @@ def acknowledged(deps: Deps, client: WebClient, recap_id: int) -> None:
     with deps.session() as session:
         recap = session.get(Recap, recap_id)
         meeting = session.get(Meeting, recap.meeting_id)
-        readers = [{"id": m.id, "name": m.name} for m in lifecycle.readers(session, recap_id)]
+        readers = [{"id": m.id, "name": names.shown(m)} for m in lifecycle.readers(session, recap_id)]
         content, channel, ts = records.content_of(recap), recap.channel_id, recap.message_ts
     if not ts:
         return

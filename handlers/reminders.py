@@ -34,6 +34,7 @@ from handlers import delivery
 from handlers.blocks import reminders as texts
 from handlers.chart import share_missing_charts
 from handlers.deps import Deps
+from handlers.people import look_up_names
 from handlers.recap_posting import post_pending_recaps
 from models import dispatch, ledger, planning, reminders
 from models.calendar import WorkingCalendar
@@ -89,6 +90,7 @@ class Dispatcher:
         self.interval = timedelta(seconds=deps.settings.scheduler_interval_seconds)
         self.runs = 0
         self._stopping = threading.Event()
+        self._names_not_before: dict[str, float] = {}
 
     def stop(self) -> None:
         """Finish the message being sent, hand back the rest of the batch, and stop (on shutdown)."""
@@ -127,10 +129,15 @@ class Dispatcher:
         self.runs += 1
         return outcome
 
+    def look_up_names(self, deps: Deps, client: WebClient) -> int:
+        """Names Slack has not given yet, asked for again (backing off from those it would not describe)."""
+        return look_up_names(deps, client, not_before=self._names_not_before)
+
     def post_pending_recaps(self) -> None:
         """Records of meetings left half-posted by a crash, and charts whose upload failed: posted at start and
-        on every run. A problem with either must not stop the reminders."""
-        for finish in (post_pending_recaps, share_missing_charts):
+        on every run; and names Slack would not give before are asked for again. A problem with any of these
+        must not stop the reminders."""
+        for finish in (post_pending_recaps, share_missing_charts, self.look_up_names):
             try:
                 finish(self.deps, self.client)
             except Exception as exc:

@@ -309,7 +309,8 @@ def add_slack_member(
         newly_active = existing.status != MemberStatus.ACTIVE and change_once(
             session, Member, existing.id, Member.status != MemberStatus.ACTIVE, status=MemberStatus.ACTIVE,
             removed_at=None)
-    member.name = person.name or member.name
+    if person.name and (person.name != person.user_id or not member.name):  # an id never replaces a known name
+        member.name = person.name
     member.role = person.role
     member.agency = person.agency
     member.relationship = relationship
@@ -338,9 +339,11 @@ def add_person_without_slack(
 
 def update_member(
     session: Session, *, member: Member, actor: Actor, role: str | None = None, agency: str | None = None,
-    manager: tuple[str, str] | bool | None = False, away_until: date | bool | None = False,
+    manager: tuple[str, str] | bool | None = False, away_until: date | bool | None = False, name: str | None = None,
 ) -> Member:
-    """Change a member's details; `False` leaves manager and away date as they are."""
+    """Change a member's details; `False` leaves manager and away date as they are, `None` the name."""
+    if name:
+        member.name = name[:120]
     if role is not None:
         member.role = role
     if agency is not None:

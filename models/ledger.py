@@ -47,6 +47,9 @@ class Kind(StrEnum):
     REMIND_MORNING_MEMBER = "meeting.morning.member"
     APOLOGIES_MEMBER = "meeting.apologies.member"
     TIMEKEEPING = "meeting.timekeeping"  # the chair, shortly before the planned end
+    OPEN_CHAIR = "meeting.open.chair"  # still open 30 minutes after the planned end: the chair
+    OPEN_LEAD = "meeting.open.lead"  # still open on the next working morning: the lead social worker
+    OPEN_CLOSE = "meeting.open.close"  # still open after 2 working days: ended without a record, the group told
     OVERDUE = "action.overdue"  # the owner (or the lead social worker), backing off
     DRIFT = "case.drift"  # weekly summary in the channel
     LAPSE = "case.lapse"  # parent: the channel and each member's manager
@@ -56,13 +59,16 @@ class Kind(StrEnum):
     STALLING = "case.stalling"  # after a meeting ends: is the plan stalling?
     AWAY = "member.away"  # someone is away: their actions are shown to the group
     MISSED_REPORT = "case.missed"  # what could not be sent in time
+    SETUP = "case.setup"  # two working days after a case opens: the lead social worker, what is still missing
     THREAD = "thread.parent"  # not sent by the dispatcher: the channel thread for someone we cannot DM
 
 
 FAN_OUT = {Kind.REMIND_2D: Kind.REMIND_2D_MEMBER, Kind.REMIND_MORNING: Kind.REMIND_MORNING_MEMBER,
            Kind.APOLOGIES: Kind.APOLOGIES_MEMBER}
-MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEKEEPING)
-ANYTIME = (Kind.TIMEKEEPING,)  # everything else waits for working hours
+MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEKEEPING, Kind.OPEN_CHAIR,
+                 Kind.OPEN_LEAD, Kind.OPEN_CLOSE)
+OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nobody ended
+ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR)  # everything else waits for working hours
 
 
 @dataclass

@@ -16,7 +16,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import actions, audit, meetings, reminders
+from models import actions, audit, left_open, meetings, reminders
 from models.audit import Actor
 from models.cases import DomainError
 from models.db import change_once
@@ -69,9 +69,14 @@ def approve(session: Session, *, recap_id: int, approved_content: str, actor: Ac
 
 
 def end_meeting(session: Session, *, meeting: Meeting, actor: Actor, now: datetime) -> Meeting:
-    if not change_once(session, Meeting, meeting.id, Meeting.status == MeetingStatus.IN_PROGRESS,
-                       status=MeetingStatus.ENDED, ended_at=now):
+    """In progress (or closed earlier without a record) → ended, in one conditional update."""
+    ended = session.execute(
+        update(Meeting).where(col(Meeting.id) == meeting.id, col(Meeting.status).in_(left_open.RECORDABLE))
+        .values(status=MeetingStatus.ENDED, ended_at=now)
+        .returning(Meeting.id)).first()
+    if ended is None:
         raise DomainError(NOT_IN_PROGRESS)
+    session.refresh(meeting)
     audit.record(session, actor=actor, action="meeting.ended", record_type="meeting", record_id=meeting.id,
                  case_id=meeting.case_id)
     meeting_day = reminders.policy().calendar.local(meeting.scheduled_start).date()
@@ -130,6 +135,7 @@ def mark_posted(session: Session, *, recap_id: int, now: datetime) -> Recap:
     meeting = session.get(Meeting, recap.meeting_id)
     audit.record(session, actor=Actor.app(), action="recap.posted", record_type="recap", record_id=recap.id,
                  case_id=meeting.case_id, meeting_id=meeting.id, version=recap.version)
+    reminders.record_posted(session, meeting=meeting, now=now)
     return recap
 
 

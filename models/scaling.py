@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit, reminders
+from models import audit, names, reminders
 from models.audit import Actor
 from models.cases import DomainError
 from models.db import change_once
@@ -260,8 +260,8 @@ def _lines(session: Session, scaling_round: ScalingRound) -> list[ScoreLine]:
         return []
     away = set(session.exec(select(Attendance.member_id).where(
         Attendance.meeting_id == scaling_round.meeting_id, col(Attendance.status).in_(NOT_THERE))))
-    lines = [ScoreLine(member_id=s.member_id, name=person.name, role=person.role, score=s.score, reason=s.reason,
-                       to_move_up=s.to_move_up, in_writing=s.member_id in away)
+    lines = [ScoreLine(member_id=s.member_id, name=names.shown(person), role=person.role, score=s.score,
+                       reason=s.reason, to_move_up=s.to_move_up, in_writing=s.member_id in away)
              for s, person in given]
     return sorted(lines, key=lambda line: (line.score, line.name))
 

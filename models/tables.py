@@ -71,6 +71,7 @@ class MeetingStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     ENDED = "ended"
     CANCELLED = "cancelled"
+    ENDED_WITHOUT_RECORD = "ended_without_record"  # left open for 2 working days; a record can still be written
 
 
 class AttendanceStatus(StrEnum):
@@ -130,6 +131,7 @@ class Case(SQLModel, table=True):
     closed_on: date | None = None
     close_outcome: str | None = Field(default=None, max_length=16)
     close_reason: str | None = _text(default=None)
+    checklist_ts: str | None = Field(default=None, max_length=32)  # the pinned "getting started" checklist
 
 
 class Child(SQLModel, table=True):
@@ -237,13 +239,15 @@ class Meeting(SQLModel, table=True):
     duration_minutes: int = 90
     location: str = _text(default="")
     chair_member_id: int | None = Field(default=None, foreign_key="members.id")
-    status: str = Field(default=MeetingStatus.SCHEDULED, max_length=16)
+    status: str = Field(default=MeetingStatus.SCHEDULED, max_length=24)
     started_at: datetime | None = _when(default=None)
     ended_at: datetime | None = _when(default=None)
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = _when(default_factory=utcnow)
     source_key: str | None = Field(default=None, max_length=120, unique=True)
+    # who actually chaired: recorded when the meeting starts (the chair, or whoever stood in for them)
+    chaired_by_member_id: int | None = Field(default=None, foreign_key="members.id")
 
 
 class MeetingChange(SQLModel, table=True):

@@ -76,6 +76,7 @@ def upgrade() -> None:
     sa.Column('closed_on', sa.Date(), nullable=True),
     sa.Column('close_outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('close_reason', sa.Text(), nullable=True),
+    sa.Column('checklist_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel_id'),
     sa.UniqueConstraint('reference')
@@ -158,15 +159,17 @@ def upgrade() -> None:
     sa.Column('duration_minutes', sa.Integer(), nullable=False),
     sa.Column('location', sa.Text(), nullable=False),
     sa.Column('chair_member_id', sa.Integer(), nullable=True),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('started_at', models.types.UTCDateTime(), nullable=True),
     sa.Column('ended_at', models.types.UTCDateTime(), nullable=True),
     sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
     sa.Column('source_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('chaired_by_member_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
     sa.ForeignKeyConstraint(['chair_member_id'], ['members.id'], ),
+    sa.ForeignKeyConstraint(['chaired_by_member_id'], ['members.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source_key')
     )
