@@ -59,8 +59,11 @@ def test_the_start_form_sent_by_two_people_at_once_starts_the_meeting_once(peopl
     for who in ("hv", "sw"):  # the chair, and the lead social worker who may stand in
         people[who].command("start", channel=case.channel_id)
         views.append((who, opened_view(slack, View.START)))
+    with Session(app.engine) as session:
+        everyone = {f"{Block.START_ATTENDANCE}_{m.id}": "present"
+                    for m in session.exec(select(Member).where(Member.case_id == case.case_id))}
     # Each person's form is its own view (Slack gives every opened form its own id).
-    sends = [lambda who=who, view=view, n=n: people[who].submit(dict(view, id=f"VSTART{n}"), wait=False)
+    sends = [lambda who=who, view=view, n=n: people[who].submit(dict(view, id=f"VSTART{n}"), everyone, wait=False)
              for n, (who, view) in enumerate(views * (TIMES // 2))]
 
     with time_machine.travel("2026-11-30 10:00:00+00:00", tick=True):
