@@ -435,7 +435,9 @@ class SlackStandIn:
             "users.lookupByEmail": self._users_lookup_by_email,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "apps.connections.open": lambda args: {},  # answered by the Socket Mode stand-in, when attached
         }
+        self.socket_mode = None  # a bot.socket_standin.SocketStandIn, which attaches itself
 
     # ---- lifecycle ------------------------------------------------------------------
 
@@ -700,6 +702,13 @@ class SlackStandIn:
             return {"ok": False, "error": "unknown_method", "req_method": method}
         if not token:
             return {"ok": False, "error": "not_authed"}
+        if method == "apps.connections.open":  # the app-level token's one method, Socket Mode's (socket_standin.py)
+            if self.socket_mode is None:
+                return {"ok": False, "error": "invalid_auth"}
+            try:
+                return {"ok": True, **self.socket_mode.open_connection(token)}
+            except SlackError as exc:
+                return {"ok": False, "error": exc.error}
         if token not in self.tokens:
             return {"ok": False, "error": "invalid_auth"}
         try:
