@@ -600,3 +600,17 @@ class OversightFigures(SQLModel, table=True):
     scope_key: str = Field(primary_key=True, max_length=120)
     computed_at: datetime = _when()
     figures: str = _text()  # JSON: months and counts only, never a case reference or text
+class FormReturn(SQLModel, table=True):
+    """Where to redraw after a form opened from a list is saved: the list's own view, or the response URL of
+    the message it is on. Written when the app opens the form (keyed by the id Slack gave the new view, for the
+    person it was opened for) and read back by the id of the view Slack says was submitted, so nothing in a
+    form's private metadata can point a redraw at someone else's view or at any other URL."""
+
+    __tablename__ = "form_returns"
+
+    view_id: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    list_view_id: str | None = Field(default=None, max_length=64)
+    response_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _when(default_factory=utcnow, index=True)

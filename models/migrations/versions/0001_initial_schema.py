@@ -81,6 +81,18 @@ def upgrade() -> None:
     sa.UniqueConstraint('channel_id'),
     sa.UniqueConstraint('reference')
     )
+    op.create_table('form_returns',
+    sa.Column('view_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('list_view_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('response_url', sa.Text(), nullable=True),
+    sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('view_id')
+    )
+    with op.batch_alter_table('form_returns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_form_returns_created_at'), ['created_at'], unique=False)
+
     op.create_table('oversight_charts',
     sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('file_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -623,6 +635,10 @@ def downgrade() -> None:
     op.drop_table('processed_requests')
     op.drop_table('oversight_figures')
     op.drop_table('oversight_charts')
+    with op.batch_alter_table('form_returns', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_form_returns_created_at'))
+
+    op.drop_table('form_returns')
     op.drop_table('cases')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_case_id'))
