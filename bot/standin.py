@@ -24,6 +24,7 @@ Simplifications (documented so tests do not rely on more than there is):
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -1069,13 +1070,27 @@ class SlackStandIn:
         return {"channel": self._channel_object(channel, num_members=bool(args.get("include_num_members")))}
 
     def _conversations_members(self, args: dict) -> dict:
+        """As Slack answers: a page of user ids (`limit`, default 100, at most 1000) and an opaque
+        `response_metadata.next_cursor` (base64 of "user:<the next id>"), empty on the last page; a private
+        channel the app is not in is `channel_not_found`; a cursor Slack did not give is `invalid_cursor`."""
         channel = self._lookup(args.get("channel"))
+        if channel.is_private and self.BOT_USER not in channel.members:
+            raise SlackError("channel_not_found")
         members = sorted(channel.members)
-        start = int(args.get("cursor") or 0)
-        limit = int(args.get("limit") or 100)
+        start = 0
+        if args.get("cursor"):
+            try:
+                kind, _, after = base64.b64decode(str(args["cursor"]), validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                raise SlackError("invalid_cursor") from None
+            if kind != "user" or not after:
+                raise SlackError("invalid_cursor")
+            start = next((i for i, user in enumerate(members) if user >= after), len(members))
+        limit = min(max(int(args.get("limit") or 100), 1), 1000)
         page = members[start : start + limit]
         more = start + limit < len(members)
-        return {"members": page, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+        cursor = base64.b64encode(f"user:{members[start + limit]}".encode()).decode() if more else ""
+        return {"members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _conversations_open(self, args: dict) -> dict:
         if args.get("channel"):

@@ -225,7 +225,8 @@ RECORD_OF: dict[str, tuple[str, Callable[[Row], int]]] = {
     "family_versions": ("family_version", lambda r: r["id"]),
     "family_handovers": ("family_handover", lambda r: r["id"]),
 }
-NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events",  # the ledger, once-only keys, the trail
+# the ledger, once-only keys, the trail, and where an open form redraws its list (a view id or response URL)
+NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events", "form_returns",
                  # oversight: roles (audited as staff.granted/revoked), working days, cached figures and charts
                  "staff_roles", "working_days", "oversight_charts", "oversight_figures"}
 
