@@ -57,12 +57,6 @@ def _fill(session: Session, case_id: int, tag: str) -> None:
     recap = Recap(meeting_id=meeting.id, content=json.dumps({"key_points": f"{tag} points"}), status="posted")
     session.add_all([action, question, update, recap])
     session.flush()
-    family = FamilyVersion(case_id=case_id, meeting_id=meeting.id, recap_id=recap.id, status="approved",
-                           content=json.dumps({"sections": [{"key": "main", "text": f"{tag} for the family"}]}))
-    session.add(family)
-    session.flush()
-    session.add(FamilyHandover(family_version_id=family.id, case_id=case_id, meeting_id=meeting.id,
-                               given_on=date(2026, 12, 2), how="post", given_to=f"{tag} parent"))
     score_round = ScalingRound(question_id=question.id, meeting_id=meeting.id)
     session.add(score_round)
     session.flush()
