@@ -56,18 +56,26 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("task", choices=["upgrade", "current"])
     for name, helptext in EXTRA_COMMANDS.items():
         extra = sub.add_parser(name, help=helptext[0])
-        for arg, kwargs in helptext[1]:
+        arguments = helptext[1]
+        if isinstance(arguments, str):  # defined next to the command's code (bot/oversight_tools.py)
+            from bot import oversight_tools
+
+            arguments = getattr(oversight_tools, arguments)
+        for arg, kwargs in arguments:
             extra.add_argument(arg, **kwargs)
     return parser
 
 
 # Further sub-commands (demo, export-case, audit) are added here by their modules: name -> (help, args).
-EXTRA_COMMANDS: dict[str, tuple[str, list[tuple[str, dict]]]] = {
+EXTRA_COMMANDS: dict[str, tuple[str, list[tuple[str, dict]] | str]] = {
     "audit": ("print a case's audit trail", [("reference", {})]),
     "export-case": ("write every record of a case to a zip file, for a subject access request", [
         ("reference", {}),
         ("--output", {"metavar": "FILE", "help": "the zip file to write (default: REFERENCE-export-TIME.zip)"}),
     ]),
+    "staff": ("grant, revoke or list oversight roles (team managers, conference chairs, service managers,"
+              " analysts)", "STAFF_ARGS"),
+    "report": ("write the oversight measures for a performance return, as CSV or an Excel workbook", "REPORT_ARGS"),
     "demo": ("see CoreGroup work without Slack: a whole core group cycle, printed as people would see it", [
         ("--out", {"metavar": "FOLDER", "default": "coregroup-demo",
                    "help": "where to write the minutes, the family version and the charts"

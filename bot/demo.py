@@ -5,7 +5,10 @@ is not on Slack, is added; the first meeting is scheduled, reminded, held (two s
 decision, two actions) and recorded. An action goes overdue and its owner is nudged; the teacher cannot
 come to the second meeting and sends a written update; the second meeting scores the same questions
 again (so the charts show the trend), decides, agrees an action and ends; the record is posted with its
-charts; the social worker exports the minutes. Each Slack message is printed as a person would see it,
+charts. The family's part runs through it: the social worker gets an outline for the family before each
+meeting, records the mother's views and score (she is not on Slack), prepares and approves the family
+version (the child's words left out) and records that it was given to her; then she exports the minutes and
+the approved family version. Each Slack message is printed as a person would see it,
 and the minutes, the family version and the charts are written to a folder.
 
 Everything goes through signed HTTP requests to the real app (bot/playback.py); Slack is the built-in
@@ -52,6 +55,8 @@ class Story:
         self.play = play
         self.channel = ""
         self.case_id = 0
+        self.home_chart: str | None = None
+        self.report = None
 
     def member_id(self, key: str | None = None, *, name: str | None = None) -> int:
         with Session(self.play.engine) as session:
@@ -221,6 +226,24 @@ class Story:
                 update[block["block_id"]] = "on_track"
         play.step("teacher", "writes her update (the plain-language check spots the initials “DSL”)")
         play.submit("teacher", View.UPDATE, update)
+        self.family_views()
+
+    def family_views(self) -> None:
+        """The mother is not on Slack: the social worker records her views and her score from a home visit."""
+        play = self.play
+        play.step("sw", "visits the mother at home with the outline for the family, and records her views and"
+                        " her score (/coregroup family → “Record the family's views”)")
+        play.command("sw", "family", channel=self.channel)
+        value, message = play.private_button(Action.FAMILY_VIEWS)
+        play.click("sw", Action.FAMILY_VIEWS, value, channel=self.channel, message=message)
+        safe = self.question_id(SAFE[0])
+        play.submit("sw", View.FAMILY_VIEWS, {
+            Block.FAMILY_MEMBER: str(self.member_id(name="Mother of Child A")),
+            Block.FAMILY_WELL: "Mornings are calmer. Child A gets to school on time.",
+            Block.FAMILY_WORRIES: "I worry about money and the gas bill.",
+            Block.FAMILY_HELP: "Help with money would help most.",
+            f"{Block.FAMILY_SCORE}_{safe}": "7",
+            f"{Block.FAMILY_SCORE_REASON}_{safe}": "He does not come round late any more."})
 
     def second_meeting(self) -> None:
         play = self.play
@@ -248,9 +271,72 @@ class Story:
         play.step("police", "presses “I have read this” on the record")
         value, message = play.button(self.channel, Action.RECAP_READ)
         play.click("police", Action.RECAP_READ, value, channel=self.channel, message=message)
+        self.family_version()
         play.step("sw", "exports the minutes for the case record and the family (/coregroup export)")
         play.command("sw", "export", channel=self.channel)
         play.show()
+
+    def family_version(self) -> None:
+        """The social worker prepares the family version, approves it, and records that the mother has it."""
+        play = self.play
+        dm = play.dm("sw")
+        play.step("sw", "presses “Prepare the family version” in her direct messages: each part as the family will"
+                        " read it, with the child's words and other agencies' words left out")
+        value, message = play.button(dm, Action.FAMILY_PREPARE)
+        play.click("sw", Action.FAMILY_PREPARE, value, channel=dm, message=message)
+        play.submit("sw", View.FAMILY_PREPARE, {
+            f"{Block.FAMILY_SECTION}_main": "Things are getting better at home and at school. Money is still a"
+                                           " worry. The school and the police also gave updates."})
+        play.step("sw", "checks the preview and presses “Approve for the family”")
+        value, message = play.button(dm, Action.FAMILY_APPROVE)
+        play.click("sw", Action.FAMILY_APPROVE, value, channel=dm, message=message)
+        play.step("sw", "reads it with the mother at a home visit, and records that it was given"
+                        " (/coregroup family → “Record that it was given”)")
+        play.command("sw", "family", channel=self.channel)
+        value, message = play.private_button(Action.FAMILY_GIVEN)
+        play.click("sw", Action.FAMILY_GIVEN, value, channel=self.channel, message=message)
+        play.submit("sw", View.FAMILY_GIVEN, {Block.GIVEN_HOW: "home_visit"})
+
+    def oversight(self) -> None:
+        """A conference chair given this case looks at the Oversight section of the App Home; the report."""
+        from bot.harness import send_event
+        from bot.render import view_text
+        from models import oversight, staff
+        from models.audit import Actor
+
+        play = self.play
+        play.person("chair", "U0IRO", "Conference Chair A")
+        play.moment(None, "oversight: are core groups happening, on time, with every agency?")
+        play.step(None, "an administrator runs: coregroup staff grant T0COUNCIL/U0IRO --role conference-chair"
+                        f" --case {REFERENCE}")
+        with Session(play.engine) as session:
+            staff.grant(session, team_id="T0COUNCIL", user_id="U0IRO", role=staff.CONFERENCE_CHAIR,
+                        case=session.get(Case, self.case_id), by=Actor(team_id="command line", user_id="admin"))
+            session.commit()
+        play.show()
+        play.step("chair", "opens CoreGroup's App Home in Slack")
+        send_event(play.app, {"type": "app_home_opened", "user": "U0IRO", "channel": "D0IRO", "tab": "home"},
+                   team_id="T0COUNCIL")
+        published = [c for c in play.slack.calls_to("views.publish") if c.args.get("user_id") == "U0IRO"]
+        play.show()
+        if not published or not published[-1].response.get("ok"):
+            raise DemoError("the App Home's Oversight section did not reach Slack")
+        view = published[-1].args["view"]
+        self.home_chart = next((b["slack_file"]["id"] for b in view["blocks"] if b.get("type") == "image"), None)
+        play.say("Conference Chair A sees:")
+        for line in view_text(view, play.name_of):
+            play.say("  " + line)
+        play.step(None, "an administrator runs: coregroup report --from 2026-11-01 --to 2026-12-31 --by"
+                        " organisation --format xlsx")
+        with Session(play.engine) as session:
+            self.report = oversight.report(session, scope=("SELECT id FROM cases", {}), start=START.date(),
+                                           end=datetime(2026, 12, 31).date(), today=play.clock().date(),
+                                           by="organisation")
+        for table in self.report.tables:
+            cells = "; ".join(f"{row['group']}" + (f" / {row['organisation']}" if "organisation" in row else "")
+                              + ": " + ", ".join(f"{c.label.lower()} {row[c.key]}" for c in table.measure.columns
+                                                 if row[c.key]) for row in table.rows)
+            play.say(f"  {table.measure.title}: {cells or 'nothing in the period'}")
 
     def write_files(self, folder: Path) -> list[Path]:
         """The minutes and family version the social worker was sent, and the second record's charts."""
@@ -259,8 +345,10 @@ class Story:
         written = []
         for message in play.slack.messages(play.dm("sw")):
             for item in message.get("files") or []:
-                written.append(folder / item["name"])
-                written[-1].write_bytes(play.slack.uploaded_files[item["id"]].content)
+                if folder / item["name"] not in written:  # the approved family version is sent twice
+                    written.append(folder / item["name"])
+                written[-1 if written[-1].name == item["name"] else written.index(folder / item["name"])] \
+                    .write_bytes(play.slack.uploaded_files[item["id"]].content)
         with Session(play.engine) as session:
             recap = session.exec(select(Recap).where(Recap.status == "posted").order_by(Recap.id.desc())).first()
         charts = [m for m in play.slack.messages(self.channel) if m.get("thread_ts") == recap.message_ts
@@ -271,6 +359,15 @@ class Story:
             written[-1].write_bytes(play.slack.uploaded_files[item["id"]].content)
         if not any(p.suffix == ".docx" for p in written) or not charts:
             raise DemoError("the documents or the charts did not reach Slack")
+        from models import oversight_files
+
+        if self.home_chart:
+            written.append(folder / "oversight-chart.png")
+            written[-1].write_bytes(play.slack.uploaded_files[self.home_chart].content)
+        written.append(folder / "oversight-report.xlsx")
+        written[-1].write_bytes(oversight_files.to_xlsx(self.report))
+        written.append(folder / "oversight-report.csv")
+        written[-1].write_bytes(oversight_files.to_csv(self.report))
         return written
 
 
@@ -294,6 +391,7 @@ def run(args: argparse.Namespace, settings=None) -> int:
             story.first_meeting()
             story.between_meetings()
             story.second_meeting()
+            story.oversight()
             written = story.write_files(folder)
         except DemoError as error:
             play.show()

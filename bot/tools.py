@@ -110,7 +110,19 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(args)
 
 
-TOOLS = {"audit": print_audit, "export-case": export_case, "demo": demo}
+def staff(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.oversight_tools import staff_command
+
+    return staff_command(args, settings)
+
+
+def report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.oversight_tools import report_command
+
+    return report_command(args, settings)
+
+
+TOOLS = {"audit": print_audit, "export-case": export_case, "demo": demo, "staff": staff, "report": report}
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

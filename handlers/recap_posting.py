@@ -105,12 +105,13 @@ def post_recap(deps: Deps, client: WebClient, recap_id: int) -> None:
     log.info("recap %s posted in %s message(s)", recap_id, len(messages))
 
 
-def follow_up(deps: Deps, client: WebClient, recap_id: int) -> None:
-    """After the first version: the ended meeting's message says so, and the next meeting is posted."""
+def follow_up(deps: Deps, client: WebClient, recap_id: int) -> int | None:
+    """After the first version: the ended meeting's message says so, and the next meeting is posted (its id is
+    returned when it was posted here)."""
     with deps.session() as session:
         recap = session.get(Recap, recap_id)
         if recap.version != 1:
-            return
+            return None
         meeting = session.get(Meeting, recap.meeting_id)
         case = session.get(Case, meeting.case_id)
         booked = records.scheduled_after(session, meeting)
@@ -118,6 +119,7 @@ def follow_up(deps: Deps, client: WebClient, recap_id: int) -> None:
     refresh_meeting_message(client, deps, meeting.id)
     if next_id is not None:
         post_meeting(client, deps, case, next_id)
+    return next_id
 
 
 def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:
@@ -130,8 +132,14 @@ def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:
     except (SlackClientError, OSError) as error:  # no answer in time: checked against the channel when resumed
         log.warning("recap %s not posted yet: %s", recap_id, type(error).__name__)
         return False
-    follow_up(deps, client, recap_id)
+    booked = follow_up(deps, client, recap_id)
     share_charts(deps, client, recap_id)  # the trajectory charts in the recap's thread (handlers/chart.py)
+    from handlers.family import ask_to_prepare  # the lead social worker is asked to prepare the family version
+    from handlers.family_outline import send_outline
+
+    ask_to_prepare(deps, client, recap_id)
+    if booked is not None:
+        send_outline(deps, client, booked)  # the next meeting's outline for the family, to the lead social worker
     return True
 
 

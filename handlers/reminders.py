@@ -30,7 +30,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import delivery
+from handlers import delivery, oversight_report
 from handlers.blocks import reminders as texts
 from handlers.chart import share_missing_charts
 from handlers.deps import Deps
@@ -114,6 +114,7 @@ class Dispatcher:
         """One run: everything due now, in batches. Returns how many rows ended which way."""
         outcome: Counter = Counter()
         self.post_pending_recaps()
+        self.plan_report()
         for _ in range(MAX_BATCHES):
             if self._stopping.is_set():
                 break
@@ -144,6 +145,16 @@ class Dispatcher:
             except Exception as exc:
                 log.error("%s failed: %s\n%s", finish.__name__, type(exc).__name__,
                           "".join(traceback.format_tb(exc.__traceback__)))
+
+    def plan_report(self) -> None:
+        """Last month's oversight report, when a report channel is set: its ledger row, planned once."""
+        if not self.deps.settings.report_channel:
+            return
+        try:
+            with self.deps.session() as session:
+                oversight_report.plan(session, reminders.policy().calendar, self.deps.now())
+        except Exception as exc:
+            log.error("planning the oversight report failed: %s", type(exc).__name__)
 
     # --- one batch ----------------------------------------------------------------------------------
 
@@ -191,7 +202,7 @@ class Dispatcher:
                 if ledger.mark_final(session, row.id, self.instance, status, decision.reason):
                     reminders.after_final(session, row, now)
                     outcome[str(status)] += 1
-                    if status == ledger.MessageStatus.MISSED:
+                    if status == ledger.MessageStatus.MISSED and row.case_id is not None:
                         missed[row.case_id].append(row.id)
             for case_id, ids in missed.items():
                 ledger.insert_new(session, [Planned(key=f"case:{case_id}:missed:{min(ids)}", kind=Kind.MISSED_REPORT,
@@ -224,6 +235,8 @@ class Dispatcher:
             outcome: Counter = Counter()
             self._record([(row, decision)], now, outcome)
             return next(iter(outcome), "lost claim")
+        if row.kind == Kind.OVERSIGHT_REPORT:
+            return self._send_report(row, decision, now)
         if row.reclaimed or (row.attempts and (row.last_error or "").startswith(UNCERTAIN)):
             found = delivery.find_delivered(self.deps, self.client, key=row.key, case=decision.case,
                                             member=decision.member, user=decision.user)
@@ -262,6 +275,18 @@ class Dispatcher:
         if outcome == "sent" and isinstance(facts, dispatch.LeftOpen) and facts.closed:
             refresh_meeting_message(self.client, self.deps, facts.meeting.id)
         return outcome
+
+    def _send_report(self, row: Claimed, decision: dispatch.Send, now: datetime) -> str:
+        if not self.deps.settings.report_channel:
+            outcome: Counter = Counter()
+            self._record([(row, dispatch.Skip("no_report_channel"))], now, outcome)
+            return "skipped"
+        try:
+            result = oversight_report.post(self.deps, self.client, key=row.key, month=decision.facts.month)
+        except (SlackApiError, OSError) as exc:
+            self._failed(row, exc, self.deps.now())
+            return "failed"
+        return self._sent(row, result, self.deps.now())
 
     def _sent(self, row: Claimed, result: delivery.Delivery, now: datetime) -> str:
         with self.deps.session() as session:

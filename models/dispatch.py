@@ -8,7 +8,7 @@ No Slack here: handlers/reminders.py turns a `Send` into a message and delivers 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session, col, select
@@ -54,7 +54,7 @@ class Send:
     """Deliver to a member (DM, or their thread in the case channel), the case channel, or a Slack user
     who is not a member (a manager). `facts` is what the message is built from."""
 
-    case: Case
+    case: Case | None  # None only for the monthly oversight report
     facts: object
     member: Member | None = None
     user: tuple[str, str] | None = None
@@ -122,6 +122,8 @@ class DriftItem:
 @dataclass
 class Drift:
     items: list[DriftItem]
+    # Approved family versions not recorded as given to the family after 5 working days (models.family_versions).
+    family_not_given: list = field(default_factory=list)
 
 
 @dataclass
@@ -180,7 +182,16 @@ def too_late(row: Claimed, now: datetime) -> bool:
     return planning.working_lateness(policy.calendar, row.due_at, now) > policy.grace
 
 
+@dataclass
+class MonthlyReport:
+    """The oversight report for a month (first day of it), to the report channel."""
+
+    month: date
+
+
 def decide(session: Session, row: Claimed, now: datetime) -> Decision:
+    if row.kind == Kind.OVERSIGHT_REPORT:  # about no one case; a month's report sent late is still wanted
+        return Send(case=None, facts=MonthlyReport(month=date.fromisoformat(row.detail["month"] + "-01")))
     case = session.get(Case, row.case_id)
     if case is None or case.status != CaseStatus.OPEN:
         return Skip("case_closed")
@@ -373,8 +384,14 @@ def overdue_items(session: Session, case_id: int, today: date) -> list[DriftItem
 
 
 def _drift(session: Session, case: Case, row: Claimed, now: datetime) -> Decision:
+    from models import family_versions
+
     items = overdue_items(session, case.id, _today(now))
-    return Send(case=case, facts=Drift(items=items)) if items else Skip("nothing_overdue")
+    not_given = family_versions.not_given(session, reminders.policy().calendar, today=_today(now),
+                                          case_ids=[case.id])
+    if not items and not not_given:
+        return Skip("nothing_overdue")
+    return Send(case=case, facts=Drift(items=items, family_not_given=not_given))
 
 
 # --- the case -------------------------------------------------------------------------------------

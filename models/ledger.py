@@ -62,6 +62,7 @@ class Kind(StrEnum):
     SETUP = "case.setup"  # two working days after a case opens: the lead social worker, what is still missing
     THREAD = "thread.parent"  # not sent by the dispatcher: the channel thread for someone we cannot DM
     CHAIR_APOLOGIES = "meeting.chair_apologies"  # at once: the chair sent apologies; the lead social worker is told
+    OVERSIGHT_REPORT = "oversight.monthly"  # the month's oversight report, to COREGROUP_REPORT_CHANNEL (no case)
 
 
 FAN_OUT = {Kind.REMIND_2D: Kind.REMIND_2D_MEMBER, Kind.REMIND_MORNING: Kind.REMIND_MORNING_MEMBER,
@@ -79,7 +80,7 @@ class Planned:
 
     key: str
     kind: str
-    case_id: int
+    case_id: int | None
     due_at: datetime
     meeting_id: int | None = None
     action_id: int | None = None
@@ -100,7 +101,7 @@ class Claimed:
     id: int
     key: str
     kind: str
-    case_id: int
+    case_id: int | None  # None only for the monthly oversight report
     meeting_id: int | None
     action_id: int | None
     member_id: int | None

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from models import actions, audit, left_open, meetings, reminders
 from models.audit import Actor
 from models.cases import DomainError
+from models.db import change_once
 from models.recap import CHANNEL, OUTSIDE_SLACK, content_of
 from models.tables import (
     Case,
@@ -126,11 +127,11 @@ def part_posted(session: Session, *, recap_id: int, part: int, channel_id: str, 
 
 
 def mark_posted(session: Session, *, recap_id: int, now: datetime) -> Recap:
+    """Posting → posted, once (a conditional update): the audit row is written by the one that changed it."""
     recap = session.get(Recap, recap_id)
-    recap.status = RecapStatus.POSTED
-    recap.posted_at = now
-    recap.posting_until = None
-    session.add(recap)
+    if not change_once(session, Recap, recap_id, col(Recap.status) == RecapStatus.POSTING,
+                       status=RecapStatus.POSTED, posted_at=now, posting_until=None):
+        return recap
     meeting = session.get(Meeting, recap.meeting_id)
     audit.record(session, actor=Actor.app(), action="recap.posted", record_type="recap", record_id=recap.id,
                  case_id=meeting.case_id, meeting_id=meeting.id, version=recap.version)

@@ -256,6 +256,8 @@ def next_lapse_check(session: Session, case: Case, now: datetime) -> Planned:
 
 def after_final(session: Session, row: ledger.Claimed, now: datetime) -> None:
     """A row was sent, skipped or missed: plan what comes after it, in the same transaction."""
+    if row.case_id is None:  # the monthly oversight report: next month's is planned when next month comes
+        return
     case = session.get(Case, row.case_id)
     if case is None or case.status != CaseStatus.OPEN:
         return
