@@ -201,8 +201,10 @@ def post_meeting(client: WebClient, deps: Deps, case: Case, meeting_id: int, bod
         session.add(meeting)
 
 
-def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note: str | None = None) -> None:
-    """Bring the meeting's message up to date: time, place, replies, or that it started or was cancelled."""
+def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note: str | None = None, *,
+                            strict: bool = False) -> None:
+    """Bring the meeting's message up to date: time, place, replies, or that it started or was cancelled.
+    `strict` (the outbox): Slack failing (a 5xx, rate limits past the client's retries) is raised, to be retried."""
     with deps.session() as session:
         meeting = session.get(Meeting, meeting_id)
         if meeting is None or not meeting.message_ts:
@@ -221,6 +223,8 @@ def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note
     try:
         client.chat_update(channel=channel, ts=ts, **message)
     except SlackApiError as error:
+        if strict and error.response.status_code >= 429:
+            raise
         log.info("could not refresh meeting %s: %s", meeting_id, error.response.get("error"))
 
 

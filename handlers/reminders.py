@@ -30,7 +30,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import delivery
+from handlers import delivery, outbox
 from handlers.blocks import reminders as texts
 from handlers.chart import share_missing_charts
 from handlers.deps import Deps
@@ -140,6 +140,19 @@ class Dispatcher:
     # --- one batch ----------------------------------------------------------------------------------
 
     def _batch(self, rows: list[Claimed], outcome: Counter) -> None:
+        mail = [row for row in rows if row.kind in ledger.OUTBOX]  # what commits promised: handlers/outbox.py
+        rows = [row for row in rows if row.kind not in ledger.OUTBOX]
+        for index, row in enumerate(mail):
+            if self._stopping.is_set():
+                with self.deps.session() as session:
+                    ledger.release(session, [r.id for r in mail[index:]] + [r.id for r in rows], self.instance)
+                return
+            try:
+                outcome[f"outbox {outbox.send_claimed(self.deps, self.client, row, self.instance)}"] += 1
+            except Exception as exc:  # the database failing mid-way: the claim runs out and it is tried again
+                log.error("outbox %s failed: %s", row.id, type(exc).__name__)
+        if not rows:
+            return
         now = self.deps.now()
         decided: list[tuple[Claimed, dispatch.Decision]] = []
         broken: list[tuple[Claimed, Exception]] = []

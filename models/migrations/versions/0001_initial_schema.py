@@ -85,6 +85,20 @@ def upgrade() -> None:
     sa.Column('at', models.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    op.create_table('submission_journal',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('created_at', models.types.UTCDateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=True),
+    sa.Column('processed_at', models.types.UTCDateTime(), nullable=True),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('submission_journal', schema=None) as batch_op:
+        batch_op.create_index('ix_submission_journal_unprocessed', ['processed_at'], unique=False)
+
     op.create_table('children',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -518,6 +532,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_children_case_id'))
 
     op.drop_table('children')
+    with op.batch_alter_table('submission_journal', schema=None) as batch_op:
+        batch_op.drop_index('ix_submission_journal_unprocessed')
+
+    op.drop_table('submission_journal')
     op.drop_table('processed_requests')
     op.drop_table('cases')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
