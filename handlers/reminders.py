@@ -30,7 +30,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import delivery, outbox
+from handlers import delivery, journal, outbox
 from handlers.blocks import reminders as texts
 from handlers.chart import share_missing_charts
 from handlers.deps import Deps
@@ -128,9 +128,9 @@ class Dispatcher:
         return outcome
 
     def post_pending_recaps(self) -> None:
-        """Records of meetings left half-posted by a crash, and charts whose upload failed: posted at start and
-        on every run. A problem with either must not stop the reminders."""
-        for finish in (post_pending_recaps, share_missing_charts):
+        """Forms answered but not saved yet (the journal), records of meetings left half-posted by a crash, and
+        charts whose upload failed: at start and on every run. A problem with any must not stop the reminders."""
+        for finish in (journal.process_pending, post_pending_recaps, share_missing_charts):
             try:
                 finish(self.deps, self.client)
             except Exception as exc:
