@@ -14,10 +14,9 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from handlers import outbox
 from handlers.blocks.recap import EVENT_TYPE, recap_messages
-from handlers.chart import share_charts
 from handlers.deps import Deps
-from handlers.meetings import post_meeting, refresh_meeting_message
 from models import recap as records
 from models import recap_posting as lifecycle
 from models.tables import Case, Meeting, Recap, RecapStatus
@@ -105,18 +104,15 @@ def post_recap(deps: Deps, client: WebClient, recap_id: int) -> None:
 
 
 def follow_up(deps: Deps, client: WebClient, recap_id: int) -> None:
-    """After the first version: the ended meeting's message says so, and the next meeting is posted."""
+    """What a posted recap is followed by (written to the outbox when it was marked posted): the ended meeting's
+    message says so, the next meeting is posted (after the first version), and the charts; sent now, once. A crash
+    here loses nothing: the scheduler's run sends whatever is left."""
     with deps.session() as session:
         recap = session.get(Recap, recap_id)
-        if recap.version != 1:
+        if recap.status != RecapStatus.POSTED:
             return
-        meeting = session.get(Meeting, recap.meeting_id)
-        case = session.get(Case, meeting.case_id)
-        booked = records.scheduled_after(session, meeting)
-        next_id = booked.id if booked is not None and not booked.message_ts else None
-    refresh_meeting_message(client, deps, meeting.id)
-    if next_id is not None:
-        post_meeting(client, deps, case, next_id)
+        keys = lifecycle.follow_ups(session, recap, now=deps.now(), write=False)
+    outbox.send_all_now(deps, client, keys)
 
 
 def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:
@@ -129,8 +125,7 @@ def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:
     except (SlackClientError, OSError) as error:  # no answer in time: checked against the channel when resumed
         log.warning("recap %s not posted yet: %s", recap_id, type(error).__name__)
         return False
-    follow_up(deps, client, recap_id)
-    share_charts(deps, client, recap_id)  # the trajectory charts in the recap's thread (handlers/chart.py)
+    follow_up(deps, client, recap_id)  # the meeting's message, the next meeting, the charts (handlers/chart.py)
     return True
 
 

@@ -19,7 +19,6 @@ from handlers.blocks.updates import id_from
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Block, View
-from handlers.meetings import refresh_meeting_message
 from handlers.updates import update_messages
 from models import agenda, audit, cases, meetings
 from models import outbox as models_outbox
@@ -143,13 +142,6 @@ def post_start(job: outbox.Job) -> None:
     channel, ts = job.post(channel=case.channel_id, message=first)
     for part, message in enumerate([*more, intro, *updates], start=1):
         job.post(channel=channel, message=message, part=part, thread_ts=ts)
-
-
-@outbox.sender(Kind.REDRAW)
-def redraw_meeting(job: outbox.Job) -> None:
-    """A meeting's message brought up to date (it started, it ended): drawn again from the database, so doing it
-    twice does no harm."""
-    refresh_meeting_message(job.client, job.deps, job.row.meeting_id, strict=True)
 
 
 def register(app: App, deps: Deps) -> None:
