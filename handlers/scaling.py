@@ -199,6 +199,10 @@ def give_score_clicked(ack, body: dict, client: WebClient, respond, deps: Deps) 
 def redraw(client: WebClient, deps: Deps, case: Case, round_id: int) -> tuple[list[dict], str | None, str | None]:
     """Redraw the question's message: who has scored, or (once shown) everyone's scores.
     Returns what does not fit in one message (for its thread), the channel and the message ts."""
+    with deps.reading() as session:
+        posted = session.get(ScalingRound, round_id).message_ts
+    if not posted:  # its post is still in the outbox (Slack failed, or its answer was lost): send or find it now
+        outbox.send_now(deps, client, f"scaling:{round_id}:question")
     with deps.session() as session:
         scaling_round = session.get(ScalingRound, round_id)
         if not scaling_round.message_ts:

@@ -213,8 +213,8 @@ def test_killed_during_the_recaps_follow_up_or_a_chart_upload_everything_arrives
 
     second = serving(tmp_path, "second", engine, slack)
     try:
-        wait_until(lambda: outbox_done(engine, f"chart:{recap_id}:") and outbox_done(engine, f"meeting:{following.id}:post")
-                   and outbox_done(engine, f"meeting:{world.meeting_id}:redraw:ended"),
+        rows = (f"chart:{recap_id}:", f"meeting:{following.id}:post", f"meeting:{world.meeting_id}:redraw:ended")
+        wait_until(lambda: all(outbox_done(engine, prefix) for prefix in rows),
                    "the follow-up and the charts", process=second)
         settle()
     finally:
