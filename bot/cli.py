@@ -87,7 +87,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.no_scheduler:
         from bot.scheduler import start_scheduler
 
-        scheduler = start_scheduler(deps, app.client)
+        scheduler = start_scheduler(deps, app.client)  # its first run, at once, also saves what the journal holds
+    else:  # forms answered before a crash are saved at start all the same (the outbox waits for a scheduler)
+        from handlers.journal import process_pending
+
+        threading.Thread(target=process_pending, args=(deps, app.client), name="journal", daemon=True).start()
     stop = threading.Event()
 
     def shutdown(*_):

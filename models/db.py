@@ -160,16 +160,9 @@ class OneRead:
         self._compiled: dict[str, Compiled] = {}
 
     def first(self, engine: Engine, **params: object) -> tuple | None:
-        return self._run(engine, params, write=False)
-
-    def _compiled_for(self, engine: Engine) -> Compiled:
         compiled = self._compiled.get(engine.dialect.name)
         if compiled is None:
             compiled = self._compiled[engine.dialect.name] = self.statement.compile(dialect=engine.dialect)
-        return compiled
-
-    def _run(self, engine: Engine, params: dict, *, write: bool):
-        compiled = self._compiled_for(engine)
         values = {name: str(value) if isinstance(value, str) else value  # a StrEnum as its text
                   for name, value in compiled.construct_params(params).items()}
         args = tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
@@ -184,44 +177,19 @@ class OneRead:
                 cursor = connection.cursor()
                 try:
                     cursor.execute(compiled.string, args)
-                    row = cursor.rowcount if write else cursor.fetchone()
+                    row = cursor.fetchone()
                 finally:
                     cursor.close()
-                if write:
-                    connection.commit()  # both connections are in autocommit already; this makes sure
                 break
             except dbapi_error as error:
                 closed = pool_of.dialect.is_disconnect(error, connection.driver_connection, None)
                 connection.invalidate()
-                if attempt == 1 and closed and not write:
+                if attempt == 1 and closed:
                     continue  # a connection the server has closed since (a restart): once more, on a new one
                 raise DBAPIError.instance(compiled.string, None, error, dbapi_error, hide_parameters=True) from error
             finally:
                 connection.close()  # back to the pool (or closed, if invalidated above)
-        if write:
-            return row
         return None if row is None else tuple(row)
-
-
-class OneWrite(OneRead):
-    """One INSERT (or UPDATE) of plain columns, committed on its own, the way OneRead reads: for the one write made
-    before a busy request is answered (a submitted update taken down in the journal). `statement_for` builds the
-    statement for a dialect (an upsert is written differently for each). Returns the number of rows written; a
-    statement on a connection found closed is not repeated (it may have been carried out)."""
-
-    def __init__(self, statement_for):
-        super().__init__(statement=None)
-        self.statement_for = statement_for
-
-    def _compiled_for(self, engine: Engine) -> Compiled:
-        compiled = self._compiled.get(engine.dialect.name)
-        if compiled is None:
-            statement = self.statement_for(engine.dialect.name)
-            compiled = self._compiled[engine.dialect.name] = statement.compile(dialect=engine.dialect)
-        return compiled
-
-    def run(self, engine: Engine, **params: object) -> int:
-        return self._run(engine, params, write=True)
 
 
 @contextmanager

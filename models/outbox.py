@@ -34,12 +34,9 @@ def opening(session: Session, *, case_id: int, meeting_id: int, now: datetime, n
 
 
 def redraw(session: Session, *, case_id: int, meeting_id: int, now: datetime, why: str) -> str:
+    """A meeting's message drawn again (it started, it ended). The recap's follow-up and charts are written by
+    models.recap_posting.follow_ups."""
     return enqueue(session, key=f"meeting:{meeting_id}:redraw:{why}", kind=Kind.REDRAW, case_id=case_id,
-                   meeting_id=meeting_id, now=now)
-
-
-def meeting_post(session: Session, *, case_id: int, meeting_id: int, now: datetime) -> str:
-    return enqueue(session, key=f"meeting:{meeting_id}:post", kind=Kind.MEETING_POST, case_id=case_id,
                    meeting_id=meeting_id, now=now)
 
 
@@ -47,12 +44,6 @@ def update_post(session: Session, *, case_id: int, meeting_id: int, update_id: i
                 notify: str | None = None) -> str:
     return enqueue(session, key=f"update:{update_id}:post", kind=Kind.UPDATE_POST, case_id=case_id,
                    meeting_id=meeting_id, now=now, detail={"update": update_id, "scored": scored, "notify": notify})
-
-
-def chart(session: Session, *, case_id: int, meeting_id: int, recap_id: int, question_id: int, index: int,
-          now: datetime) -> str:
-    return enqueue(session, key=f"chart:{recap_id}:{question_id}", kind=Kind.CHART, case_id=case_id,
-                   meeting_id=meeting_id, now=now, detail={"recap": recap_id, "question": question_id, "index": index})
 
 
 def scaling_question(session: Session, *, case_id: int, meeting_id: int, round_id: int, now: datetime,
