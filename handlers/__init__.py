@@ -19,6 +19,7 @@ FEATURES = [
     "handlers.action_buttons",
     "handlers.meetings",
     "handlers.start",
+    "handlers.chair",
     "handlers.decisions",
     "handlers.actions",
     "handlers.recap",

@@ -31,6 +31,7 @@ class View(StrEnum):
     RECAP_CORRECT = "recap_correct"
     CLOSE = "case_close"
     AWAY = "member_away"
+    CHAIR_PICK = "meeting_chair_pick"  # the lead social worker picks another chair after the chair's apologies
 
 
 class Action(StrEnum):
@@ -81,6 +82,13 @@ class Action(StrEnum):
     HERE_MEMBERS = "here_members"
     # `/coregroup export` (engineer G): which meeting's record to send, value {"c": case_id, "m": meeting_id}
     EXPORT_PICK = "export_pick"
+    # the chair's buttons (a chair from any organisation), value {"c": case_id, "m": meeting_id}
+    MEETING_START = "meeting_start_button"
+    MEETING_END = "meeting_end_button"
+    CHAIR_ACTION = "chair_action_add"
+    # after the chair's apologies, to the lead social worker, value {"c": case_id, "m": meeting_id}
+    CHAIR_TAKE = "chair_take"
+    CHAIR_PICK = "chair_pick"
 
 
 class Shortcut(StrEnum):

@@ -63,7 +63,7 @@ def show_schedule(inv: Invocation) -> None:
         last_day = calendar.local(last.scheduled_start).date() if last else None
         proposal = meetings.propose(calendar, case=case, last_meeting=last_day, today=deps.today())
         view = meeting_blocks.schedule_modal(case_id=case.id, proposed=proposal.day, reasons=proposal.reasons,
-                                             chairs=cases.professionals(session, case.id),
+                                             chairs=meetings.chairs(session, case.id),
                                              suggested_chair=meetings.suggest_chair(session, case.id),
                                              review=case.review_conference_date, today=deps.today())
     if inv.trigger_id:

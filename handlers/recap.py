@@ -26,19 +26,20 @@ from handlers.ids import Action, Block, View
 from handlers.meetings import calendar_for, post_review, read_review, warn_once
 from handlers.plain import jargon_gate
 from handlers.recap_posting import acknowledged, post_and_follow_up, post_pending_recaps
-from models import audit, cases, meetings
+from models import audit, meetings
 from models import recap as records
 from models import recap_posting as lifecycle
 from models.cases import DomainError
 from models.meetings import long_date
-from models.tables import Case, Meeting, MeetingStatus, Member, MemberStatus, Recap, RecapStatus
+from models.tables import Case, Meeting, MeetingStatus, Member, Recap, RecapStatus
 
 log = logging.getLogger(__name__)
 
 __all__ = ["post_pending_recaps", "register"]
 
-NO_MEETING = ("No meeting is in progress for this case. The chair starts one with `/coregroup start`; it is ended"
-              " with `/coregroup end`.")
+NO_MEETING = ("No meeting is in progress for this case. The chair starts one with “Start the meeting” on the"
+              " meeting's message (or `/coregroup start`), and ends it with “End the meeting”"
+              " (or `/coregroup end`).")
 NOT_CHAIR = "Only the chair of this meeting or the lead social worker can {what}."
 GONE = "I could not find that record. It may have been replaced by a newer preview."
 ALREADY_POSTED = "This record has already been posted, so there is nothing more to approve."
@@ -54,7 +55,8 @@ def _heading(meeting: Meeting, deps: Deps) -> str:
 
 
 def _chair_text(session, meeting: Meeting) -> str:
-    chair = session.get(Member, meeting.chair_member_id) if meeting.chair_member_id else None
+    chair_id = meetings.chair_id_of(meeting)
+    chair = session.get(Member, chair_id) if chair_id else None
     return f" (the chair is {kit.esc(chair.name)})" if chair else ""
 
 
@@ -82,7 +84,7 @@ def end_view(deps: Deps, session, case: Case, meeting: Meeting, initial: dict | 
     return recap_forms.end_modal(
         case_id=case.id, meeting_id=meeting.id, heading=_heading(meeting, deps), initial=initial,
         proposed=proposal.day if proposal else None, reasons=proposal.reasons if proposal else (),
-        start_time=calendar.local(meeting.scheduled_start).time(), chairs=cases.professionals(session, case.id),
+        start_time=calendar.local(meeting.scheduled_start).time(), chairs=meetings.chairs(session, case.id),
         suggested_chair_id=suggested.id if suggested else None, booked=booked_text,
         review=case.review_conference_date, today=deps.today())
 
@@ -126,8 +128,8 @@ def _next_from_form(deps: Deps, session, meeting: Meeting, values: dict, errors:
     chair_id = access.int_or_none(values.get(Block.RECAP_NEXT_CHAIR))
     if chair_id is not None:
         chair = session.get(Member, chair_id)
-        if chair is None or chair.case_id != meeting.case_id or chair.status != MemberStatus.ACTIVE:
-            errors[Block.RECAP_NEXT_CHAIR] = "Please choose someone in the core group."
+        if chair is None or chair.case_id != meeting.case_id or not meetings.can_chair(chair):
+            errors[Block.RECAP_NEXT_CHAIR] = meetings.CHAIR_WHO
     if day is None or clock is None:
         return None
     start = calendar.at(day, clock)

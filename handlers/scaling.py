@@ -36,8 +36,8 @@ from models.tables import (
 
 log = logging.getLogger(__name__)
 
-NO_MEETING = ("Scaling questions are asked during a meeting. When the chair has started it with"
-              " `/coregroup start`, ask again.")
+NO_MEETING = ("Scaling questions are asked during a meeting. When the chair has started it (“Start the meeting” on"
+              " the meeting's message, or `/coregroup start`), ask again.")
 CHAIR_ONLY = ("Only the chair of the meeting (or the lead social worker) can ask a scaling question. When they"
               " do, a message with a “Give my score” button appears in the channel.")
 REVEAL_CHAIR_ONLY = "Only the chair of the meeting (or the lead social worker) can show the scores."

@@ -22,6 +22,7 @@ from handlers.blocks import kit
 from handlers.blocks import updates as update_blocks
 from handlers.blocks.meetings import when_text
 from handlers.blocks.updates import TEXT_FIELDS, block_for
+from handlers.chair import chair_sent_apologies
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.home import refresh_home_later
@@ -116,6 +117,8 @@ def record_reply(deps: Deps, client: WebClient, *, meeting_id: int, member_id: i
         actor = Actor(team_id=member.slack_team_id, user_id=member.slack_user_id)
         meetings.set_attendance(session, meeting=meeting, member=member, status=status, actor=actor, now=deps.now())
     refresh_meeting_message(client, deps, meeting_id)
+    if status == AttendanceStatus.APOLOGIES:
+        chair_sent_apologies(deps, client, meeting_id=meeting_id, member_id=member_id)
     refresh_home_later(deps, client, member.slack_team_id, member.slack_user_id)
     return True
 
@@ -265,6 +268,8 @@ def save_from_journal(client: WebClient, deps: Deps, key: str) -> bool:
         return True
     outbox.send_all_now(deps, client, posts)
     refresh_meeting_message(client, deps, meeting_id)
+    if not update_in.attending:
+        chair_sent_apologies(deps, client, meeting_id=meeting_id, member_id=entry["member"])
     refresh_home_later(deps, client, actor.team_id, actor.user_id)  # "updates asked of you" has changed
     return True
 

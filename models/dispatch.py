@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from models import planning, reminders
+from models import meetings, planning, reminders
 from models.ledger import ANYTIME, FAN_OUT, Claimed, Kind, Planned
 from models.stalling import stalling
 from models.tables import (
@@ -229,7 +229,12 @@ def _meeting_reminder(session: Session, case: Case, row: Claimed, now: datetime)
 def chair_of(session: Session, meeting: Meeting, today: date) -> Member | None:
     """The chair if they are on Slack and not away, else the lead social worker (who stands in), if they
     are; None when neither can be told."""
-    chair = session.get(Member, meeting.chair_member_id) if meeting.chair_member_id else None
+    chair_id = meetings.chair_id_of(meeting)
+    chair = session.get(Member, chair_id) if chair_id else None
+    if meeting.chaired_by_member_id is None and chair is not None and session.exec(select(Attendance.id).where(
+            Attendance.meeting_id == meeting.id, Attendance.member_id == chair.id,
+            Attendance.status == AttendanceStatus.APOLOGIES)).first() is not None:
+        chair = None  # not started, and the chair sent apologies: the lead social worker stands in
     if reachable(chair, today):
         return chair
     lead = lead_of(session, meeting.case_id)

@@ -64,12 +64,14 @@ class Kind(StrEnum):
     UPDATE_POST = "outbox.update"  # a saved update in the meeting's thread
     CHART = "outbox.chart"  # a trajectory chart in a posted recap's thread
     SCALING = "outbox.scaling"  # a scaling question asked in the channel
+    CHAIR_PANEL = "outbox.chair_panel"  # the chair's buttons in a started meeting's thread
 
 
 FAN_OUT = {Kind.REMIND_2D: Kind.REMIND_2D_MEMBER, Kind.REMIND_MORNING: Kind.REMIND_MORNING_MEMBER,
            Kind.APOLOGIES: Kind.APOLOGIES_MEMBER}
 MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEKEEPING)
-OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING)
+OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING,
+          Kind.CHAIR_PANEL)
 ANYTIME = (Kind.TIMEKEEPING, *OUTBOX)  # everything else waits for working hours
 
 

@@ -29,6 +29,7 @@ from models.tables import (
     Member,
     MemberStatus,
     Update,
+    is_professional,
 )
 
 OPEN_STATUSES = (MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS)
@@ -231,8 +232,8 @@ def schedule(session: Session, *, case: Case, start: datetime, duration_minutes:
         raise DomainError(f"A meeting lasts from {MIN_LENGTH} to {MAX_LENGTH} minutes.", field="length")
     if chair_member_id is not None:
         chair = session.get(Member, chair_member_id)
-        if chair is None or chair.case_id != case.id or chair.status != MemberStatus.ACTIVE:
-            raise DomainError("The chair must be a member of the core group.", field="chair")
+        if chair is None or chair.case_id != case.id or not can_chair(chair):
+            raise DomainError(CHAIR_WHO, field="chair")
     number = held_count(session, case.id) + 1
     meeting = Meeting(case_id=case.id, number=number, scheduled_start=start, duration_minutes=duration_minutes,
                       location=location, chair_member_id=chair_member_id, created_at=now,
@@ -298,23 +299,46 @@ def changes(session: Session, meeting_id: int) -> list[MeetingChange]:
 # --- the chair --------------------------------------------------------------------------------
 
 
-def suggest_chair(session: Session, case_id: int) -> Member | None:
-    """The professional (on Slack) who chaired least recently; those who never chaired come first.
+def can_chair(member: Member | None) -> bool:
+    """Someone who can run a meeting: an active professional on Slack (buttons work across organisations)."""
+    return (member is not None and member.status == MemberStatus.ACTIVE and bool(member.slack_user_id)
+            and is_professional(member.role))
 
-    The guidance: "it is good to take turns so the social worker has the opportunity to contribute
-    more", so among those who never chaired, the lead social worker comes last.
+
+CHAIR_WHO = "The chair must be a professional in the core group who uses Slack."
+
+
+def chairs(session: Session, case_id: int) -> list[Member]:
+    """Everyone who can chair this case's meetings."""
+    return [m for m in cases.professionals(session, case_id) if can_chair(m)]
+
+
+def suggest_chair(session: Session, case_id: int) -> Member | None:
+    """Who should chair the next meeting.
+
+    The first meeting: the lead social worker (the product's rule, and the seeds': the social worker leads
+    the first core group, which reviews and fine-tunes the plan). After that the chair rotates: "it is good to
+    take turns so the social worker has the opportunity to contribute more", so the professional on Slack who
+    chaired least recently, those who never chaired first and, among those, the lead social worker last. What
+    counts is who actually chaired (recorded at the start), else who was asked to.
     """
-    candidates = [m for m in cases.professionals(session, case_id) if m.slack_user_id]
+    candidates = chairs(session, case_id)
     if not candidates:
         return None
+    held = list(session.exec(select(Meeting).where(Meeting.case_id == case_id,
+                                                   col(Meeting.status).in_(HELD_STATUSES))))
+    if not held:
+        lead = next((m for m in candidates if m.is_lead), None)
+        if lead is not None:
+            return lead
     last_chaired: dict[int, datetime] = {}
-    for meeting in session.exec(select(Meeting).where(Meeting.case_id == case_id,
-                                                      col(Meeting.status).in_(HELD_STATUSES))):
-        if meeting.chair_member_id is None:
+    for meeting in held:
+        chair_id = meeting.chaired_by_member_id or meeting.chair_member_id
+        if chair_id is None:
             continue
         when = meeting.scheduled_start
-        if meeting.chair_member_id not in last_chaired or when > last_chaired[meeting.chair_member_id]:
-            last_chaired[meeting.chair_member_id] = when
+        if chair_id not in last_chaired or when > last_chaired[chair_id]:
+            last_chaired[chair_id] = when
 
     def order(member: Member) -> tuple:
         chaired = last_chaired.get(member.id)
@@ -325,11 +349,44 @@ def suggest_chair(session: Session, case_id: int) -> Member | None:
     return min(candidates, key=order)
 
 
+def chair_id_of(meeting: Meeting) -> int | None:
+    """Who chairs the meeting: once it has started, whoever actually chaired; before, whoever was asked to."""
+    return meeting.chaired_by_member_id or meeting.chair_member_id
+
+
 def is_chair(session: Session, meeting: Meeting, member: Member | None) -> bool:
     """The meeting's chair, or the lead social worker standing in."""
     if member is None or member.case_id != meeting.case_id or member.status != MemberStatus.ACTIVE:
         return False
-    return member.id == meeting.chair_member_id or member.is_lead
+    return member.id == chair_id_of(meeting) or member.is_lead
+
+
+def change_chair(session: Session, *, meeting: Meeting, chair: Member, actor: Actor, now: datetime) -> bool:
+    """Ask someone else to chair a meeting that has not started (after the chair sent apologies, say).
+
+    False when they are the chair already. Raises DomainError when the meeting has started or they cannot
+    chair (a professional in the group, on Slack)."""
+    _must_be_scheduled(meeting)
+    if chair.case_id != meeting.case_id or not can_chair(chair):
+        raise DomainError(CHAIR_WHO, field="chair")
+    if meeting.chair_member_id == chair.id:
+        return False
+    was = meeting.chair_member_id
+    meeting.chair_member_id = chair.id
+    session.add(meeting)
+    session.flush()
+    audit.record(session, actor=actor, action="meeting.chair_changed", record_type="meeting", record_id=meeting.id,
+                 case_id=meeting.case_id, was=was, chair=chair.id)
+    reminders.meeting_changed(session, meeting=meeting, now=now)
+    return True
+
+
+def actual_chair(*, meeting: Meeting, starter: Member, marked: dict[int, str]) -> int:
+    """Who chairs the meeting being started: the chair if they start it or are marked present (the lead social
+    worker only pressed the button for them), else whoever starts it, standing in."""
+    if meeting.chair_member_id is not None and marked.get(meeting.chair_member_id) == AttendanceStatus.PRESENT:
+        return meeting.chair_member_id
+    return starter.id
 
 
 # --- attendance -------------------------------------------------------------------------------
@@ -372,8 +429,10 @@ def set_attendance(session: Session, *, meeting: Meeting, member: Member, status
     return row
 
 
-def start_attendance(session: Session, meeting: Meeting) -> dict[int, str]:
-    """Attendance as the replies suggest it: attending → present, apologies → apologies, no reply → absent."""
+def start_attendance(session: Session, meeting: Meeting, *, starter: Member | None = None) -> dict[int, str]:
+    """Attendance as people said it: attending → present, apologies → apologies. Nobody else is marked (never
+    guessed absent: a parent without Slack can never reply), except whoever starts the meeting: they are here,
+    whatever they said before."""
     replies = attendance(session, meeting.id)
     result: dict[int, str] = {}
     for member in cases.members(session, meeting.case_id):
@@ -382,15 +441,16 @@ def start_attendance(session: Session, meeting: Meeting) -> dict[int, str]:
         reply = replies.get(member.id)
         if reply in (AttendanceStatus.ATTENDING, AttendanceStatus.PRESENT):
             result[member.id] = AttendanceStatus.PRESENT
-        elif reply == AttendanceStatus.APOLOGIES:
-            result[member.id] = AttendanceStatus.APOLOGIES
-        else:
-            result[member.id] = AttendanceStatus.ABSENT
+        elif reply in (AttendanceStatus.APOLOGIES, AttendanceStatus.ABSENT):
+            result[member.id] = reply
+    if starter is not None:
+        result[starter.id] = AttendanceStatus.PRESENT
     return result
 
 
-def start(session: Session, *, meeting: Meeting, present: dict[int, str], actor: Actor, now: datetime) -> Meeting:
-    """Open the meeting: attendance as the chair confirmed it, status in progress."""
+def start(session: Session, *, meeting: Meeting, present: dict[int, str], actor: Actor, now: datetime,
+          chaired_by: int | None = None) -> Meeting:
+    """Open the meeting: attendance as the chair confirmed it, who chairs it, status in progress."""
     if meeting.status != MeetingStatus.SCHEDULED:
         raise DomainError("This meeting has already started, ended or been cancelled.")
     for member_id, status in present.items():
@@ -402,10 +462,11 @@ def start(session: Session, *, meeting: Meeting, present: dict[int, str], actor:
         set_attendance(session, meeting=meeting, member=member, status=status, actor=actor, now=now)
     meeting.status = MeetingStatus.IN_PROGRESS
     meeting.started_at = now
+    meeting.chaired_by_member_id = chaired_by if chaired_by is not None else meeting.chair_member_id
     session.add(meeting)
     session.flush()
     audit.record(session, actor=actor, action="meeting.started", record_type="meeting", record_id=meeting.id,
-                 case_id=meeting.case_id)
+                 case_id=meeting.case_id, chaired_by=meeting.chaired_by_member_id)
     reminders.meeting_changed(session, meeting=meeting, now=now)
     return meeting
 

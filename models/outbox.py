@@ -27,10 +27,13 @@ def enqueue(session: Session, *, key: str, kind: Kind, case_id: int, now: dateti
 
 def opening(session: Session, *, case_id: int, meeting_id: int, now: datetime, notify: str | None = None
             ) -> list[str]:
-    """A meeting has started: its opening post (attendance, agenda, written updates) and its message redrawn."""
+    """A meeting has started: its opening post (attendance, agenda, written updates), its message redrawn, and the
+    chair's buttons in its thread."""
     return [enqueue(session, key=f"meeting:{meeting_id}:opening", kind=Kind.OPENING, case_id=case_id,
                     meeting_id=meeting_id, now=now, detail={"notify": notify} if notify else None),
-            redraw(session, case_id=case_id, meeting_id=meeting_id, now=now, why="started")]
+            redraw(session, case_id=case_id, meeting_id=meeting_id, now=now, why="started"),
+            enqueue(session, key=f"meeting:{meeting_id}:chair_panel", kind=Kind.CHAIR_PANEL, case_id=case_id,
+                    meeting_id=meeting_id, now=now)]
 
 
 def redraw(session: Session, *, case_id: int, meeting_id: int, now: datetime, why: str) -> str:

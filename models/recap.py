@@ -229,7 +229,8 @@ def build_content(session: Session, *, meeting_id: int, outcome: dict, today: da
     case_actions = list(session.exec(select(Action).where(Action.case_id == case.id).order_by(col(Action.id))))
     updates = _updates(session, meeting, everyone, recorded, {a.id: a.what for a in case_actions})
     progress, new_actions = _actions(session, meeting, case_actions, everyone, updates, today)
-    chair = everyone.get(meeting.chair_member_id) if meeting.chair_member_id else None
+    chair_id = meetings.chair_id_of(meeting)  # who actually chaired, recorded at the start
+    chair = everyone.get(chair_id) if chair_id else None
     ends = meeting.scheduled_start + timedelta(minutes=meeting.duration_minutes)
     return {
         "schema": SCHEMA,

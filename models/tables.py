@@ -244,6 +244,8 @@ class Meeting(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = _when(default_factory=utcnow)
     source_key: str | None = Field(default=None, max_length=120, unique=True)
+    # who actually chaired: recorded when the meeting starts (the chair, or whoever stood in for them)
+    chaired_by_member_id: int | None = Field(default=None, foreign_key="members.id")
 
 
 class MeetingChange(SQLModel, table=True):

@@ -33,7 +33,7 @@ from models import cases
 from models.audit import Actor
 from models.tables import Case, Child, Meeting, Member, PlanItem, PlanItemKind
 from tests.harness import Response, SlackUser, send_event
-from tests.helpers import opened_view
+from tests.helpers import mark_the_rest, opened_view
 from tests.slack_standin import SlackStandIn
 
 COUNCIL, TRUST = SlackStandIn.TEAM, SlackStandIn.OTHER_TEAM
@@ -199,6 +199,7 @@ class CaseWalk:
             self.schedule()
             self.actions_before()
             self.replies()
+            self.chair_changes()
         with time_machine.travel(MEETING_DAY, tick=True):
             self.start()
             self.scale()
@@ -395,6 +396,17 @@ class CaseWalk:
         self.submit("gp", self.view(View.UPDATE), {**self.update_values("gp"),
                                                    Block.UPDATE_ATTENDING: "attending"})
 
+    def chair_changes(self) -> None:
+        """The chair (hv) sent apologies: the lead social worker takes the chair; hv can come after all, and is
+        picked to chair again."""
+        value, message = self.private_button(Action.CHAIR_TAKE)
+        self.click("sw", Action.CHAIR_TAKE, value, message=message)
+        value, message = self.channel_button(Action.ATTENDING)
+        self.click("hv", Action.ATTENDING, value, message=message)
+        value, message = self.private_button(Action.CHAIR_PICK)
+        self.click("sw", Action.CHAIR_PICK, value, message=message)
+        self.submit("sw", self.view(View.CHAIR_PICK), {Block.CHAIR: str(self.member("hv").id)})
+
     def update_values(self, who: str) -> dict:
         values = {
             Block.UPDATE_ATTENDING: "apologies",
@@ -416,7 +428,10 @@ class CaseWalk:
 
     def start(self) -> None:
         self.command("hv", "start")
-        self.submit("hv", self.view(View.START))
+        value, message = self.channel_button(Action.MEETING_START)
+        self.click("hv", Action.MEETING_START, value, message=message)
+        view = self.view(View.START)
+        self.submit("hv", view, mark_the_rest(view))
 
     def scale(self) -> None:
         self.command("hv", "scale")
@@ -453,12 +468,16 @@ class CaseWalk:
         self.submit("teacher", self.view(View.ACTION_ADD), {
             Block.ACTION_DUE: "2026-12-18",
             Block.ACTION_MEASURE: self.t("action3.measure", "Attendance is above nine in ten days.")})
+        value, message = self.channel_button(Action.CHAIR_ACTION)
+        self.click("hv", Action.CHAIR_ACTION, value, message=message)
         self.command("teacher", "actions mine")
         value, message = self.private_button(Action.ACTION_DONE)
         self.click("teacher", Action.ACTION_DONE, value, message=message)
 
     def end(self) -> None:
         self.command("hv", "end")
+        value, message = self.channel_button(Action.MEETING_END)
+        self.click("hv", Action.MEETING_END, value, message=message)
         outcome = {
             Block.RECAP_KEY_POINTS: self.t("recap.key_points", "Good progress at school."),
             Block.RECAP_RISK: "reducing",

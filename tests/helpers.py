@@ -92,3 +92,10 @@ def schedule_meeting(people, slack, case: CaseInfo, *, by: str = "sw", date: str
     with Session(user.app.engine) as session:
         return session.exec(select(Meeting).where(Meeting.case_id == case.case_id)
                             .order_by(Meeting.id.desc())).first()
+
+
+def mark_the_rest(view: dict, status: str = "present") -> dict:
+    """The start form's values with everyone not yet marked marked as `status` (the chair's choice)."""
+    return {block["block_id"]: status for block in view.get("blocks", [])
+            if block.get("block_id", "").startswith(f"{Block.START_ATTENDANCE}_")
+            and not block["element"].get("initial_option")}

@@ -55,7 +55,7 @@ def test_meeting_reminder_reaches_every_member_once_with_update_and_apologies_bu
         assert len(messages) == 1, key
         assert "Core group meeting for CP-TEST-0101" in messages[0]["text"]
         buttons = next(b for b in messages[0]["blocks"] if b["type"] == "actions")["elements"]
-        assert [b["action_id"] for b in buttons] == [ActionId.SEND_UPDATE, ActionId.SEND_APOLOGIES]
+        assert [b["action_id"] for b in buttons] == [ActionId.ATTENDING, ActionId.SEND_APOLOGIES, ActionId.SEND_UPDATE]
         assert json.loads(buttons[0]["value"]) == {"c": world.case_id, "m": meeting}
         assert messages[0]["metadata"]["event_payload"]["key"].startswith(f"meeting:{meeting}:remind2d:")
     sent = world.rows(kind=Kind.REMIND_2D_MEMBER, status=MessageStatus.SENT)
@@ -410,3 +410,28 @@ def test_a_send_that_times_out_stays_unsent_and_the_next_run_makes_sure_it_arriv
     assert (sent.id, sent.slack_ts, sent.attempts) == (row.id, message["ts"], 1)
     run(engine, slack, NUDGE + timedelta(minutes=30), timeout=1)
     assert len(world.dms("hv")) == 1
+
+
+def test_the_timekeeping_prompt_goes_to_whoever_actually_chairs(engine, slack, world):
+    meeting = world.meeting(at("2026-12-08T16:30"), now=PLANNED, chair="hv", status="in_progress")
+    world.change_meeting(meeting, now=PLANNED, chaired_by_member_id=world.members["teacher"])  # hv sent apologies
+    run(engine, slack, at("2026-12-08T17:51"))
+    assert world.dms("hv") == [] and world.dms("sw") == []
+    [message] = world.dms("teacher")
+    assert "recap the main points and the decisions" in blocks_text(message)
+
+
+def test_before_the_start_a_chair_with_apologies_is_not_prompted_the_lead_social_worker_is(engine, slack, world):
+    from models import meetings
+    from models.audit import Actor
+    from models.tables import Meeting, Member
+
+    meeting = world.meeting(at("2026-12-08T16:30"), now=PLANNED, chair="hv")
+    with world.session() as session:
+        meetings.set_attendance(session, meeting=session.get(Meeting, meeting),
+                                member=session.get(Member, world.members["hv"]), status="apologies",
+                                actor=Actor(team_id="T0COUNCIL", user_id="U0HV"), now=PLANNED)
+        session.commit()
+    run(engine, slack, at("2026-12-08T17:51"))
+    assert world.dms("hv") == []
+    assert len(world.dms("sw")) == 1

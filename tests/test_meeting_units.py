@@ -85,19 +85,24 @@ def test_the_chair_rotates_to_whoever_chaired_least_recently(session):
     teacher = _member(session, case, "U0TEACH", "Teacher")
     _member(session, case, None, "Parent")  # family members are not asked to chair
     _member(session, case, None, "GP")  # nor people without Slack (they could not start the meeting)
-    # Nobody has chaired: the first professional who is not the lead social worker.
+    # The first meeting: the lead social worker.
+    assert meetings.suggest_chair(session, case.id) == sw
+    _held(session, case, sw, datetime(2026, 11, 30, 10, tzinfo=UTC))
+    # Then the chair rotates: those who never chaired first.
     assert meetings.suggest_chair(session, case.id) == hv
-    _held(session, case, hv, datetime(2026, 11, 30, 10, tzinfo=UTC))
+    _held(session, case, hv, datetime(2027, 1, 11, 10, tzinfo=UTC))
     assert meetings.suggest_chair(session, case.id) == teacher
-    _held(session, case, teacher, datetime(2027, 1, 11, 10, tzinfo=UTC))
-    assert meetings.suggest_chair(session, case.id) == sw  # never chaired comes before chaired
-    _held(session, case, sw, datetime(2027, 2, 22, 10, tzinfo=UTC))
-    assert meetings.suggest_chair(session, case.id) == hv  # least recently
+    _held(session, case, teacher, datetime(2027, 2, 22, 10, tzinfo=UTC))
+    assert meetings.suggest_chair(session, case.id) == sw  # least recently
     # A cancelled meeting does not count as chairing.
-    _held(session, case, hv, datetime(2027, 3, 1, 10, tzinfo=UTC), status=MeetingStatus.CANCELLED)
+    _held(session, case, sw, datetime(2027, 3, 1, 10, tzinfo=UTC), status=MeetingStatus.CANCELLED)
+    assert meetings.suggest_chair(session, case.id) == sw
+    sw.status = MemberStatus.REMOVED
+    session.add(sw)
+    session.flush()
     assert meetings.suggest_chair(session, case.id) == hv
-    teacher.status = MemberStatus.REMOVED
-    session.add(teacher)
+    # Who actually chaired counts, not who was asked to.
+    _held(session, case, hv, datetime(2027, 4, 12, 10, tzinfo=UTC)).chaired_by_member_id = teacher.id
     session.flush()
     assert meetings.suggest_chair(session, case.id) == hv
 
@@ -129,6 +134,36 @@ def test_one_upcoming_meeting_at_a_time(session):
     second = meetings.schedule(session, case=case, start=datetime(2026, 12, 1, 10, tzinfo=UTC), duration_minutes=90,
                                location="Room 2", chair_member_id=sw.id, actor=ACTOR, now=now)
     assert second.number == 1 and meetings.upcoming(session, case.id) == second
+
+
+def test_only_a_professional_on_slack_can_be_asked_to_chair(session):
+    case = _case(session)
+    _member(session, case, "U0SW", "Social worker", lead=True)
+    parent = _member(session, case, None, "Parent")
+    gp = _member(session, case, None, "GP")  # on no Slack: could not press the chair's buttons
+    start, now = datetime(2026, 11, 30, 10, tzinfo=UTC), datetime(2026, 11, 23, 9, tzinfo=UTC)
+    for chair in (parent, gp):
+        with pytest.raises(meetings.DomainError, match="professional in the core group who uses Slack"):
+            meetings.schedule(session, case=case, start=start, duration_minutes=90, location="Room 2",
+                              chair_member_id=chair.id, actor=ACTOR, now=now)
+    assert [m.role for m in meetings.chairs(session, case.id)] == ["Social worker"]
+
+
+def test_who_actually_chairs_is_recorded_at_the_start(session):
+    case = _case(session)
+    sw = _member(session, case, "U0SW", "Social worker", lead=True)
+    hv = _member(session, case, "U0HV", "Health visitor")
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    meeting = meetings.schedule(session, case=case, start=datetime(2026, 11, 30, 10, tzinfo=UTC),
+                                duration_minutes=90, location="Room 2", chair_member_id=hv.id, actor=ACTOR, now=now)
+    # The lead social worker presses Start for the chair, who is here: the chair chairs.
+    assert meetings.actual_chair(meeting=meeting, starter=sw, marked={hv.id: "present", sw.id: "present"}) == hv.id
+    # The chair is not here: the lead social worker, starting it, stands in.
+    assert meetings.actual_chair(meeting=meeting, starter=sw, marked={hv.id: "apologies", sw.id: "present"}) == sw.id
+    meetings.start(session, meeting=meeting, present={sw.id: "present", hv.id: "apologies"}, actor=ACTOR, now=now,
+                   chaired_by=sw.id)
+    assert meeting.chaired_by_member_id == sw.id and meetings.chair_id_of(meeting) == sw.id
+    assert meetings.is_chair(session, meeting, sw) and not meetings.is_chair(session, meeting, hv)
 
 
 # --- the calendar checks ----------------------------------------------------------------------
@@ -220,7 +255,7 @@ def test_meeting_message_buttons_carry_ids_only_and_go_when_cancelled():
     message = meeting_blocks.meeting_message(meeting=_meeting(), chair=chair, tz=LONDON, case_id=3)
     assert block_errors(message["blocks"]) == []
     values = [e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert values == ['{"c":3,"m":7}'] * 3
+    assert values == ['{"c":3,"m":7}'] * 4  # Attending, Send apologies, Send my update; the chair's Start
     cancelled = meeting_blocks.meeting_message(meeting=_meeting(status=MeetingStatus.CANCELLED), chair=chair,
                                                tz=LONDON, case_id=3)
     assert not any(b["type"] == "actions" for b in cancelled["blocks"])

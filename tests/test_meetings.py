@@ -47,9 +47,9 @@ def test_first_meeting_is_proposed_within_ten_working_days_with_a_rotating_chair
     assert inputs[Block.TIME]["initial_time"] == "10:00"
     assert inputs[Block.LENGTH]["initial_value"] == "90"
     assert "within 10 working days" in json.dumps(view["blocks"])
-    # Nobody has chaired yet: the first professional who is not the lead social worker is suggested.
-    hv = member_of(app, case, people["hv"])
-    assert inputs[Block.CHAIR]["initial_option"]["value"] == str(hv.id)
+    # The first meeting: the lead social worker is suggested to chair it.
+    sw = member_of(app, case, people["sw"])
+    assert inputs[Block.CHAIR]["initial_option"]["value"] == str(sw.id)
 
 
 def test_the_proposal_skips_christmas_bank_holidays(people, slack):
@@ -76,6 +76,7 @@ def test_scheduling_posts_the_meeting_with_reply_buttons(people, slack, app):
         Action.ATTENDING: {"c": case.case_id, "m": meeting.id},
         Action.SEND_APOLOGIES: {"c": case.case_id, "m": meeting.id},
         Action.SEND_UPDATE: {"c": case.case_id, "m": meeting.id},
+        Action.MEETING_START: {"c": case.case_id, "m": meeting.id},  # the chair's, for any organisation
     }
     assert one(app, select(AuditEvent).where(AuditEvent.action == "meeting.scheduled")).record_id \
         == meeting.id

@@ -71,3 +71,25 @@ def test_done_on_an_overdue_nudge_stops_the_nudges(app, people, slack, engine):
     with time_machine.travel(at("2026-12-10T09:05") + timedelta(minutes=1), tick=False):
         dispatcher(engine, slack).run_once()
     assert len(world.dms("hv")) == 1
+
+
+def test_attending_on_the_reminder_records_attendance(app, people, slack, engine):
+    from sqlmodel import select
+
+    from models.tables import Attendance, AuditEvent
+
+    world = make_world(engine, slack, now=PLANNED)
+    meeting = world.meeting(at("2026-12-08T10:00"), now=PLANNED)
+    with time_machine.travel(at("2026-12-04T09:05"), tick=False):
+        dispatcher(engine, slack).run_once()
+    [message] = world.dms("hv")
+    assert [b["action_id"] for b in message["blocks"][-1]["elements"]] == [
+        "meeting_attending", "meeting_apologies", "meeting_send_update"]
+    attending = button(message, "meeting_attending")
+    people["hv"].click(attending["action_id"], attending["value"], channel=dm_channel(slack, world.user("hv")),
+                       message=message)
+    with Session(engine) as session:
+        [row] = session.exec(select(Attendance).where(Attendance.meeting_id == meeting)).all()
+        assert (row.member_id, row.status) == (world.members["hv"], "attending")
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "attendance.set")).all()
+        assert event.record_id == row.id

@@ -20,7 +20,7 @@ from handlers.ids import Action, Block, View
 from handlers.plain import BLOCK_ID as PLAIN_LANGUAGE
 from models.tables import Action as ActionRow
 from models.tables import Member, ScalingQuestion, Score, Update
-from tests.helpers import new_case, opened_view, posted, schedule_meeting
+from tests.helpers import mark_the_rest, new_case, opened_view, posted, schedule_meeting
 from tests.reads import one, rows
 from tests.slack_standin import block_errors, blocks_too_long, view_errors
 
@@ -117,7 +117,8 @@ def test_an_update_with_every_field_at_its_longest_is_posted_in_full_over_severa
     # At the meeting, the same update is read out in full in the start post's thread.
     with time_machine.travel(MEETING_DAY, tick=True):
         people["teacher"].command("start", channel=case.channel_id)
-        assert people["teacher"].submit(opened_view(slack, View.START), {}).body == ""
+        view = opened_view(slack, View.START)
+        assert people["teacher"].submit(view, mark_the_rest(view)).body == ""
     start = posted(slack, case.channel_id, "Core group meeting 1 has started")[-1]
     written = thread(slack, case.channel_id, start["ts"])
     assert len(written) > 2 and all(within_limits(m) for m in written)

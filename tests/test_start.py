@@ -42,16 +42,32 @@ def planned(people, slack):
 
 def ids(app, case) -> dict[str, int]:
     members = rows(app, select(Member).where(Member.case_id == case.case_id))
-    names = {"U0SW": "sw", "U0HV": "hv", "U0TEACH": "teacher", "U0GP": "gp"}
+    names = {"U0SW": "sw", "U0HV": "hv", "U0TEACH": "teacher", "U0GP": "gp", None: "parent"}
     return {names[m.slack_user_id]: m.id for m in members if m.slack_user_id in names}
 
 
-def choices(view: dict) -> dict[int, str]:
+def choices(view: dict) -> dict[int, str | None]:
+    """Each person on the start form and what is filled in for them (None: not marked)."""
     found = {}
     for block in view["blocks"]:
         if block.get("block_id", "").startswith(f"{Block.START_ATTENDANCE}_"):
-            found[int(block["block_id"].rsplit("_", 1)[1])] = block["element"]["initial_option"]["value"]
+            found[int(block["block_id"].rsplit("_", 1)[1])] = (block["element"].get("initial_option") or {}).get(
+                "value")
     return found
+
+
+def add_parent(people, slack, case) -> None:
+    """A parent who does not use Slack, added through the members list as the social worker would."""
+    people["sw"].command("members", channel=case.channel_id)
+    members_list = opened_view(slack, "members_list")
+    people["sw"].click(Action.MEMBERS_ADD_OFFLINE, {"c": case.case_id}, view=members_list)
+    reply = people["sw"].submit(opened_view(slack, View.MEMBER_ADD_OFFLINE),
+                                {Block.NAME: "Mother of Child A", Block.ROLE: "Parent", Block.RELATIONSHIP: "Mother"})
+    assert reply.body == ""
+
+
+def field(block: str, member_id: int) -> str:
+    return f"{block}_{member_id}"
 
 
 def thread(slack, channel: str, ts: str) -> list[dict]:
@@ -80,17 +96,18 @@ def test_chair_starts_with_attendance_from_the_replies_and_the_agenda_is_posted(
     with time_machine.travel(MEETING_DAY, tick=True):
         people["hv"].command("start", channel=case.channel_id)
         view = opened_view(slack, View.START)
-        # attending → present, apologies → apologies, no reply → absent
-        assert choices(view) == {member["sw"]: "absent", member["hv"]: "absent", member["teacher"]: "apologies",
+        # Only what people said: attending → present, apologies → apologies; the chair is here; nobody else is
+        # guessed (the lead social worker did not reply).
+        assert choices(view) == {member["sw"]: None, member["hv"]: "present", member["teacher"]: "apologies",
                                  member["gp"]: "present"}
         hints = json.dumps([b.get("hint") for b in view["blocks"]])
-        assert "Sent a written update" in hints
-        # The chair corrects it before it is posted: the social worker and the chair are here.
-        reply = people["hv"].submit(view, {f"{Block.START_ATTENDANCE}_{member['sw']}": "present",
-                                           f"{Block.START_ATTENDANCE}_{member['hv']}": "present"})
+        assert "Sent a written update" in hints and "Not marked yet" in hints
+        # The chair marks the social worker, who is here.
+        reply = people["hv"].submit(view, {field(Block.START_ATTENDANCE, member["sw"]): "present"})
     assert reply.body == ""
     started = get(app, Meeting, meeting.id)
     assert started.status == MeetingStatus.IN_PROGRESS and started.started_at >= MEETING_DAY
+    assert started.chaired_by_member_id == member["hv"]
     attendance = {a.member_id: a.status for a in rows(app, select(Attendance))}
     assert attendance == {member["sw"]: "present", member["hv"]: "present", member["gp"]: "present",
                           member["teacher"]: "apologies"}
@@ -98,6 +115,7 @@ def test_chair_starts_with_attendance_from_the_replies_and_the_agenda_is_posted(
     post = posted(slack, case.channel_id, "Core group meeting 1 has started")[-1]
     text = "\n".join(b["text"]["text"] for b in post["blocks"] if b["type"] == "section")
     assert "*Apologies:* <@U0TEACH>" in text
+    assert "*Absent:*" not in text and "nobody" not in text  # no empty lines
     titles = [title for title, _ in ITEMS]
     positions = [text.index(f"*{title}*") for title in titles]
     assert positions == sorted(positions)  # the guidance's order
@@ -113,7 +131,9 @@ def test_chair_starts_with_attendance_from_the_replies_and_the_agenda_is_posted(
     # The meeting's own message no longer takes replies.
     original = next(m for m in slack.messages(case.channel_id) if m["ts"] == meeting.message_ts)
     assert "This meeting has started" in json.dumps(original["blocks"])
-    assert not any(b["type"] == "actions" for b in original["blocks"])
+    # No reply buttons any more: only the chair's buttons to run the meeting.
+    buttons = [e["action_id"] for b in original["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == [Action.SCALE_START, Action.DECISION_START, Action.CHAIR_ACTION, Action.MEETING_END]
 
 
 def test_when_nobody_sent_an_update_the_thread_says_so(people, slack, app):
@@ -121,7 +141,9 @@ def test_when_nobody_sent_an_update_the_thread_says_so(people, slack, app):
     meeting = schedule_meeting(people, slack, case, date="2026-11-30")
     people["teacher"].click(Action.SEND_APOLOGIES, {"c": case.case_id, "m": meeting.id}, channel=case.channel_id)
     people["sw"].command("start", channel=case.channel_id)
-    people["sw"].submit(opened_view(slack, View.START))
+    view = opened_view(slack, View.START)
+    member = ids(app, case)
+    assert people["sw"].submit(view, {field(Block.START_ATTENDANCE, member["hv"]): "absent"}).body == ""
     post = posted(slack, case.channel_id, "Core group meeting 1 has started")[-1]
     thread_text = json.dumps([m["blocks"] for m in thread(slack, case.channel_id, post["ts"])])
     assert "No written updates were sent." in thread_text
@@ -132,8 +154,9 @@ def test_a_meeting_starts_once(people, slack, app, planned):
     case, _meeting = planned
     people["hv"].command("start", channel=case.channel_id)
     view = opened_view(slack, View.START)
-    assert people["hv"].submit(view).body == ""
-    again = people["hv"].submit(dict(view, id="V-another")).json()
+    everyone = {field(Block.START_ATTENDANCE, ids(app, case)["sw"]): "present"}
+    assert people["hv"].submit(view, everyone).body == ""
+    again = people["hv"].submit(dict(view, id="V-another"), everyone).json()
     assert again["response_action"] == "update" and "already started" in json.dumps(again["view"])
     slack.reset()
     people["hv"].command("start", channel=case.channel_id)
@@ -158,3 +181,77 @@ def test_people_outside_the_core_group_cannot_start_it(people, slack, app, plann
     assert get(app, Meeting, meeting.id).status == MeetingStatus.SCHEDULED
     assert one(app, select(Attendance).where(Attendance.status == AttendanceStatus.APOLOGIES))
     assert posted(slack, case.channel_id, "Core group meeting 1 has started") == []
+
+
+# --- attendance is recorded, never guessed -------------------------------------------------------------------
+
+
+def test_the_start_form_refuses_anyone_left_unmarked_naming_them_and_keeps_what_was_chosen(people, slack, app):
+    case = new_case(people, slack, members=("hv", "teacher"))
+    add_parent(people, slack, case)
+    meeting = schedule_meeting(people, slack, case, date="2026-11-30", chair="hv")
+    people["teacher"].click(Action.SEND_APOLOGIES, {"c": case.case_id, "m": meeting.id}, channel=case.channel_id)
+    member = ids(app, case)
+    with time_machine.travel(MEETING_DAY, tick=True):
+        people["hv"].command("start", channel=case.channel_id)
+        view = opened_view(slack, View.START)
+        # The parent, who cannot reply on Slack, is never preset absent: not marked at all.
+        assert choices(view) == {member["sw"]: None, member["hv"]: "present", member["teacher"]: "apologies",
+                                 member["parent"]: None}
+        refused = people["hv"].submit(view).json()
+        assert refused["response_action"] == "errors"
+        errors = refused["errors"]
+        assert set(errors) == {field(Block.START_ATTENDANCE, member["sw"]),
+                               field(Block.START_ATTENDANCE, member["parent"])}
+        assert "Social Worker A" in errors[field(Block.START_ATTENDANCE, member["sw"])]
+        assert "Mother of Child A" in errors[field(Block.START_ATTENDANCE, member["sw"])]  # the first names them all
+        assert "Mother of Child A" in errors[field(Block.START_ATTENDANCE, member["parent"])]
+        # Nothing was saved, and what the chair chose is kept (Slack keeps the form as it was on an error).
+        assert get(app, Meeting, meeting.id).status == MeetingStatus.SCHEDULED
+        assert {a.member_id: a.status for a in rows(app, select(Attendance))} == {member["teacher"]: "apologies"}
+        # One still left: only they are named.
+        refused = people["hv"].submit(view, {field(Block.START_ATTENDANCE, member["sw"]): "present"}).json()
+        assert list(refused["errors"]) == [field(Block.START_ATTENDANCE, member["parent"])]
+        assert "Social Worker A" not in json.dumps(refused["errors"])
+        # The chair cannot mark themselves away while starting the meeting.
+        refused = people["hv"].submit(view, {field(Block.START_ATTENDANCE, member["sw"]): "present",
+                                             field(Block.START_ATTENDANCE, member["parent"]): "present",
+                                             field(Block.START_ATTENDANCE, member["hv"]): "absent"}).json()
+        assert "mark yourself present" in refused["errors"][field(Block.START_ATTENDANCE, member["hv"])]
+        reply = people["hv"].submit(view, {field(Block.START_ATTENDANCE, member["sw"]): "present",
+                                           field(Block.START_ATTENDANCE, member["parent"]): "present"})
+    assert reply.body == ""
+    assert {a.member_id: a.status for a in rows(app, select(Attendance))} == {
+        member["sw"]: "present", member["hv"]: "present", member["teacher"]: "apologies", member["parent"]: "present"}
+    post = posted(slack, case.channel_id, "Core group meeting 1 has started")[-1]
+    assert "Mother of Child A" in json.dumps(post["blocks"])
+
+
+def test_everyone_is_here_only_when_everyone_is_present(people, slack, app):
+    case = new_case(people, slack, members=("hv",))
+    meeting = schedule_meeting(people, slack, case, date="2026-11-30", chair="hv")
+    people["sw"].click(Action.ATTENDING, {"c": case.case_id, "m": meeting.id}, channel=case.channel_id)
+    with time_machine.travel(MEETING_DAY, tick=True):
+        people["hv"].command("start", channel=case.channel_id)
+        assert people["hv"].submit(opened_view(slack, View.START)).body == ""  # everyone said, or is the chair
+    post = posted(slack, case.channel_id, "Core group meeting 1 has started")[-1]
+    text = json.dumps(post["blocks"])
+    assert "*Present:* <@U0SW>, <@U0HV>" in text or "*Present:* <@U0HV>, <@U0SW>" in text
+    assert "Apologies:" not in text and "nobody" not in text
+    assert "Everyone is here" in json.dumps([m["blocks"] for m in thread(slack, case.channel_id, post["ts"])])
+
+
+def test_someone_marked_absent_means_not_everyone_is_here(people, slack, app):
+    case = new_case(people, slack, members=("hv",))
+    add_parent(people, slack, case)
+    schedule_meeting(people, slack, case, date="2026-11-30", chair="hv")
+    member = ids(app, case)
+    with time_machine.travel(MEETING_DAY, tick=True):
+        people["hv"].command("start", channel=case.channel_id)
+        assert people["hv"].submit(opened_view(slack, View.START), {
+            field(Block.START_ATTENDANCE, member["sw"]): "present",
+            field(Block.START_ATTENDANCE, member["parent"]): "absent"}).body == ""
+    post = posted(slack, case.channel_id, "Core group meeting 1 has started")[-1]
+    assert "*Absent:* Mother of Child A" in json.dumps(post["blocks"])
+    intro = json.dumps([m["blocks"] for m in thread(slack, case.channel_id, post["ts"])])
+    assert "Everyone is here" not in intro and "No written updates were sent." in intro

@@ -23,7 +23,7 @@ from models.tables import (
     Update,
     UpdateActionProgress,
 )
-from tests.helpers import ephemeral_texts, new_case, opened_view, posted, schedule_meeting
+from tests.helpers import ephemeral_texts, mark_the_rest, new_case, opened_view, posted, schedule_meeting
 from tests.reads import get, one, rows
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -247,7 +247,8 @@ def test_updates_are_refused_once_the_meeting_has_started(people, slack, app, me
     hv.command("update", channel=case.channel_id)
     stale = opened_view(slack, View.UPDATE)
     people["sw"].command("start", channel=case.channel_id)
-    assert people["sw"].submit(opened_view(slack, View.START)).body == ""
+    view = opened_view(slack, View.START)
+    assert people["sw"].submit(view, mark_the_rest(view, "absent")).body == ""
     reply = hv.submit(stale, {Block.UPDATE_ATTENDING: "apologies", Block.UPDATE_WORRIES: "Late news."}).json()
     assert reply["response_action"] == "update" and "already started" in json.dumps(reply["view"])
     slack.reset()

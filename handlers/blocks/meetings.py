@@ -81,8 +81,9 @@ def schedule_modal(*, case_id: int, proposed: date, reasons: Sequence[str], chai
                                             initial=str(suggested_chair.id) if suggested_chair else None,
                                             placeholder="Choose the chair"),
                         block_id=Block.CHAIR,
-                        hint="Suggested: whoever chaired least recently. Chairing is shared by all the"
-                             " professionals, not only the social worker."),
+                        hint="Suggested: the lead social worker for the first meeting, then whoever chaired least"
+                             " recently. Chairing is shared by all the professionals, not only the social worker,"
+                             " and works for someone from any organisation."),
     ]
     if today is not None:
         blocks.append(review_block(current=review, today=today))
@@ -132,11 +133,84 @@ def meeting_message(*, meeting: Meeting, chair: Member | None, tz: str | tzinfo,
             kit.button("Send my update", Action.SEND_UPDATE, value),
             block_id="meeting_reply",
         ))
+        blocks += chair_controls(case_id=case_id, meeting=meeting)
     elif meeting.status == MeetingStatus.IN_PROGRESS:
         blocks.append(kit.context("This meeting has started. Updates can no longer be sent or changed."))
+        blocks += chair_controls(case_id=case_id, meeting=meeting)
     else:
         blocks.append(kit.context("This meeting has ended."))
     return kit.message(f"{title}: {when_text(meeting, tz)}", blocks)
+
+
+CHAIR_BUTTONS_NOTE = "For the chair (or the lead social worker), from any organisation:"
+
+
+def chair_controls(*, case_id: int, meeting: Meeting) -> list[dict]:
+    """The chair's buttons: start the meeting before it starts; then ask a scaling question, record a decision,
+    add an action and end it. Everyone sees them; only the chair and the lead social worker can use them."""
+    value = {"c": case_id, "m": meeting.id}
+    if meeting.status == MeetingStatus.SCHEDULED:
+        buttons = [kit.button("Start the meeting", Action.MEETING_START, value)]
+    elif meeting.status == MeetingStatus.IN_PROGRESS:
+        buttons = [kit.button("Ask a scaling question", Action.SCALE_START, {"c": case_id}),
+                   kit.button("Record a decision", Action.DECISION_START, {"c": case_id}),
+                   kit.button("Add an action", Action.CHAIR_ACTION, value),
+                   kit.button("End the meeting", Action.MEETING_END, value, style="primary")]
+    else:
+        return []
+    return [kit.context(CHAIR_BUTTONS_NOTE), kit.actions(*buttons, block_id="chair_controls")]
+
+
+def chair_panel(*, case_id: int, meeting: Meeting, chair: Member | None) -> dict:
+    """The chair's panel, posted in the meeting's thread when it starts: every step of the meeting by buttons,
+    for a chair from another organisation (who cannot use slash commands in a shared channel)."""
+    chaired = f"*Chair:* {who(chair)}" if chair else "*Chair:* _not recorded_"
+    blocks = [kit.section(f"*Chair's buttons for core group meeting {meeting.number}*\n{chaired}\n"
+                          "Only the chair and the lead social worker can use these."),
+              kit.actions(*chair_controls(case_id=case_id, meeting=meeting)[-1]["elements"],
+                          block_id="chair_panel")]
+    return kit.message(f"Chair's buttons for core group meeting {meeting.number}", blocks)
+
+
+def chair_apologies_alert(*, case_id: int, reference: str, meeting: Meeting, chair: Member, tz: str | tzinfo,
+                          to_the_chair: bool) -> dict:
+    """To the lead social worker, privately: the chair of the next meeting sent apologies."""
+    value = {"c": case_id, "m": meeting.id}
+    ref = kit.esc(reference)
+    if to_the_chair:
+        text = (f"*You sent apologies for core group meeting {meeting.number} for {ref}*, which you were to"
+                f" chair ({when_text(meeting, tz)}).\nPlease pick someone else to chair it.")
+        buttons = [kit.button("Pick another chair", Action.CHAIR_PICK, value, style="primary")]
+    else:
+        text = (f"*The chair of core group meeting {meeting.number} for {ref} has sent apologies*\n"
+                f"{who(chair)} cannot come on {when_text(meeting, tz)}. Will you chair it yourself, or pick"
+                " another chair?")
+        buttons = [kit.button("Chair it myself", Action.CHAIR_TAKE, value, style="primary"),
+                   kit.button("Pick another chair", Action.CHAIR_PICK, value)]
+    blocks = [kit.section(text), kit.actions(*buttons, block_id=f"chair_apologies_{meeting.id}")]
+    return kit.message(f"The chair of core group meeting {meeting.number} for {ref} has sent apologies", blocks)
+
+
+def chair_pick_modal(*, case_id: int, meeting: Meeting, tz: str | tzinfo, candidates: Sequence[Member],
+                     current: Member | None) -> dict:
+    """Pick who chairs a meeting that has not started: a professional in the group who uses Slack."""
+    now = f"The chair is {current.name} ({current.role})." if current else "No chair is chosen."
+    blocks = [kit.section(f"*Core group meeting {meeting.number}*, {when_text(meeting, tz)}.\n{kit.esc(now)}"),
+              kit.input_block("Chair", kit.select(input_id(Block.CHAIR), _member_choices(candidates),
+                                                  placeholder="Choose the chair"), block_id=Block.CHAIR,
+                              hint="Anyone in the group who uses Slack can chair, from any organisation.")]
+    return kit.modal(title="Pick another chair", blocks=blocks, callback_id=View.CHAIR_PICK, submit="Save",
+                     private_metadata={"c": case_id, "m": meeting.id})
+
+
+def chair_changed_post(*, meeting: Meeting, chair: Member, by: Member, was: Member | None) -> dict:
+    """In the meeting's thread: someone else will chair."""
+    text = f"{who(by)} has asked {who(chair)} to chair core group meeting {meeting.number}"
+    text += f", as {who(was)} sent apologies." if was is not None else "."
+    if chair.id == by.id:
+        text = f"{who(chair)} will chair core group meeting {meeting.number}"
+        text += f", as {who(was)} sent apologies." if was is not None else "."
+    return kit.message(f"A new chair for core group meeting {meeting.number}", [kit.section(text)])
 
 
 def already_scheduled(*, meeting: Meeting, chair: Member | None, tz: str | tzinfo, case_id: int) -> list[dict]:

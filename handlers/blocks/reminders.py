@@ -43,10 +43,13 @@ def _items(lines: list[str]) -> list[str]:
 
 
 def reply_buttons(case_id: int, meeting_id: int, *, apologies: bool = True) -> dict:
+    """Attending, Send apologies and Send my update (the follow-up to someone who sent apologies asks only for
+    their update, and lets them say they can come after all)."""
     value = {"c": case_id, "m": meeting_id}
-    buttons = [kit.button("Send my update", ActionId.SEND_UPDATE, value, style="primary")]
+    buttons = [kit.button("Attending", ActionId.ATTENDING, value)]
     if apologies:
         buttons.append(kit.button("Send apologies", ActionId.SEND_APOLOGIES, value))
+    buttons.append(kit.button("Send my update", ActionId.SEND_UPDATE, value, style="primary"))
     return kit.actions(*buttons, block_id=f"meeting_reply_{meeting_id}")
 
 

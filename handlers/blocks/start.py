@@ -21,22 +21,30 @@ ATTENDANCE_CHOICES = [("Present", AttendanceStatus.PRESENT), ("Apologies", Atten
 
 def start_modal(*, case_id: int, meeting: Meeting, tz: str | tzinfo, people: Sequence[Member],
                 suggested: dict[int, str], sent_update: set[int], today) -> dict:
-    """The chair checks attendance (filled in from the replies) before the meeting opens."""
+    """The chair records who is here before the meeting opens. Only what people said is filled in (attending →
+    present, apologies → apologies) and the chair is present; everyone else is left for the chair to mark."""
     blocks = [kit.section(
         f"*Start core group meeting {meeting.number}* ({when_text(meeting, tz)})\n"
-        "Check who is here. I have filled this in from the replies: attending → present, apologies →"
-        " apologies, no reply → absent. Once the meeting starts, updates can no longer be sent.")]
+        "Record who is here. I have filled in only what people told me: attending → present, apologies →"
+        " apologies. Please choose present, apologies or absent for everyone else, including family members"
+        " who do not use Slack. Once the meeting starts, updates can no longer be sent.")]
     day = local_start(meeting, tz).date()
     if day != today:
         blocks.append(kit.context(f"This meeting is planned for {long_date(day)}, not today."))
     for member in people[:MAX_PEOPLE]:
         label = f"{member.name} – {member.role}"
-        hint = "Sent a written update." if member.id in sent_update else None
+        hints = []
+        if member.id in sent_update:
+            hints.append("Sent a written update.")
+        if member.id not in suggested:
+            hints.append("Not marked yet.")
         blocks.append(kit.input_block(label, kit.radio(input_id(Block.START_ATTENDANCE), ATTENDANCE_CHOICES,
-                                                       initial=suggested.get(member.id, AttendanceStatus.ABSENT)),
-                                      block_id=block_for(Block.START_ATTENDANCE, member.id), hint=hint))
+                                                       initial=suggested.get(member.id)),
+                                      block_id=block_for(Block.START_ATTENDANCE, member.id),
+                                      hint=" ".join(hints) or None, optional=True))
     if len(people) > MAX_PEOPLE:
-        blocks.append(kit.context(f"And {len(people) - MAX_PEOPLE} more, recorded as the replies say."))
+        blocks.append(kit.context(f"And {len(people) - MAX_PEOPLE} more: recorded as they replied; anyone who did"
+                                  " not reply is left unmarked."))
     return kit.modal(title="Start the meeting", blocks=blocks, callback_id=View.START, submit="Start meeting",
                      private_metadata={"c": case_id, "m": meeting.id})
 
@@ -52,13 +60,20 @@ def agenda_text(items: Sequence[AgendaItem], tz: str | tzinfo | None = None) -> 
 
 
 def _names(members: Sequence[Member]) -> str:
-    return ", ".join(who(m) for m in members) or "nobody"
+    return ", ".join(who(m) for m in members)
+
+
+def attendance_text(*, present: Sequence[Member], apologies: Sequence[Member], absent: Sequence[Member]) -> str:
+    """Who was present, sent apologies or was absent; a line only where there is someone to name."""
+    lines = [f"*{label}:* {_names(people)}" for label, people in
+             (("Present", present), ("Apologies", apologies), ("Absent", absent)) if people]
+    return "\n".join(lines) or "*Attendance:* not recorded"
 
 
 def start_post(*, meeting: Meeting, chair: Member | None, tz: tzinfo, started: datetime,
                present: Sequence[Member], apologies: Sequence[Member], absent: Sequence[Member],
                items: Sequence[AgendaItem]) -> dict:
-    """The meeting's opening post: attendance and the agenda with time boxes."""
+    """The meeting's opening post: who chairs it, attendance and the agenda with time boxes."""
     ends = items[-1].ends if items and items[-1].ends else started
     blocks = [
         kit.header(f"Core group meeting {meeting.number} has started"),
@@ -66,8 +81,7 @@ def start_post(*, meeting: Meeting, chair: Member | None, tz: tzinfo, started: d
                     f"*Started:* {started.astimezone(tz):%H:%M} · *Finish by:* {ends.astimezone(tz):%H:%M}"
                     f" ({meeting.duration_minutes} minutes)"),
     ]
-    attendance = (f"*Present:* {_names(present)}\n*Apologies:* {_names(apologies)}\n*Absent:* {_names(absent)}")
-    blocks += kit.sections(attendance)
+    blocks += kit.sections(attendance_text(present=present, apologies=apologies, absent=absent))
     blocks += kit.sections(f"*Agenda*\n{agenda_text(items, tz)}")
     blocks.append(kit.context("Keep the child's views at the fore. Give everyone the chance to contribute. At the"
                               " end, recap the main points and decisions, and finish on time. Written updates from"
@@ -75,9 +89,9 @@ def start_post(*, meeting: Meeting, chair: Member | None, tz: tzinfo, started: d
     return kit.message(f"Core group meeting {meeting.number} has started", blocks)
 
 
-def written_updates_intro(*, sent: Sequence[Member], missing: Sequence[Member]) -> dict:
+def written_updates_intro(*, sent: Sequence[Member], missing: Sequence[Member], everyone_here: bool) -> dict:
     """The first message in the start post's thread: whose written views follow, and who sent none."""
-    if not sent and not missing:
+    if everyone_here:
         text = "Everyone is here: there are no written updates from people unable to attend."
     elif not sent:
         text = "*Written views of those who were not able to attend*\nNo written updates were sent."

@@ -167,8 +167,10 @@ def upgrade() -> None:
     sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
     sa.Column('source_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('chaired_by_member_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
     sa.ForeignKeyConstraint(['chair_member_id'], ['members.id'], ),
+    sa.ForeignKeyConstraint(['chaired_by_member_id'], ['members.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source_key')
     )
