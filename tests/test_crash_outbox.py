@@ -146,7 +146,9 @@ def test_killed_after_the_start_was_committed_the_opening_post_arrives_once(peop
     try:
         slack.delay_next("chat.postMessage", HOLD, where=lambda args: "has started" in json.dumps(args))
         chair = SlackUser(first, slack, people["hv"].user_id, people["hv"].team_id)
-        assert chair.submit(view, wait=False).status == 200
+        marks = {block["block_id"]: ((block["element"].get("initial_option") or {}).get("value") or "present")
+                 for block in view["blocks"] if block.get("block_id", "").startswith(f"{Block.START_ATTENDANCE}_")}
+        assert chair.submit(view, marks, wait=False).status == 200
         slack.wait_held("chat.postMessage", timeout=PATIENCE)
     finally:
         first.kill()
@@ -157,8 +159,8 @@ def test_killed_after_the_start_was_committed_the_opening_post_arrives_once(peop
 
     second = serving(tmp_path, "second", engine, slack)
     try:
-        wait_until(lambda: outbox_done(engine, f"meeting:{meeting.id}:opening")
-                   and outbox_done(engine, f"meeting:{meeting.id}:redraw"), "the opening post finished", process=second)
+        wait_until(lambda: all(outbox_done(engine, f"meeting:{meeting.id}:{what}")
+                               for what in ("opening", "redraw", "chair_panel")), "the opening post", process=second)
         settle()
     finally:
         second.stop()
@@ -168,6 +170,7 @@ def test_killed_after_the_start_was_committed_the_opening_post_arrives_once(peop
     text = json.dumps(slack.messages(case.channel_id))
     assert len([m for m in slack.messages(case.channel_id) if "Core group meeting 1 has started" in m["text"]]) == 1
     assert "Child A came to school hungry." in text  # the written update, in the opening post's thread
+    assert list(keyed(slack, case.channel_id, f"meeting:{meeting.id}:chair_panel/").values()) == [1]  # the buttons
     started = [c for c in slack.calls_to("chat.update") if "started" in json.dumps(c.args).lower()]
     assert started, "the meeting's message was not redrawn as started"
 
