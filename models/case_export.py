@@ -57,7 +57,9 @@ DOCUMENT_BUILDERS: list[str] = [
 ]
 
 # Tables that hold no case data, and so have no section.
-NOT_CASE_DATA = frozenset({"processed_requests"})
+# Once-only keys; and the submission journal, whose entries are emptied once processed (what they held is
+# exported from the records it was saved as).
+NOT_CASE_DATA = frozenset({"processed_requests", "submission_journal"})
 
 # Text columns that hold JSON: exported as JSON, so the reader does not meet JSON inside a string.
 JSON_COLUMNS = {("recaps", "content"), ("scheduled_messages", "detail"), ("audit_events", "detail")}

@@ -124,7 +124,9 @@ def take(session: Session, *, key: str, now: datetime) -> tuple[int, str, dict] 
 
 
 def set_outcome(session: Session, entry_id: int, outcome: str) -> None:
-    session.execute(update(SubmissionJournal).where(col(SubmissionJournal.id) == entry_id).values(outcome=outcome))
+    """What became of a processed entry; what the form held is not kept (it is in the records it was saved as)."""
+    session.execute(update(SubmissionJournal).where(col(SubmissionJournal.id) == entry_id)
+                    .values(outcome=outcome, payload="{}"))
 
 
 def unprocessed(session: Session, *, limit: int = 200) -> list[str]:

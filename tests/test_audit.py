@@ -222,7 +222,8 @@ RECORD_OF: dict[str, tuple[str, Callable[[Row], int]]] = {
     "recap_recipients": ("recap", lambda r: r["recap_id"]),
     "recap_acknowledgements": ("recap", lambda r: r["recap_id"]),
 }
-NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events"}  # the ledger, once-only keys, the trail
+NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events",  # the ledger, once-only keys, the trail
+                 "submission_journal"}  # forms taken down before their answer, emptied once saved
 
 
 def expected_action(table: str, old: Row | None, new: Row | None) -> str | None:

@@ -28,7 +28,7 @@ from handlers.ids import Action, Block, View
 from handlers.recap import post_pending_recaps
 from models.db import make_engine
 from models.tables import Action as ActionRow
-from models.tables import Case, Child, Decision, Member, PlanItem, Recap, RecapStatus, Update
+from models.tables import Case, Child, Decision, Member, PlanItem, Recap, RecapStatus, SubmissionJournal, Update
 from tests.appprocess import AppProcess
 from tests.harness import Response, SlackUser
 from tests.helpers import new_case, opened_view, schedule_meeting
@@ -444,6 +444,8 @@ def test_with_the_database_failing_after_an_update_was_answered_it_is_saved_from
     assert count(app, Update, Update.worries == "Child A missed two days of school.") == 1
     posted = [c for c in slack.calls if c.method == "chat.postMessage" and "Child A missed" in json.dumps(c.args)]
     assert len(posted) == 1
+    with Session(app.engine) as session:  # the journal keeps no copy of what was saved
+        assert [(e.outcome, e.payload) for e in session.exec(select(SubmissionJournal))] == [("saved", "{}")]
 
 
 # --- the app killed while posting a record --------------------------------------------------------------------
