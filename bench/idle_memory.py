@@ -39,8 +39,10 @@ def main() -> None:
     folder = tempfile.mkdtemp()
     env = dict(os.environ, SLACK_BOT_TOKEN=SlackStandIn.BOT_TOKEN, SLACK_SIGNING_SECRET="bench-secret",
                SLACK_API_URL=standin.url, DATABASE_URL=f"sqlite:///{folder}/idle.db")
+    log = Path(folder) / "idle.log"
+    output = log.open("w")
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--http", "--port", str(port)],
-                               env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               env=env, cwd=folder, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -52,7 +54,12 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        time.sleep(5)
+        # Idle: serving, and the scheduler's first run (everything due at start) finished; then a moment more.
+        while "scheduled work: first run done" not in log.read_text():
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"the app did not finish its first scheduled run; see {log}")
+            time.sleep(0.2)
+        time.sleep(2)  # nothing left to wait for: the memory of an app at rest, not one just done starting
         maps = Path(f"/proc/{process.pid}/maps").read_text()
         print(f"idle resident memory: {rss_mb(process.pid):.1f} MB")
         # Pure-Python modules do not show in the memory maps: their compiled libraries do (python-docx's is lxml).
@@ -60,6 +67,7 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(10)
+        output.close()
         standin.stop()
 
 

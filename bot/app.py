@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.slack import make_client
 from handlers import register_all
 from handlers.deps import Deps
+from handlers.people import LookUpOnAction
 from models.db import make_engine
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def create_app(
     if clock is not None:
         deps.clock = clock
     app.middleware(KeepAcknowledgement())
+    app.middleware(LookUpOnAction(deps, client))  # names Slack would not give before are asked for again
     register_all(app, deps)
 
     @app.error

@@ -52,6 +52,8 @@ class Story:
         self.play = play
         self.channel = ""
         self.case_id = 0
+        self.home_chart: str | None = None
+        self.report = None
 
     def member_id(self, key: str | None = None, *, name: str | None = None) -> int:
         with Session(self.play.engine) as session:
@@ -252,6 +254,47 @@ class Story:
         play.command("sw", "export", channel=self.channel)
         play.show()
 
+    def oversight(self) -> None:
+        """A conference chair given this case looks at the Oversight section of the App Home; the report."""
+        from bot.harness import send_event
+        from bot.render import view_text
+        from models import oversight, staff
+        from models.audit import Actor
+
+        play = self.play
+        play.person("chair", "U0IRO", "Conference Chair A")
+        play.moment(None, "oversight: are core groups happening, on time, with every agency?")
+        play.step(None, "an administrator runs: coregroup staff grant T0COUNCIL/U0IRO --role conference-chair"
+                        f" --case {REFERENCE}")
+        with Session(play.engine) as session:
+            staff.grant(session, team_id="T0COUNCIL", user_id="U0IRO", role=staff.CONFERENCE_CHAIR,
+                        case=session.get(Case, self.case_id), by=Actor(team_id="command line", user_id="admin"))
+            session.commit()
+        play.show()
+        play.step("chair", "opens CoreGroup's App Home in Slack")
+        send_event(play.app, {"type": "app_home_opened", "user": "U0IRO", "channel": "D0IRO", "tab": "home"},
+                   team_id="T0COUNCIL")
+        published = [c for c in play.slack.calls_to("views.publish") if c.args.get("user_id") == "U0IRO"]
+        play.show()
+        if not published or not published[-1].response.get("ok"):
+            raise DemoError("the App Home's Oversight section did not reach Slack")
+        view = published[-1].args["view"]
+        self.home_chart = next((b["slack_file"]["id"] for b in view["blocks"] if b.get("type") == "image"), None)
+        play.say("Conference Chair A sees:")
+        for line in view_text(view, play.name_of):
+            play.say("  " + line)
+        play.step(None, "an administrator runs: coregroup report --from 2026-11-01 --to 2026-12-31 --by"
+                        " organisation --format xlsx")
+        with Session(play.engine) as session:
+            self.report = oversight.report(session, scope=("SELECT id FROM cases", {}), start=START.date(),
+                                           end=datetime(2026, 12, 31).date(), today=play.clock().date(),
+                                           by="organisation")
+        for table in self.report.tables:
+            cells = "; ".join(f"{row['group']}" + (f" / {row['organisation']}" if "organisation" in row else "")
+                              + ": " + ", ".join(f"{c.label.lower()} {row[c.key]}" for c in table.measure.columns
+                                                 if row[c.key]) for row in table.rows)
+            play.say(f"  {table.measure.title}: {cells or 'nothing in the period'}")
+
     def write_files(self, folder: Path) -> list[Path]:
         """The minutes and family version the social worker was sent, and the second record's charts."""
         play = self.play
@@ -271,6 +314,15 @@ class Story:
             written[-1].write_bytes(play.slack.uploaded_files[item["id"]].content)
         if not any(p.suffix == ".docx" for p in written) or not charts:
             raise DemoError("the documents or the charts did not reach Slack")
+        from models import oversight_files
+
+        if self.home_chart:
+            written.append(folder / "oversight-chart.png")
+            written[-1].write_bytes(play.slack.uploaded_files[self.home_chart].content)
+        written.append(folder / "oversight-report.xlsx")
+        written[-1].write_bytes(oversight_files.to_xlsx(self.report))
+        written.append(folder / "oversight-report.csv")
+        written[-1].write_bytes(oversight_files.to_csv(self.report))
         return written
 
 
@@ -294,6 +346,7 @@ def run(args: argparse.Namespace, settings=None) -> int:
             story.first_meeting()
             story.between_meetings()
             story.second_meeting()
+            story.oversight()
             written = story.write_files(folder)
         except DemoError as error:
             play.show()

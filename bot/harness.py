@@ -229,6 +229,9 @@ class SlackUser:
             "text": text, "api_app_id": "A0COREGROUP", "response_url": self.standin.response_url(),
             "trigger_id": self.standin.trigger_id(),
         }
+        return self._send_command(fields, wait, **kwargs)
+
+    def _send_command(self, fields: dict, wait: bool = True, **kwargs) -> Response:
         body = urllib.parse.urlencode(fields)
         reply = post_signed(self.events_url, body, "application/x-www-form-urlencoded", **kwargs)
         if wait:
@@ -290,14 +293,19 @@ class SlackUser:
         return self._send_form(payload, wait, **kwargs)
 
 
-def send_event(app: RunningApp, event: dict, *, team_id: str, event_id: str | None = None,
-               retry_num: int | None = None, wait: bool = True) -> Response:
-    """An Events API delivery, signed, optionally marked as Slack's retry."""
-    body = json.dumps({
+def event_callback(event: dict, *, team_id: str, event_id: str | None = None) -> dict:
+    """The body of an Events API delivery (an HTTP request's, or a Socket Mode envelope's payload)."""
+    return {
         "token": "unused", "team_id": team_id, "api_app_id": "A0COREGROUP", "type": "event_callback",
         "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()), "event": event,
         "authorizations": [{"team_id": team_id, "user_id": "U0BOT", "is_bot": True}],
-    })
+    }
+
+
+def send_event(app: RunningApp, event: dict, *, team_id: str, event_id: str | None = None,
+               retry_num: int | None = None, wait: bool = True) -> Response:
+    """An Events API delivery, signed, optionally marked as Slack's retry."""
+    body = json.dumps(event_callback(event, team_id=team_id, event_id=event_id))
     headers = {}
     if retry_num is not None:
         headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}

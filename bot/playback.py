@@ -172,7 +172,8 @@ class Playback:
         if call.method == "views.update" and ok:
             return "The form changes:", render.view_text(call.response["view"], name)
         if call.method == "files.completeUploadExternal" and ok:
-            where = self._where(args.get("channel_id") or "", bool(args.get("thread_ts")))
+            where = self._where(args.get("channel_id") or "", bool(args.get("thread_ts"))) \
+                if args.get("channel_id") else "privately, to show in the App Home"
             files = [f"📎 {f.get('title')} ({f.get('name')}, {f.get('size'):,} bytes)" for f in call.response["files"]]
             comment = render.plain(args.get("initial_comment"), name)
             return f"CoreGroup shares {len(files)} file{'s' if len(files) > 1 else ''} {where}:", (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
+from collections.abc import Callable
 
 import waitress
 from slack_bolt import App
@@ -45,6 +47,35 @@ class WebApp:
             return [body]
         with self.answering:  # Bolt returns once the request is answered; work after the answer goes on
             return self.slack(environ, start_response)
+
+
+class HealthApp:
+    """`GET /healthz` on its own, for Socket Mode (`coregroup run --health-port N`): 200 only when the database
+    answers and the socket to Slack is connected, 503 saying which is not otherwise."""
+
+    def __init__(self, engine: Engine, connected: Callable[[], bool]):
+        self.engine = engine
+        self.connected = connected
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != "/healthz" or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "10")])
+            return [b"not found\n"]
+        problems = [] if ping(self.engine) else ["database not answering"]
+        if not self.connected():
+            problems.append("not connected to Slack")
+        body = ("; ".join(problems) or "ok").encode() + b"\n"
+        status = "503 Service Unavailable" if problems else "200 OK"
+        start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def serve_health(health: HealthApp, *, host: str, port: int):
+    """Serve the health check on a thread of its own (daemon); returns the server (.close() stops it)."""
+    server = create_server(health, host=host, port=port, threads=2, ident="coregroup")
+    threading.Thread(target=server.run, daemon=True, name="health").start()
+    log.info("health check on port %s/healthz", server.effective_port)
+    return server
 
 
 def _signed_headers(environ) -> bool:

@@ -74,6 +74,7 @@ class Settings:
     instance_name: str = ""
     claim_lease_seconds: int = 300  # how long an instance holds a due message while sending it
     timekeeping_minutes: int = 10  # the chair is prompted this long before a meeting's planned end
+    report_channel: str = ""  # where the monthly oversight report is posted (a channel id); none if empty
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:
@@ -104,6 +105,7 @@ class Settings:
             claim_lease_seconds=_int(env.get("COREGROUP_CLAIM_LEASE") or "300", "COREGROUP_CLAIM_LEASE"),
             timekeeping_minutes=_int(env.get("COREGROUP_TIMEKEEPING_MINUTES") or "10",
                                      "COREGROUP_TIMEKEEPING_MINUTES"),
+            report_channel=(env.get("COREGROUP_REPORT_CHANNEL") or "").strip(),
         )
 
     def require(self, *, socket_mode: bool) -> None:

@@ -24,6 +24,7 @@ Simplifications (documented so tests do not rely on more than there is):
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -393,6 +394,7 @@ class SlackStandIn:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
+        self._in_flight: Counter = Counter()  # requests being answered now, by method (delayed ones included)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -433,7 +435,9 @@ class SlackStandIn:
             "users.lookupByEmail": self._users_lookup_by_email,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "apps.connections.open": lambda args: {},  # answered by the Socket Mode stand-in, when attached
         }
+        self.socket_mode = None  # a bot.socket_standin.SocketStandIn, which attaches itself
 
     # ---- lifecycle ------------------------------------------------------------------
 
@@ -648,6 +652,42 @@ class SlackStandIn:
     # ---- request handling -----------------------------------------------------------
 
     def _serve(self, req: _Handler) -> None:
+        path = urlsplit(req.path).path
+        method = path[len("/api/"):] if path.startswith("/api/") else "response_url" \
+            if path in self._response_urls else "upload"
+        with self._changed:
+            self._in_flight[method] += 1
+            self._changed.notify_all()
+        try:
+            self._serve_one(req)
+        finally:
+            with self._changed:
+                self._in_flight[method] -= 1
+                self._changed.notify_all()
+
+    def in_flight(self, method: str | None = None) -> int:
+        """Requests (of one method) the stand-in is answering now: a delayed call is in flight until it lands."""
+        with self._lock:
+            return self._in_flight[method] if method else sum(self._in_flight.values())
+
+    def wait_in_flight(self, method: str, timeout: float = 10.0) -> None:
+        """Block until a call of ``method`` is being answered (say, held by ``delay_next``)."""
+        self._wait_until(lambda: self._in_flight[method] > 0, timeout, f"a call to {method} in flight")
+
+    def wait_settled(self, timeout: float = 10.0) -> None:
+        """Block until no request is being answered: every call that arrived, a delayed one too, has landed."""
+        self._wait_until(lambda: not any(self._in_flight.values()), timeout, "no call in flight")
+
+    def _wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {what} within {timeout}s; in flight: {dict(self._in_flight)}")
+                self._changed.wait(left)
+
+    def _serve_one(self, req: _Handler) -> None:
         arrived = time.monotonic()
         parts = urlsplit(req.path)
         length = int(req.headers.get("Content-Length") or 0)
@@ -679,6 +719,13 @@ class SlackStandIn:
             return {"ok": False, "error": "unknown_method", "req_method": method}
         if not token:
             return {"ok": False, "error": "not_authed"}
+        if method == "apps.connections.open":  # the app-level token's one method, Socket Mode's (socket_standin.py)
+            if self.socket_mode is None:
+                return {"ok": False, "error": "invalid_auth"}
+            try:
+                return {"ok": True, **self.socket_mode.open_connection(token)}
+            except SlackError as exc:
+                return {"ok": False, "error": exc.error}
         if token not in self.tokens:
             return {"ok": False, "error": "invalid_auth"}
         try:
@@ -818,13 +865,45 @@ class SlackStandIn:
             raise SlackError("is_archived")
         return channel
 
+    IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif")
+
+    def slack_file_errors(self, blocks: Any, pointer: str = "/blocks") -> list[str]:
+        """An image (block, or element in a section or context) showing a Slack file: the file must be given by
+        its id or its URL (not both), exist, be wholly uploaded, and be a png, jpg, jpeg or gif image."""
+        if not isinstance(blocks, list):
+            return []
+        found: list[tuple[str, dict]] = []
+        for i, block in enumerate(blocks):
+            if not isinstance(block, dict):
+                continue
+            found.append((f"{pointer}/{i}", block))
+            found += [(f"{pointer}/{i}/{where}", element) for where, element in
+                      [("accessory", block.get("accessory"))]
+                      + [(f"elements/{j}", el) for j, el in enumerate(block.get("elements") or [])]]
+        errors = []
+        for here, item in found:
+            if not isinstance(item, dict) or item.get("type") != "image" or "slack_file" not in item:
+                continue
+            ref = item["slack_file"]
+            if not isinstance(ref, dict) or ("id" in ref) == ("url" in ref):
+                errors.append(f"must provide exactly one of id or url [json-pointer:{here}/slack_file]")
+                continue
+            file_id = ref.get("id") or next((fid for fid in self.uploaded_files
+                                            if str(ref.get("url", "")).endswith(f"/{fid}")), None)
+            upload = self.uploaded_files.get(file_id or "")
+            if upload is None or upload.title is None:
+                errors.append(f"invalid slack file [json-pointer:{here}/slack_file]")
+            elif not upload.filename.lower().endswith(self.IMAGE_TYPES):
+                errors.append(f"unsupported file type [json-pointer:{here}/slack_file]")
+        return errors
+
     def _check_message(self, args: dict) -> None:
         """Slack's content rules for a message: blocks, msg_blocks_too_long, no_text, msg_too_long."""
         blocks = args.get("blocks")
         if blocks is not None:
             if not isinstance(blocks, list):
                 raise SlackError("invalid_blocks_format")
-            errors = block_errors(blocks)
+            errors = block_errors(blocks) or self.slack_file_errors(blocks)
             if errors:
                 raise _invalid_blocks(errors)
             if blocks_too_long(blocks):
@@ -1012,13 +1091,27 @@ class SlackStandIn:
         return {"channel": self._channel_object(channel, num_members=bool(args.get("include_num_members")))}
 
     def _conversations_members(self, args: dict) -> dict:
+        """As Slack answers: a page of user ids (`limit`, default 100, at most 1000) and an opaque
+        `response_metadata.next_cursor` (base64 of "user:<the next id>"), empty on the last page; a private
+        channel the app is not in is `channel_not_found`; a cursor Slack did not give is `invalid_cursor`."""
         channel = self._lookup(args.get("channel"))
+        if channel.is_private and self.BOT_USER not in channel.members:
+            raise SlackError("channel_not_found")
         members = sorted(channel.members)
-        start = int(args.get("cursor") or 0)
-        limit = int(args.get("limit") or 100)
+        start = 0
+        if args.get("cursor"):
+            try:
+                kind, _, after = base64.b64decode(str(args["cursor"]), validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                raise SlackError("invalid_cursor") from None
+            if kind != "user" or not after:
+                raise SlackError("invalid_cursor")
+            start = next((i for i, user in enumerate(members) if user >= after), len(members))
+        limit = min(max(int(args.get("limit") or 100), 1), 1000)
         page = members[start : start + limit]
         more = start + limit < len(members)
-        return {"members": page, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+        cursor = base64.b64encode(f"user:{members[start + limit]}".encode()).decode() if more else ""
+        return {"members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _conversations_open(self, args: dict) -> dict:
         if args.get("channel"):
@@ -1121,7 +1214,8 @@ class SlackStandIn:
         trigger["used"] = True
 
     def _check_view(self, view: Any, *, view_type: str | None = None) -> dict:
-        errors = view_errors(view)
+        errors = view_errors(view) or self.slack_file_errors((view or {}).get("blocks") if isinstance(view, dict)
+                                                             else None, "/view/blocks")
         if not errors and view_type and view.get("type") != view_type:
             errors = [f"must be {view_type} [json-pointer:/view/type]"]
         if errors:

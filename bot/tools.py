@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from bot.settings import Settings
-from models import audit, cases
+from models import audit, cases, names
+from models.audit import Actor
 from models.db import make_engine, session_scope, upgrade
 from models.tables import Case
 
@@ -18,7 +19,8 @@ def _case(session, reference: str) -> Case | None:
 
 
 def print_audit(args: argparse.Namespace, settings: Settings) -> int:
-    """Print a case's audit trail: when, who (team/user ids), what, which record."""
+    """Print a case's audit trail: when, who (team/user ids, with the name the group knows them by), what,
+    which record (a member's with their name)."""
     engine = make_engine(settings.database_url)
     upgrade(engine)
     with session_scope(engine) as session:
@@ -27,10 +29,21 @@ def print_audit(args: argparse.Namespace, settings: Settings) -> int:
             print(f"No case with reference {args.reference}.", file=sys.stderr)
             return 1
         print(f"Audit trail for {case.reference} (case {case.id})")
+        people = cases.members(session, case.id, include_removed=True)
+        by_user = {(m.slack_team_id, m.slack_user_id): names.shown(m) for m in people if m.slack_user_id}
+        by_user.update({(None, m.slack_user_id): names.shown(m) for m in people if m.slack_user_id})
+        by_id = {m.id: names.shown(m) for m in people}
         for event in audit.trail(session, case.id):
             who = f"{event.actor_team_id or '-'}/{event.actor_user_id or '-'}"
+            named = by_user.get((event.actor_team_id, event.actor_user_id)) or by_user.get((None, event.actor_user_id))
+            if named:
+                who += f" ({named})"
+            elif event.actor_user_id == Actor.app().user_id and event.actor_team_id is None:
+                who += " (CoreGroup itself)"
             record = f"{event.record_type} {event.record_id}" if event.record_id is not None else event.record_type
-            line = f"{event.at:%Y-%m-%d %H:%M:%S}Z  {who:<24} {event.action:<28} {record}"
+            if event.record_type == "member" and event.record_id in by_id:
+                record += f" ({by_id[event.record_id]})"
+            line = f"{event.at:%Y-%m-%d %H:%M:%S}Z  {who:<40} {event.action:<28} {record}"
             if event.detail:
                 line += f"  {event.detail}"
             print(line)
@@ -97,7 +110,19 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(args)
 
 
-TOOLS = {"audit": print_audit, "export-case": export_case, "demo": demo}
+def staff(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.oversight_tools import staff_command
+
+    return staff_command(args, settings)
+
+
+def report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.oversight_tools import report_command
+
+    return report_command(args, settings)
+
+
+TOOLS = {"audit": print_audit, "export-case": export_case, "demo": demo, "staff": staff, "report": report}
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,9 +18,10 @@ from handlers.deps import Deps
 from handlers.ids import Action as ActionId
 from handlers.ids import Block, Shortcut, View
 from handlers.plain import jargon_gate
-from models import actions, audit, cases, current_meeting, plan
+from models import actions, audit, cases, current_meeting, dates, plan
 from models.actions import MAX_MEASURE, MAX_WHAT
 from models.cases import DomainError
+from models.names import shown
 from models.tables import Case, Member, MemberStatus, PlanItem, PlanItemKind
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,9 @@ def _read(deps: Deps, body: dict, case: Case) -> tuple[dict, dict[str, str]]:
         "goal": access.int_or_none(raw.get(Block.ACTION_GOAL)),
         "due": forms.parse_date(raw.get(Block.ACTION_DUE), Block.ACTION_DUE, errors),
     }
-    if cleaned["due"] and cleaned["due"] < deps.today():
-        errors[Block.ACTION_DUE] = "That date has passed. Choose today or a later date."
-    elif cleaned["due"] and (cleaned["due"] - deps.today()).days > 366:
-        errors[Block.ACTION_DUE] = "Choose a date within the next year; the plan is reviewed before then."
+    problem = cleaned["due"] and dates.check_due(cleaned["due"], today=deps.today())
+    if problem:
+        errors[Block.ACTION_DUE] = problem
     with deps.session() as session:
         for key, block, check in (("owner", Block.ACTION_OWNER, actions.check_owner),
                                   ("goal", Block.ACTION_GOAL, actions.check_goal)):
@@ -140,7 +140,7 @@ def shortcut_make_action(ack, body: dict, client: WebClient, respond, deps: Deps
             access.tell(client, body, NOT_A_CASE_CHANNEL, respond)
             return
         _case, _member, why_not = access.member_for(session, case.id, access.actor_of(body))
-        names = {m.slack_user_id: m.name for m in cases.members(session, case.id) if m.slack_user_id}
+        names = {m.slack_user_id: shown(m) for m in cases.members(session, case.id) if m.slack_user_id}
         author = cases.active_member(session, case.id, message.get("team") or case.team_id, message.get("user"))
         case_id = case.id
     if why_not:

@@ -22,6 +22,7 @@ from handlers.ids import Block, Shortcut, View
 from handlers.plain import jargon_gate
 from models import audit, cases, current_meeting, decisions
 from models.decisions import MAX_DECISION
+from models.names import shown
 from models.tables import Case, Member
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def shortcut_record_decision(ack, body: dict, client: WebClient, respond, deps: 
             access.tell(client, body, NOT_A_CASE_CHANNEL, respond)
             return
         case, member, why_not = access.member_for(session, case.id, access.actor_of(body))
-        names = {m.slack_user_id: m.name for m in cases.members(session, case.id) if m.slack_user_id}
+        names = {m.slack_user_id: shown(m) for m in cases.members(session, case.id) if m.slack_user_id}
     if why_not:
         access.tell(client, body, why_not, respond)
         return

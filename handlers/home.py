@@ -9,8 +9,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import access
+from handlers import access, oversight
 from handlers.blocks import home as home_blocks
+from handlers.blocks import kit
 from handlers.deps import Deps
 from handlers.ids import Action
 from models import home
@@ -27,10 +28,23 @@ def publish_home(deps: Deps, client: WebClient, *, team_id: str | None, user_id:
     with deps.session() as session:
         data = home.for_person(session, team_id=team_id or "", user_id=user_id, now=deps.now())
     view = home_blocks.home_view(data, today=deps.today(), tz=deps.tz, page=page, pages=pages)
+    view = with_oversight(deps, client, view, team_id=team_id or "", user_id=user_id)
     try:
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as error:
         log.warning("could not publish the home tab for %s: %s", user_id, error.response.get("error"))
+
+
+def with_oversight(deps: Deps, client: WebClient, view: dict, *, team_id: str, user_id: str) -> dict:
+    """The view with the Oversight section (handlers/oversight.py) added for someone with an oversight role.
+    A failure there is logged and leaves the rest of the tab as it was."""
+    try:
+        section = oversight.section_for(deps, client, team_id=team_id, user_id=user_id,
+                                        room=kit.VIEW_BLOCK_LIMIT - len(view["blocks"]))
+    except Exception as exc:  # the person's own lists must still be shown
+        log.error("oversight section for %s failed: %s", user_id, type(exc).__name__)
+        return view
+    return dict(view, blocks=view["blocks"] + section) if section else view
 
 
 def refresh_home_later(deps: Deps, client: WebClient, team_id: str | None, user_id: str | None) -> None:

@@ -19,6 +19,7 @@ from handlers.blocks import meetings as meeting_blocks
 from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
+from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, Block, View
 from handlers.plain import jargon_gate
 from models import audit, cases, meetings
@@ -176,6 +177,7 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
     ack()
     log.info("meeting %s scheduled for case %s", meeting_id, case.id)
     post_meeting(client, deps, case, meeting_id, body)
+    refresh_checklist(deps, client, case.id)
     if review_changed:
         post_review(client, case, review, member, actor.user_id)
 

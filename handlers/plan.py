@@ -11,6 +11,7 @@ from handlers.blocks import members as member_blocks
 from handlers.blocks import plan as plan_blocks
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
+from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, View
 from models import audit, plan
 from models.cases import DomainError
@@ -57,6 +58,7 @@ def submit_plan(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                           actor=access.actor_of(body))
         items = plan.items(session, case.id)
     ack()
+    refresh_checklist(deps, client, case.id)
     if changed:
         blocks = [kit.section(f"{member_blocks.who(editor)} updated the plan.")]
         blocks += plan_blocks.plan_blocks(case_id=case.id, reference=case.reference, items=items)

@@ -20,18 +20,20 @@ from handlers import access, forms
 from handlers.blocks import kit, recap_forms
 from handlers.blocks import recap as recap_blocks
 from handlers.blocks.meetings import when_text
+from handlers.blocks.members import who
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
 from handlers.meetings import calendar_for, post_review, read_review, warn_once
+from handlers.people import look_up_names
 from handlers.plain import jargon_gate
 from handlers.recap_posting import acknowledged, post_and_follow_up, post_pending_recaps
-from models import audit, meetings
+from models import audit, left_open, meetings, names
 from models import recap as records
 from models import recap_posting as lifecycle
 from models.cases import DomainError
 from models.meetings import long_date
-from models.tables import Case, Meeting, MeetingStatus, Member, Recap, RecapStatus
+from models.tables import Case, Meeting, Member, Recap, RecapStatus
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ def _heading(meeting: Meeting, deps: Deps) -> str:
 def _chair_text(session, meeting: Meeting) -> str:
     chair_id = meetings.chair_id_of(meeting)
     chair = session.get(Member, chair_id) if chair_id else None
-    return f" (the chair is {kit.esc(chair.name)})" if chair else ""
+    return f" (the chair is {who(chair)})" if chair else ""
 
 
 # --- the end-of-meeting form --------------------------------------------------------------------------
@@ -76,7 +78,7 @@ def end_view(deps: Deps, session, case: Case, meeting: Meeting, initial: dict | 
     booked_text = proposal = None
     if booked is not None:
         chair = session.get(Member, booked.chair_member_id) if booked.chair_member_id else None
-        booked_text = when_text(booked, deps.tz) + (f", chaired by {kit.esc(chair.name)}" if chair else "")
+        booked_text = when_text(booked, deps.tz) + (f", chaired by {kit.esc(names.shown(chair))}" if chair else "")
     else:
         proposal = meetings.propose(calendar, case=case, last_meeting=calendar.local(meeting.scheduled_start).date(),
                                     today=deps.today(), review_conference=_chosen_review(initial))
@@ -93,7 +95,7 @@ def start_end(inv: Invocation) -> None:
     """`/coregroup end`: only the chair (or the lead social worker), only while the meeting is in progress."""
     deps, case = inv.deps, inv.case
     with deps.session() as session:
-        meeting = meetings.in_progress(session, case.id)
+        meeting = left_open.to_record(session, case.id)
         if meeting is None:
             inv.reply(NO_MEETING)
             return
@@ -105,6 +107,8 @@ def start_end(inv: Invocation) -> None:
         view = end_view(deps, session, case, meeting, initial)
     if inv.trigger_id:
         inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+    # Names Slack has not given yet are asked for again while the chair writes, so the record can carry them.
+    deps.later(look_up_names, deps, inv.client, case_id=case.id)
 
 
 NEXT_NEEDED = ("The plan goes on until the review conference decides, so the core group keeps meeting: please"
@@ -155,7 +159,7 @@ def submit_end(ack, body: dict, client: WebClient, deps: Deps) -> None:
     errors = _outcome_errors(outcome)
     with deps.session() as session:
         meeting = meetings.get_for_case(session, case.id, access.metadata(body).get("m"))
-        if meeting is None or meeting.status != MeetingStatus.IN_PROGRESS:
+        if meeting is None or meeting.status not in left_open.RECORDABLE:
             ack(response_action="update", view=access.notice_view("End the meeting", lifecycle.NOT_IN_PROGRESS))
             return
         if not meetings.is_chair(session, meeting, member):
@@ -320,7 +324,7 @@ def edit_clicked(body: dict, client: WebClient, respond, deps: Deps) -> None:
             return
         outcome = records.content_of(recap)["outcome"]
         if recap.version == 1:
-            if meeting.status != MeetingStatus.IN_PROGRESS:
+            if meeting.status not in left_open.RECORDABLE:
                 access.tell(client, body, lifecycle.NOT_IN_PROGRESS, respond)
                 return
             view = end_view(deps, session, case, meeting, outcome)

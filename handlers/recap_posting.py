@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from handlers import outbox
 from handlers.blocks.recap import EVENT_TYPE, recap_messages
 from handlers.deps import Deps
+from models import names
 from models import recap as records
 from models import recap_posting as lifecycle
 from models.tables import Case, Meeting, Recap, RecapStatus
@@ -173,7 +174,7 @@ def acknowledged(deps: Deps, client: WebClient, recap_id: int) -> None:
     with deps.session() as session:
         recap = session.get(Recap, recap_id)
         meeting = session.get(Meeting, recap.meeting_id)
-        readers = [{"id": m.id, "name": m.name} for m in lifecycle.readers(session, recap_id)]
+        readers = [{"id": m.id, "name": names.shown(m)} for m in lifecycle.readers(session, recap_id)]
         content, channel, ts = records.content_of(recap), recap.channel_id, recap.message_ts
     if not ts:
         return

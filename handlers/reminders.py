@@ -30,10 +30,11 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import delivery, journal, outbox
+from handlers import delivery, journal, outbox, oversight_report
 from handlers.blocks import reminders as texts
 from handlers.chart import share_missing_charts
 from handlers.deps import Deps
+from handlers.people import look_up_names
 from handlers.recap_posting import post_pending_recaps
 from models import dispatch, ledger, planning, reminders
 from models.calendar import WorkingCalendar
@@ -89,6 +90,7 @@ class Dispatcher:
         self.interval = timedelta(seconds=deps.settings.scheduler_interval_seconds)
         self.runs = 0
         self._stopping = threading.Event()
+        self._names_not_before: dict[str, float] = {}
 
     def stop(self) -> None:
         """Finish the message being sent, hand back the rest of the batch, and stop (on shutdown)."""
@@ -111,6 +113,7 @@ class Dispatcher:
         """One run: everything due now, in batches. Returns how many rows ended which way."""
         outcome: Counter = Counter()
         self.post_pending_recaps()
+        self.plan_report()
         for _ in range(MAX_BATCHES):
             if self._stopping.is_set():
                 break
@@ -127,15 +130,30 @@ class Dispatcher:
         self.runs += 1
         return outcome
 
+    def look_up_names(self, deps: Deps, client: WebClient) -> int:
+        """Names Slack has not given yet, asked for again (backing off from those it would not describe)."""
+        return look_up_names(deps, client, not_before=self._names_not_before)
+
     def post_pending_recaps(self) -> None:
         """Forms answered but not saved yet (the journal), records of meetings left half-posted by a crash, and
-        charts whose upload failed: at start and on every run. A problem with any must not stop the reminders."""
-        for finish in (journal.process_pending, post_pending_recaps, share_missing_charts):
+        charts whose upload failed: at start and on every run; and names Slack would not give before are asked
+        for again. A problem with any of these must not stop the reminders."""
+        for finish in (journal.process_pending, post_pending_recaps, share_missing_charts, self.look_up_names):
             try:
                 finish(self.deps, self.client)
             except Exception as exc:
                 log.error("%s failed: %s\n%s", finish.__name__, type(exc).__name__,
                           "".join(traceback.format_tb(exc.__traceback__)))
+
+    def plan_report(self) -> None:
+        """Last month's oversight report, when a report channel is set: its ledger row, planned once."""
+        if not self.deps.settings.report_channel:
+            return
+        try:
+            with self.deps.session() as session:
+                oversight_report.plan(session, reminders.policy().calendar, self.deps.now())
+        except Exception as exc:
+            log.error("planning the oversight report failed: %s", type(exc).__name__)
 
     # --- one batch ----------------------------------------------------------------------------------
 
@@ -196,7 +214,7 @@ class Dispatcher:
                 if ledger.mark_final(session, row.id, self.instance, status, decision.reason):
                     reminders.after_final(session, row, now)
                     outcome[str(status)] += 1
-                    if status == ledger.MessageStatus.MISSED:
+                    if status == ledger.MessageStatus.MISSED and row.case_id is not None:
                         missed[row.case_id].append(row.id)
             for case_id, ids in missed.items():
                 ledger.insert_new(session, [Planned(key=f"case:{case_id}:missed:{min(ids)}", kind=Kind.MISSED_REPORT,
@@ -229,6 +247,8 @@ class Dispatcher:
             outcome: Counter = Counter()
             self._record([(row, decision)], now, outcome)
             return next(iter(outcome), "lost claim")
+        if row.kind == Kind.OVERSIGHT_REPORT:
+            return self._send_report(row, decision, now)
         if row.reclaimed or (row.attempts and (row.last_error or "").startswith(UNCERTAIN)):
             found = delivery.find_delivered(self.deps, self.client, key=row.key, case=decision.case,
                                             member=decision.member, user=decision.user)
@@ -255,6 +275,18 @@ class Dispatcher:
         except delivery.Busy:
             self._failed(row, OSError("busy"), self.deps.now())
             return "failed"
+        except (SlackApiError, OSError) as exc:
+            self._failed(row, exc, self.deps.now())
+            return "failed"
+        return self._sent(row, result, self.deps.now())
+
+    def _send_report(self, row: Claimed, decision: dispatch.Send, now: datetime) -> str:
+        if not self.deps.settings.report_channel:
+            outcome: Counter = Counter()
+            self._record([(row, dispatch.Skip("no_report_channel"))], now, outcome)
+            return "skipped"
+        try:
+            result = oversight_report.post(self.deps, self.client, key=row.key, month=decision.facts.month)
         except (SlackApiError, OSError) as exc:
             self._failed(row, exc, self.deps.now())
             return "failed"

@@ -293,8 +293,8 @@ def reveal_clicked(ack, body: dict, client: WebClient, respond, deps: Deps) -> N
         if not scaling.scores(session, scaling_round.id):
             access.tell(client, body, NOBODY_YET, respond)
             return
-        first_time = scaling_round.revealed_at is None
-        scaling.reveal(session, round_id=scaling_round.id, actor=access.actor_of(body), now=deps.now())
+        # Several clicks at the same moment: one reveals (and posts what does not fit); the rest only redraw.
+        first_time = scaling.reveal(session, round_id=scaling_round.id, actor=access.actor_of(body), now=deps.now())
         round_id = scaling_round.id
     more, channel, ts = redraw(client, deps, case, round_id)
     if first_time:

@@ -21,7 +21,7 @@ from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Block, View
 from handlers.updates import update_messages
-from models import agenda, audit, cases, meetings
+from models import agenda, audit, cases, meetings, plan
 from models import outbox as models_outbox
 from models.cases import DomainError
 from models.ledger import Kind
@@ -160,7 +160,7 @@ def post_start(job: outbox.Job) -> None:
                      for s in (AttendanceStatus.PRESENT, AttendanceStatus.APOLOGIES, AttendanceStatus.ABSENT)}
         started = meeting.started_at.replace(second=0, microsecond=0)
         chair = session.get(Member, meetings.chair_id_of(meeting)) if meetings.chair_id_of(meeting) else None
-        items = agenda.agenda(meeting.duration_minutes, started)
+        items = agenda.agenda(meeting.duration_minutes, started, meeting_number=meeting.number)
         post = start_blocks.start_post(meeting=meeting, chair=chair, tz=deps.tz,
                                        started=started, present=by_status[AttendanceStatus.PRESENT],
                                        apologies=by_status[AttendanceStatus.APOLOGIES],
@@ -169,6 +169,8 @@ def post_start(job: outbox.Job) -> None:
         written = [u for u in meetings.latest_updates(session, meeting_id) if u.member_id in away]
         writers = {u.member_id for u in written}
         updates = [message for u in written for message in update_messages(session, u, as_sent=False)]
+        plan_now = start_blocks.plan_message(case.id, plan.as_it_stands(session, case.id), first=meeting.number <= 1,
+                                             children=len(cases.children(session, case.id)))
         intro = start_blocks.written_updates_intro(
             sent=[people[u.member_id] for u in written if u.member_id in people],
             missing=[m for m in by_status[AttendanceStatus.APOLOGIES] if m.id not in writers],
@@ -177,7 +179,7 @@ def post_start(job: outbox.Job) -> None:
     # A very long opening post (many people, a long agenda) goes on in its thread, within Slack's limits.
     first, *more = [kit.message(post["text"], part) for part in kit.split_messages(post["blocks"])]
     channel, ts = job.post(channel=case.channel_id, message=first)
-    for part, message in enumerate([*more, intro, *updates], start=1):
+    for part, message in enumerate([*more, plan_now, intro, *updates], start=1):
         job.post(channel=channel, message=message, part=part, thread_ts=ts)
 
 

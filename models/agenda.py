@@ -22,6 +22,15 @@ ITEMS: tuple[tuple[str, int], ...] = (
     ("Recommendation for the review conference", 10),
     ("Next meeting", 5),
 )
+# The plan comes first: meeting 1 reviews and fine-tunes the plan from the conference (the seeds); every later
+# meeting checks the group is still working to it.
+REVIEW_PLAN = ("Review the plan", 15)
+STILL_THE_PLAN = ("Are we still working to the plan?", 5)
+
+
+def items_for(number: int) -> tuple[tuple[str, int], ...]:
+    """The agenda's items for meeting `number` (1 is the first after the conference)."""
+    return ((REVIEW_PLAN if number <= 1 else STILL_THE_PLAN), *ITEMS)
 
 
 @dataclass(frozen=True)
@@ -53,11 +62,13 @@ def time_boxes(length_minutes: int, weights: tuple[int, ...] | None = None) -> l
     return [share * step for share in shares]
 
 
-def agenda(length_minutes: int, starts: datetime | None = None) -> list[AgendaItem]:
-    """The agenda with time boxes; with clock times when the start is known."""
+def agenda(length_minutes: int, starts: datetime | None = None, *, meeting_number: int = 2) -> list[AgendaItem]:
+    """The agenda for meeting `meeting_number` with time boxes; with clock times when the start is known."""
     items: list[AgendaItem] = []
     clock = starts
-    for number, ((title, _), minutes) in enumerate(zip(ITEMS, time_boxes(length_minutes), strict=True), start=1):
+    chosen = items_for(meeting_number)
+    boxes = time_boxes(length_minutes, tuple(weight for _, weight in chosen))
+    for number, ((title, _), minutes) in enumerate(zip(chosen, boxes, strict=True), start=1):
         ends = clock + timedelta(minutes=minutes) if clock is not None else None
         items.append(AgendaItem(number=number, title=title, minutes=minutes, starts=clock, ends=ends))
         clock = ends

@@ -3,8 +3,9 @@
 `coregroup export-case REF` (bot/tools.py) calls `export_case`. Each table that holds case data has
 a section: the rows that belong to the case, found through `case_id` or through the parent record
 (an action's history through its action, a score through its round and question). Rows are exported
-whole, every column, ordered by id. `processed_requests` is left out: it holds delivery keys of
-Slack requests, not case data.
+whole, every column, ordered by id. `processed_requests` and `form_returns` are left out: they hold
+delivery keys of Slack requests and where an open form redraws its list (a view id or a response URL),
+not case data.
 
 Documents (the minutes and the family version) are added by builders named in DOCUMENT_BUILDERS,
 so that this module does not import heavy document libraries: each is "module:function", and the
@@ -36,6 +37,8 @@ from models.tables import (
     Case,
     Child,
     Decision,
+    FamilyHandover,
+    FamilyVersion,
     Meeting,
     MeetingChange,
     Member,
@@ -57,9 +60,12 @@ DOCUMENT_BUILDERS: list[str] = [
 ]
 
 # Tables that hold no case data, and so have no section.
-# Once-only keys; and the submission journal, whose entries are emptied once processed (what they held is
-# exported from the records it was saved as).
-NOT_CASE_DATA = frozenset({"processed_requests", "submission_journal"})
+# Once-only keys; the submission journal, whose entries are emptied once processed (what they held is
+# exported from the records it was saved as);
+NOT_CASE_DATA = frozenset({"processed_requests", "form_returns", "submission_journal",
+                           # oversight: staff roles (their grants are in the audit trail), working days, and
+                           # figures and charts kept for the App Home, which hold no case's data
+                           "staff_roles", "working_days", "oversight_charts", "oversight_figures"})
 
 # Text columns that hold JSON: exported as JSON, so the reader does not meet JSON inside a string.
 JSON_COLUMNS = {("recaps", "content"), ("scheduled_messages", "detail"), ("audit_events", "detail")}
@@ -92,6 +98,8 @@ def _sections(case_id: int) -> list[tuple[type[SQLModel], ColumnElement[bool]]]:
         (Recap, col(Recap.meeting_id).in_(meetings)),
         (RecapRecipient, col(RecapRecipient.recap_id).in_(recaps)),
         (RecapAcknowledgement, col(RecapAcknowledgement.recap_id).in_(recaps)),
+        (FamilyVersion, col(FamilyVersion.case_id) == case_id),
+        (FamilyHandover, col(FamilyHandover.case_id) == case_id),
         (ScheduledMessage, col(ScheduledMessage.case_id) == case_id),
         (AuditEvent, col(AuditEvent.case_id) == case_id),
     ]

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from models import meetings, planning, reminders
+from models import getting_started, left_open, meetings, planning, reminders
 from models.ledger import ANYTIME, FAN_OUT, Claimed, Kind, Planned
 from models.stalling import stalling
 from models.tables import (
@@ -54,7 +54,7 @@ class Send:
     """Deliver to a member (DM, or their thread in the case channel), the case channel, or a Slack user
     who is not a member (a manager). `facts` is what the message is built from."""
 
-    case: Case
+    case: Case | None  # None only for the monthly oversight report
     facts: object
     member: Member | None = None
     user: tuple[str, str] | None = None
@@ -75,6 +75,22 @@ class MeetingReminder:
 class Timekeeping:
     meeting: Meeting
     minutes: int
+
+
+@dataclass
+class LeftOpen:
+    """A meeting nobody ended. `to_lead`: told to the lead social worker; `closed`: it has just been closed
+    as ended without a record, and the group is told."""
+
+    meeting: Meeting
+    chair: Member | None
+    to_lead: bool = False
+    closed: bool = False
+
+
+@dataclass
+class GettingStarted:
+    missing: list  # models.getting_started.Item, still not done
 
 
 @dataclass
@@ -105,6 +121,7 @@ class Lapse:
     booked: Meeting | None
     frequency_weeks: int
     managers: int = 0
+    unrecorded: Meeting | None = None  # a meeting running, or ended without a record, after the last one held
 
 
 @dataclass
@@ -151,7 +168,16 @@ def too_late(row: Claimed, now: datetime) -> bool:
     return planning.working_lateness(policy.calendar, row.due_at, now) > policy.grace
 
 
+@dataclass
+class MonthlyReport:
+    """The oversight report for a month (first day of it), to the report channel."""
+
+    month: date
+
+
 def decide(session: Session, row: Claimed, now: datetime) -> Decision:
+    if row.kind == Kind.OVERSIGHT_REPORT:  # about no one case; a month's report sent late is still wanted
+        return Send(case=None, facts=MonthlyReport(month=date.fromisoformat(row.detail["month"] + "-01")))
     case = session.get(Case, row.case_id)
     if case is None or case.status != CaseStatus.OPEN:
         return Skip("case_closed")
@@ -261,6 +287,34 @@ def _timekeeping(session: Session, case: Case, row: Claimed, now: datetime) -> D
     return Send(case=case, member=chair, facts=Timekeeping(meeting=meeting, minutes=minutes))
 
 
+def _left_open(session: Session, case: Case, row: Claimed, now: datetime) -> Decision:
+    """Still open after its planned end: the chair, then the lead social worker; then closed without a record
+    (the close is one conditional update; a retry after a failed post finds it closed already and posts)."""
+    if row.kind == Kind.OPEN_CLOSE:
+        found = _meeting(session, row, MeetingStatus.IN_PROGRESS, MeetingStatus.ENDED_WITHOUT_RECORD)
+        if found is None:
+            return Skip("meeting_ended")
+        with session.begin_nested():  # the close and its audit together, or neither
+            left_open.close(session, meeting_id=found.id, now=now)
+        chair_id = meetings.chair_id_of(found)
+        chair = session.get(Member, chair_id) if chair_id else None
+        return Send(case=case, facts=LeftOpen(meeting=found, chair=chair, closed=True))
+    meeting = _meeting(session, row, MeetingStatus.IN_PROGRESS)
+    if meeting is None:
+        return Skip("meeting_ended")
+    today = _today(now)
+    chair_id = meetings.chair_id_of(meeting)
+    chair = session.get(Member, chair_id) if chair_id else None
+    if row.kind == Kind.OPEN_CHAIR:
+        told = chair_of(session, meeting, today)
+        return Send(case=case, member=told, facts=LeftOpen(meeting=meeting, chair=chair, to_lead=told is not chair)) \
+            if told is not None else Skip("no_chair")
+    lead = lead_of(session, case.id)
+    if not reachable(lead, today):
+        return Skip("no_lead")
+    return Send(case=case, member=lead, facts=LeftOpen(meeting=meeting, chair=chair, to_lead=True))
+
+
 # --- actions --------------------------------------------------------------------------------------
 
 
@@ -309,12 +363,18 @@ def _lapse_facts(session: Session, case: Case, row: Claimed, now: datetime) -> L
     deadline, held = reminders.meeting_deadline(session, case)
     if deadline.isoformat() > row.detail.get("checked", ""):
         return Skip("met_since")
-    if held is not None and held.status == MeetingStatus.IN_PROGRESS:
-        return Skip("meeting_running")
+    # Nothing else holds the escalation back: a meeting counts as held only once its record is posted, so one
+    # running now, or left without a record, is named in the message instead of silencing it.
     booked = session.exec(select(Meeting).where(
         Meeting.case_id == case.id, Meeting.status == MeetingStatus.SCHEDULED, Meeting.scheduled_start > now)
         .order_by(col(Meeting.scheduled_start))).first()
-    return Lapse(deadline=deadline, held=held, booked=booked, frequency_weeks=case.frequency_weeks)
+    unrecorded = session.exec(select(Meeting).where(
+        Meeting.case_id == case.id, col(Meeting.status).in_(left_open.RECORDABLE))
+        .order_by(col(Meeting.scheduled_start).desc(), col(Meeting.id).desc())).first()
+    if unrecorded is not None and held is not None and unrecorded.scheduled_start < held.scheduled_start:
+        unrecorded = None
+    return Lapse(deadline=deadline, held=held, booked=booked, frequency_weeks=case.frequency_weeks,
+                 unrecorded=unrecorded)
 
 
 def managers(session: Session, case_id: int) -> dict[tuple[str, str], list[Member]]:
@@ -344,6 +404,16 @@ def _lapse(session: Session, case: Case, row: Claimed, now: datetime) -> Decisio
         return Send(case=case, facts=facts)
     people = [m for m in (session.get(Member, i) for i in row.detail.get("members", [])) if m is not None]
     return Send(case=case, user=(row.detail["team"], row.detail["user"]), facts=ManagerLapse(facts, people))
+
+
+def _setup(session: Session, case: Case, row: Claimed, now: datetime) -> Decision:
+    missing = getting_started.checklist(session, case.id).missing
+    if not missing:
+        return Skip("all_set")
+    lead = lead_of(session, case.id)
+    if not reachable(lead, _today(now)):
+        return Skip("no_lead")
+    return Send(case=case, member=lead, facts=GettingStarted(missing=missing))
 
 
 def _review(session: Session, case: Case, row: Claimed, now: datetime) -> Decision:
@@ -395,6 +465,7 @@ _DECIDERS = {
     Kind.REMIND_2D: _meeting_reminder, Kind.REMIND_MORNING: _meeting_reminder, Kind.APOLOGIES: _meeting_reminder,
     Kind.REMIND_2D_MEMBER: _meeting_reminder, Kind.REMIND_MORNING_MEMBER: _meeting_reminder,
     Kind.APOLOGIES_MEMBER: _meeting_reminder, Kind.TIMEKEEPING: _timekeeping, Kind.OVERDUE: _overdue,
+    Kind.OPEN_CHAIR: _left_open, Kind.OPEN_LEAD: _left_open, Kind.OPEN_CLOSE: _left_open,
     Kind.DRIFT: _drift, Kind.LAPSE: _lapse, Kind.LAPSE_CHANNEL: _lapse, Kind.LAPSE_MANAGER: _lapse,
-    Kind.REVIEW: _review, Kind.STALLING: _stalling, Kind.AWAY: _away,
+    Kind.REVIEW: _review, Kind.STALLING: _stalling, Kind.AWAY: _away, Kind.SETUP: _setup,
 }

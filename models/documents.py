@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from models import cases
+from models import cases, names
 from models import recap as records
 from models import recap_posting as lifecycle
 from models.tables import Case, Meeting, Member, Recap, RecapAcknowledgement, RecapStatus
@@ -90,19 +90,20 @@ def gather(session: Session, recap: Recap, *, tz: str = "Europe/London") -> Reco
         ack.member_id: ack.at for ack in session.exec(select(RecapAcknowledgement)
                                                       .where(RecapAcknowledgement.recap_id == recap.id))}
     recipients = lifecycle.recipients(session, recap.id)
-    distribution = [Reader(name=member.name, role=member.role, via=row.via, read_at=read.get(member.id))
+    distribution = [Reader(name=names.shown(member), role=member.role, via=row.via, read_at=read.get(member.id))
                     for row, member in recipients]
     shared = {member.id for _, member in recipients}
     for member_id, at in read.items():  # read by someone added after it was shared
         member = session.get(Member, member_id)
         if member is not None and member.id not in shared:
-            distribution.append(Reader(name=member.name, role=member.role, via="channel", read_at=at, shared=False))
+            distribution.append(Reader(name=names.shown(member), role=member.role, via="channel", read_at=at,
+                                       shared=False))
     versions = [Version(number=v.version, posted=v.posted_at, reason=v.correction_reason)
                 for v in records.versions(session, meeting.id) if v.status != RecapStatus.DRAFT]
     lead = cases.lead_member(session, case.id)
     return Record(content=records.content_of(recap), recap_id=recap.id, version=recap.version,
                   posted=recap.posted_at, reference=case.reference, review_date=case.review_conference_date,
-                  lead={"name": lead.name, "role": lead.role} if lead else None, distribution=distribution,
+                  lead={"name": names.shown(lead), "role": lead.role} if lead else None, distribution=distribution,
                   versions=versions, tz=tz)
 
 

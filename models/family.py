@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from models.documents import Outline, Record, children_words
 from models.meetings import long_date
+from models.names import NOT_LOOKED_UP
 from models.plain import explanations, family_words
 
 WORRIED = "What we are worried about"
@@ -87,8 +88,9 @@ def _intro(record: Record) -> Outline:
                           " protection plan.")]
     lead = record.lead
     if lead:
+        whom = "your social worker" if lead["name"] == NOT_LOOKED_UP else lead["name"]
         out.append(("p", f"The full record is kept by the social worker. If anything here is wrong or hard to"
-                         f" understand, please tell {lead['name']}."))
+                         f" understand, please tell {whom}."))
     if content.get("key_points"):
         out.append(("labelled", ("The main points", plain(content["key_points"]))))
     return out

@@ -47,6 +47,9 @@ class Kind(StrEnum):
     REMIND_MORNING_MEMBER = "meeting.morning.member"
     APOLOGIES_MEMBER = "meeting.apologies.member"
     TIMEKEEPING = "meeting.timekeeping"  # the chair, shortly before the planned end
+    OPEN_CHAIR = "meeting.open.chair"  # still open 30 minutes after the planned end: the chair
+    OPEN_LEAD = "meeting.open.lead"  # still open on the next working morning: the lead social worker
+    OPEN_CLOSE = "meeting.open.close"  # still open after 2 working days: ended without a record, the group told
     OVERDUE = "action.overdue"  # the owner (or the lead social worker), backing off
     DRIFT = "case.drift"  # weekly summary in the channel
     LAPSE = "case.lapse"  # parent: the channel and each member's manager
@@ -56,6 +59,7 @@ class Kind(StrEnum):
     STALLING = "case.stalling"  # after a meeting ends: is the plan stalling?
     AWAY = "member.away"  # someone is away: their actions are shown to the group
     MISSED_REPORT = "case.missed"  # what could not be sent in time
+    SETUP = "case.setup"  # two working days after a case opens: the lead social worker, what is still missing
     THREAD = "thread.parent"  # not sent by the dispatcher: the channel thread for someone we cannot DM
     # The outbox (models/outbox.py, handlers/outbox.py): what follows a commit, due at once, at any hour.
     OPENING = "outbox.opening"  # a started meeting's attendance, agenda and written updates
@@ -65,14 +69,17 @@ class Kind(StrEnum):
     CHART = "outbox.chart"  # a trajectory chart in a posted recap's thread
     SCALING = "outbox.scaling"  # a scaling question asked in the channel
     CHAIR_PANEL = "outbox.chair_panel"  # the chair's buttons in a started meeting's thread
+    OVERSIGHT_REPORT = "oversight.monthly"  # the month's oversight report, to COREGROUP_REPORT_CHANNEL (no case)
 
 
 FAN_OUT = {Kind.REMIND_2D: Kind.REMIND_2D_MEMBER, Kind.REMIND_MORNING: Kind.REMIND_MORNING_MEMBER,
            Kind.APOLOGIES: Kind.APOLOGIES_MEMBER}
-MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEKEEPING)
+MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEKEEPING, Kind.OPEN_CHAIR,
+                 Kind.OPEN_LEAD, Kind.OPEN_CLOSE)
+OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nobody ended
 OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING,
           Kind.CHAIR_PANEL)
-ANYTIME = (Kind.TIMEKEEPING, *OUTBOX)  # everything else waits for working hours
+ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, *OUTBOX)  # everything else waits for working hours
 
 
 @dataclass
@@ -81,7 +88,7 @@ class Planned:
 
     key: str
     kind: str
-    case_id: int
+    case_id: int | None
     due_at: datetime
     meeting_id: int | None = None
     action_id: int | None = None
@@ -102,7 +109,7 @@ class Claimed:
     id: int
     key: str
     kind: str
-    case_id: int
+    case_id: int | None  # None only for the monthly oversight report
     meeting_id: int | None
     action_id: int | None
     member_id: int | None

@@ -15,10 +15,15 @@ from models.meetings import long_date
 # The recap's parts, in its order (the guidance's order for the record of a core group meeting).
 RECAP_ORDER = (
     "Main points", "Attendance and apologies", "Written views of those unable to attend", "The child's views",
-    "The parents' views", "Progress on actions", "Scaling", "Decisions", "New actions",
+    "The parents' views", "Progress on actions", "The plan", "Scaling", "Decisions", "New actions",
     "Are the risks reducing or increasing?", "Recommendation for the review conference", "Next meeting",
     "Shared with",
 )
+PLAN_HEADINGS = {"danger": "Danger statements: what we are worried will happen",
+                 "goal": "Safety goals: what needs to be true for the {children} to be safe",
+                 "bottom_line": "Bottom lines: what must happen, whatever else"}
+PLAN_KIND = {"danger": "danger statement", "goal": "safety goal", "bottom_line": "bottom line"}
+PLAN_CHANGE = {"added": "Added", "removed": "Taken out"}
 DISTRIBUTION = "Who the record went to, and who said they read it"
 VERSIONS = "Version and corrections"
 
@@ -181,8 +186,37 @@ def _actions(content: dict) -> Outline:
     return out
 
 
+def plan_parts(content: dict) -> tuple[list[tuple[str, list[str]]], str, list[str]] | None:
+    """The plan in the record, as plain words: [(heading, [statements])], the changes' heading, [changes].
+    None for a record made before the plan was kept in records."""
+    found = content.get("plan")
+    if found is None:
+        return None
+    words = children_words(content)
+    groups = [(heading.format(**words), [i["text"] for i in found["items"] if i["kind"] == kind])
+              for kind, heading in PLAN_HEADINGS.items()]
+    when = "at this meeting" if found.get("changes_since") == "this_meeting" else "since the last meeting"
+    changes = [f"{PLAN_CHANGE.get(c['change'], c['change'])} ({PLAN_KIND.get(c['kind'], c['kind'])}): {c['text']}"
+               for c in found.get("changes") or []]
+    return groups, f"Changes to the plan {when}", changes
+
+
+def _plan(content: dict) -> Outline:
+    parts = plan_parts(content)
+    if parts is None:
+        return []
+    groups, changes_heading, changes = parts
+    out: Outline = [("h1", RECAP_ORDER[6]), ("p", "The plan as it stood at this meeting.")]
+    for heading, statements in groups:
+        out.append(("h2", heading))
+        out += [("bullet", text) for text in statements] or [("p", "None written yet.")]
+    out.append(("h2", changes_heading))
+    out += [("bullet", text) for text in changes] or [("p", "No changes.")]
+    return out
+
+
 def _scaling(content: dict) -> Outline:
-    out: Outline = [("h1", RECAP_ORDER[6])]
+    out: Outline = [("h1", RECAP_ORDER[7])]
     if not content.get("scaling"):
         return [*out, ("p", "No scaling questions were asked at this meeting.")]
     out.append(("p", "Each member's score from 0 to 10, lowest first, with their reason."))
@@ -214,15 +248,15 @@ def _scaling(content: dict) -> Outline:
 def _new_actions(content: dict) -> Outline:
     rows = content.get("new_actions") or []
     if not rows:
-        return [("h1", RECAP_ORDER[8]), ("p", "No new actions were agreed.")]
+        return [("h1", RECAP_ORDER[9]), ("p", "No new actions were agreed.")]
     table = [["What", "Who", "By when", "How we will know"]]
     table += [[r["what"], person(r["owner"]), day(r["due"]), r.get("measure") or "Not set"] for r in rows]
-    return [("h1", RECAP_ORDER[8]), ("table", table)]
+    return [("h1", RECAP_ORDER[9]), ("table", table)]
 
 
 def _next(content: dict) -> Outline:
     wanted = content.get("next_meeting")
-    out: Outline = [("h1", RECAP_ORDER[11])]
+    out: Outline = [("h1", RECAP_ORDER[12])]
     if not wanted:
         return [*out, ("p", "No date was set.")]
     out.append(("p", when(wanted["start"], duration=wanted.get("duration"))))
@@ -236,7 +270,7 @@ def _shared_with(content: dict) -> Outline:
     people = content.get("shared_with") or []
     in_channel = [person(p) for p in people if p["via"] == "channel"]
     outside = [person(p) for p in people if p["via"] != "channel"]
-    out: Outline = [("h1", RECAP_ORDER[12])]
+    out: Outline = [("h1", RECAP_ORDER[13])]
     if in_channel:
         out.append(("labelled", ("In the channel", ", ".join(in_channel))))
     if outside:
@@ -302,12 +336,13 @@ def minutes_outline(record: Record) -> Outline:
     out += [("h1", RECAP_ORDER[4]), ("p", content.get("parents_views")
                                      or "No views from the parents were recorded at this meeting.")]
     out += _actions(content)
+    out += _plan(content)
     out += _scaling(content)
     decisions = [("bullet", f"{d['text']} (recorded by {person(d.get('by'))})") for d in content.get("decisions") or []]
-    out += [("h1", RECAP_ORDER[7]), *(decisions or [("p", "No decisions were recorded.")])]
+    out += [("h1", RECAP_ORDER[8]), *(decisions or [("p", "No decisions were recorded.")])]
     out += _new_actions(content)
-    out += [("h1", RECAP_ORDER[9]), ("p", RISK.get(content.get("risk_direction") or "", "Not recorded."))]
-    out += [("h1", RECAP_ORDER[10]), ("p", recommendation(content))]
+    out += [("h1", RECAP_ORDER[10]), ("p", RISK.get(content.get("risk_direction") or "", "Not recorded."))]
+    out += [("h1", RECAP_ORDER[11]), ("p", recommendation(content))]
     out += _next(content)
     out += _shared_with(content)
     out += _distribution(record)

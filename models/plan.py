@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, or_, select
 
 from models import audit
 from models.audit import Actor
 from models.cases import DomainError
+from models.db import change_once
 from models.tables import PlanItem, PlanItemKind
 from models.types import utcnow
 
@@ -17,6 +19,8 @@ KIND_TITLES = {
     PlanItemKind.GOAL: "What needs to be true for the children to be safe (safety goals)",
     PlanItemKind.BOTTOM_LINE: "What must happen, whatever else (bottom lines)",
 }
+KIND_NAMES = {PlanItemKind.DANGER: "danger statement", PlanItemKind.GOAL: "safety goal",
+              PlanItemKind.BOTTOM_LINE: "bottom line"}
 MAX_ITEM_CHARS = 1500
 MAX_ITEMS_PER_KIND = 15
 
@@ -76,9 +80,43 @@ def replace_items(session: Session, *, case_id: int, kind: str, texts: list[str]
                      case_id=case_id)
     for item in current:
         if item.id not in kept:
-            item.removed_at = now
-            session.add(item)
+            # Conditional: of two people editing the plan at once, one removes the item (and records it).
+            if not change_once(session, PlanItem, item.id, col(PlanItem.removed_at).is_(None), removed_at=now):
+                continue
             changed = True
             audit.record(session, actor=actor, action="plan_item.removed", record_type="plan_item",
                          record_id=item.id, case_id=case_id)
     return changed
+
+
+# --- the plan in the record --------------------------------------------------------------------------------
+# Every edit is kept: an item added has its `created_at`, an item taken out (or reworded, which is taken out and
+# added again) its `removed_at`, both audited (`plan_item.added`, `plan_item.removed`), so what changed between
+# two moments can always be told.
+
+
+def as_it_stands(session: Session, case_id: int) -> list[dict]:
+    """The live plan, in order: [{"kind", "text"}] (danger statements, safety goals, bottom lines)."""
+    order = list(KIND_TITLES)
+    found = items(session, case_id)
+    found.sort(key=lambda i: (order.index(i.kind) if i.kind in order else len(order), i.position, i.id))
+    return [{"kind": item.kind, "text": item.text} for item in found]
+
+
+def changes_since(session: Session, case_id: int, since: datetime, until: datetime) -> list[dict]:
+    """What was added to or taken out of the plan after `since` and up to `until`: [{"kind", "text",
+    "change": "added" | "removed"}], oldest first. An item added and taken out again in between is left out."""
+    rows = session.exec(select(PlanItem).where(
+        PlanItem.case_id == case_id,
+        or_(col(PlanItem.created_at) > since, col(PlanItem.removed_at) > since)).order_by(col(PlanItem.id)))
+    changes = []
+    for item in rows:
+        added = since < item.created_at <= until
+        removed = item.removed_at is not None and since < item.removed_at <= until
+        if added and removed:
+            continue
+        if added:
+            changes.append((item.created_at, item.id, {"kind": item.kind, "text": item.text, "change": "added"}))
+        elif removed:
+            changes.append((item.removed_at, item.id, {"kind": item.kind, "text": item.text, "change": "removed"}))
+    return [change for _, _, change in sorted(changes, key=lambda c: (c[0], c[1]))]

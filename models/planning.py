@@ -19,6 +19,8 @@ from models.calendar import WorkingCalendar
 NUDGE_DAYS = (1, 3, 7)
 WEEKLY = 5
 REVIEW_NOTICE = timedelta(days=14)
+OPEN_PROMPT_AFTER = timedelta(minutes=30)  # a meeting still open this long after its planned end: the chair is asked
+OPEN_WORKING_DAYS = 2  # a meeting still open this many working days after its planned end is closed
 MAX_LATENESS_DAYS = 400  # beyond this a message is simply late; no need to count the working hours
 
 
@@ -100,6 +102,15 @@ def next_nudge_stage(cal: WorkingCalendar, due_date: date, now: datetime, *, aft
     while nudge_due(cal, due_date, stage) <= now:
         stage += 1
     return stage
+
+
+def left_open(cal: WorkingCalendar, start: datetime, duration_minutes: int) -> tuple[datetime, datetime, datetime]:
+    """A meeting nobody ended: when to prompt the chair (30 minutes after the planned end), the lead social
+    worker (the next working morning after the planned end) and when to close it (2 working days after the
+    day it was planned to end, at the start of the working day)."""
+    end = planned_end(start, duration_minutes)
+    close = day_start(cal, cal.add_working_days(local_day(cal, end), OPEN_WORKING_DAYS))
+    return end + OPEN_PROMPT_AFTER, next_working_morning(cal, end), close
 
 
 # --- the case -----------------------------------------------------------------------------------

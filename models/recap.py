@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit, cases, decisions, meetings, scaling
+from models import audit, cases, decisions, meetings, names, plan, scaling
 from models.audit import Actor
 from models.tables import (
     Action,
@@ -38,6 +38,7 @@ from models.tables import (
     RiskDirection,
     UpdateActionProgress,
 )
+from models.types import utcnow
 
 SCHEMA = 1
 MAX_TEXT = 3000
@@ -81,7 +82,7 @@ def _iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
 def _person(member: Member | None) -> dict | None:
     if member is None:
         return None
-    return {"id": member.id, "name": member.name, "role": member.role}
+    return {"id": member.id, "name": names.shown(member), "role": member.role}
 
 
 def _attendance(everyone: dict[int, Member], recorded: dict[int, str]) -> list[dict]:
@@ -167,6 +168,16 @@ def _actions(session: Session, meeting: Meeting, case_actions: list[Action], eve
     return progress, new
 
 
+def _plan(session: Session, meeting: Meeting, now: datetime) -> dict:
+    """The plan as it stood, and what changed in it since the last meeting (at meeting 1: during it)."""
+    since = _since(session, meeting)
+    changes_at = "last_meeting" if since is not None else "this_meeting"
+    if since is None:
+        since = meeting.started_at or meeting.scheduled_start
+    return {"items": plan.as_it_stands(session, meeting.case_id), "changes_since": changes_at,
+            "changes": plan.changes_since(session, meeting.case_id, since, now)}
+
+
 def _scaling(session: Session, meeting: Meeting, zone: ZoneInfo) -> list[dict]:
     result = []
     for scaling_round in scaling.rounds_for_meeting(session, meeting.id):
@@ -246,6 +257,7 @@ def build_content(session: Session, *, meeting_id: int, outcome: dict, today: da
                         "not_obtained": (outcome.get("child_missing") or "").strip()},
         "parents_views": (outcome.get("parents_views") or "").strip(),
         "actions": progress,
+        "plan": _plan(session, meeting, utcnow()),
         "scaling": _scaling(session, meeting, zone),
         "decisions": [{"text": d.text, "by": _person(everyone.get(d.recorded_by_member_id))}
                       for d in decisions.for_meeting(session, meeting.id)],

@@ -16,9 +16,10 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import actions, audit, chart, meetings, outbox, reminders
+from models import actions, audit, chart, left_open, meetings, outbox, reminders
 from models.audit import Actor
 from models.cases import DomainError
+from models.db import change_once
 from models.ledger import Kind
 from models.recap import CHANNEL, OUTSIDE_SLACK, content_of, scheduled_after
 from models.tables import (
@@ -69,12 +70,14 @@ def approve(session: Session, *, recap_id: int, approved_content: str, actor: Ac
 
 
 def end_meeting(session: Session, *, meeting: Meeting, actor: Actor, now: datetime) -> Meeting:
-    if meeting.status != MeetingStatus.IN_PROGRESS:
+    """In progress (or closed earlier without a record) → ended, in one conditional update."""
+    ended = session.execute(
+        update(Meeting).where(col(Meeting.id) == meeting.id, col(Meeting.status).in_(left_open.RECORDABLE))
+        .values(status=MeetingStatus.ENDED, ended_at=now)
+        .returning(Meeting.id)).first()
+    if ended is None:
         raise DomainError(NOT_IN_PROGRESS)
-    meeting.status = MeetingStatus.ENDED
-    meeting.ended_at = now
-    session.add(meeting)
-    session.flush()
+    session.refresh(meeting)
     audit.record(session, actor=actor, action="meeting.ended", record_type="meeting", record_id=meeting.id,
                  case_id=meeting.case_id)
     meeting_day = reminders.policy().calendar.local(meeting.scheduled_start).date()
@@ -125,15 +128,16 @@ def part_posted(session: Session, *, recap_id: int, part: int, channel_id: str, 
 
 
 def mark_posted(session: Session, *, recap_id: int, now: datetime) -> Recap:
-    """The recap is wholly in Slack; what follows from it in Slack is written to the outbox in this transaction."""
+    """Posting → posted, once (a conditional update): the audit row, and what follows from it in Slack (written to
+    the outbox), are written by the one that changed it."""
     recap = session.get(Recap, recap_id)
-    recap.status = RecapStatus.POSTED
-    recap.posted_at = now
-    recap.posting_until = None
-    session.add(recap)
+    if not change_once(session, Recap, recap_id, col(Recap.status) == RecapStatus.POSTING,
+                       status=RecapStatus.POSTED, posted_at=now, posting_until=None):
+        return recap
     meeting = session.get(Meeting, recap.meeting_id)
     audit.record(session, actor=Actor.app(), action="recap.posted", record_type="recap", record_id=recap.id,
                  case_id=meeting.case_id, meeting_id=meeting.id, version=recap.version)
+    reminders.record_posted(session, meeting=meeting, now=now)
     follow_ups(session, recap, now=now)
     return recap
 

@@ -36,6 +36,8 @@ from models.tables import (
     Member,
     MemberStatus,
     MessageStatus,
+    Recap,
+    RecapStatus,
     ScheduledMessage,
 )
 
@@ -61,8 +63,12 @@ def stamp(moment: datetime) -> str:
 
 
 def case_opened(session: Session, *, case: Case, now: datetime) -> None:
-    """A new case: plan the lapse check, the review conference reminder and the weekly drift summary."""
+    """A new case: plan the lapse check, the review conference reminder and the weekly drift summary; and, two
+    working days on, a reminder to the lead social worker of what is still missing to get started."""
     plan_case(session, case, now)
+    cal = _policy.calendar
+    due = planning.day_start(cal, cal.add_working_days(planning.local_day(cal, now), 2))
+    ledger.plan(session, Planned(key=f"case:{case.id}:setup", kind=Kind.SETUP, case_id=case.id, due_at=due), now=now)
 
 
 def meeting_changed(session: Session, *, meeting: Meeting, now: datetime) -> None:
@@ -135,6 +141,13 @@ def plan_meeting(session: Session, meeting: Meeting, now: datetime) -> None:
     if meeting.status in (MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS):
         want(Kind.TIMEKEEPING, "timekeeping",
              planning.timekeeping(start, meeting.duration_minutes, _policy.timekeeping_minutes))
+    if meeting.status == MeetingStatus.IN_PROGRESS:
+        # Nobody may end it: the chair, then the lead social worker, are asked; then it is closed. (A meeting
+        # started long after its planned time is still closed, on the next working morning at the soonest.)
+        chair_at, lead_at, close_at = planning.left_open(cal, start, meeting.duration_minutes)
+        want(Kind.OPEN_CHAIR, "open.chair", chair_at)
+        want(Kind.OPEN_LEAD, "open.lead", lead_at)
+        want(Kind.OPEN_CLOSE, "open.close", max(close_at, planning.next_working_morning(_policy.calendar, now)))
     ledger.reconcile(session, kinds=ledger.MEETING_KINDS, wanted=wanted, meeting_id=meeting.id, now=now)
 
 
@@ -171,11 +184,21 @@ def overdue_nudge(action: Action, stage: int) -> Planned:
 
 
 def last_held(session: Session, case_id: int) -> Meeting | None:
-    """The most recent meeting that took place (ended, or running now)."""
+    """The most recent meeting that counts as held: one whose record is posted. A meeting running now, or
+    left open, or closed without a record, does not count, so no state of a meeting can hold the lapse
+    check back."""
+    recorded = select(Recap.meeting_id).where(Recap.status == RecapStatus.POSTED)
     return session.exec(
-        select(Meeting).where(Meeting.case_id == case_id,
-                              col(Meeting.status).in_((MeetingStatus.ENDED, MeetingStatus.IN_PROGRESS)))
+        select(Meeting).where(Meeting.case_id == case_id, Meeting.status == MeetingStatus.ENDED,
+                              col(Meeting.id).in_(recorded))
         .order_by(col(Meeting.scheduled_start).desc(), col(Meeting.id).desc())).first()
+
+
+def record_posted(session: Session, *, meeting: Meeting, now: datetime) -> None:
+    """A meeting's record is in the channel: the meeting now counts as held, so the lapse check moves on."""
+    case = session.get(Case, meeting.case_id)
+    if case is not None:
+        plan_case(session, case, now)
 
 
 def meeting_deadline(session: Session, case: Case) -> tuple[date, Meeting | None]:
@@ -214,6 +237,8 @@ def next_lapse_check(session: Session, case: Case, now: datetime) -> Planned:
 
 def after_final(session: Session, row: ledger.Claimed, now: datetime) -> None:
     """A row was sent, skipped or missed: plan what comes after it, in the same transaction."""
+    if row.case_id is None:  # the monthly oversight report: next month's is planned when next month comes
+        return
     case = session.get(Case, row.case_id)
     if case is None or case.status != CaseStatus.OPEN:
         return

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit, reminders
+from models import audit, names, reminders
 from models.audit import Actor
 from models.cases import DomainError
+from models.db import change_once
 from models.tables import (
     Attendance,
     AttendanceStatus,
@@ -124,11 +125,10 @@ def standing_questions(session: Session, case_id: int) -> list[ScalingQuestion]:
 
 
 def retire(session: Session, *, question: ScalingQuestion, actor: Actor, now: datetime) -> ScalingQuestion:
-    """Stop carrying a standing question forward; its past rounds are kept."""
-    question.retired_at = now
-    session.add(question)
-    audit.record(session, actor=actor, action="scaling.question_retired", record_type="scaling_question",
-                 record_id=question.id, case_id=question.case_id)
+    """Stop carrying a standing question forward (once); its past rounds are kept."""
+    if change_once(session, ScalingQuestion, question.id, col(ScalingQuestion.retired_at).is_(None), retired_at=now):
+        audit.record(session, actor=actor, action="scaling.question_retired", record_type="scaling_question",
+                     record_id=question.id, case_id=question.case_id)
     return question
 
 
@@ -221,16 +221,16 @@ def answered(session: Session, round_id: int) -> list[Member]:
     return [found[i] for i in ids if i in found]
 
 
-def reveal(session: Session, *, round_id: int, actor: Actor, now: datetime) -> ScalingRound:
-    """Show the scores together (idempotent: the first reveal's time is kept)."""
+def reveal(session: Session, *, round_id: int, actor: Actor, now: datetime) -> bool:
+    """Show the scores together, once: True for the one call that revealed them (a conditional update, so
+    several clicks at the same moment reveal once, with one audit row); the first reveal's time is kept."""
+    if not change_once(session, ScalingRound, round_id, col(ScalingRound.revealed_at).is_(None), revealed_at=now):
+        return False
     scaling_round = session.get(ScalingRound, round_id)
-    if scaling_round.revealed_at is None:
-        scaling_round.revealed_at = now
-        session.add(scaling_round)
-        question = session.get(ScalingQuestion, scaling_round.question_id)
-        audit.record(session, actor=actor, action="scaling.revealed", record_type="scaling_round",
-                     record_id=round_id, case_id=question.case_id)
-    return scaling_round
+    question = session.get(ScalingQuestion, scaling_round.question_id)
+    audit.record(session, actor=actor, action="scaling.revealed", record_type="scaling_round",
+                 record_id=round_id, case_id=question.case_id)
+    return True
 
 
 def set_message(session: Session, *, round_id: int, channel_id: str, ts: str) -> ScalingRound:
@@ -260,8 +260,8 @@ def _lines(session: Session, scaling_round: ScalingRound) -> list[ScoreLine]:
         return []
     away = set(session.exec(select(Attendance.member_id).where(
         Attendance.meeting_id == scaling_round.meeting_id, col(Attendance.status).in_(NOT_THERE))))
-    lines = [ScoreLine(member_id=s.member_id, name=person.name, role=person.role, score=s.score, reason=s.reason,
-                       to_move_up=s.to_move_up, in_writing=s.member_id in away)
+    lines = [ScoreLine(member_id=s.member_id, name=names.shown(person), role=person.role, score=s.score,
+                       reason=s.reason, to_move_up=s.to_move_up, in_writing=s.member_id in away)
              for s, person in given]
     return sorted(lines, key=lambda line: (line.score, line.name))
 

@@ -71,6 +71,7 @@ class MeetingStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     ENDED = "ended"
     CANCELLED = "cancelled"
+    ENDED_WITHOUT_RECORD = "ended_without_record"  # left open for 2 working days; a record can still be written
 
 
 class AttendanceStatus(StrEnum):
@@ -130,6 +131,7 @@ class Case(SQLModel, table=True):
     closed_on: date | None = None
     close_outcome: str | None = Field(default=None, max_length=16)
     close_reason: str | None = _text(default=None)
+    checklist_ts: str | None = Field(default=None, max_length=32)  # the pinned "getting started" checklist
 
 
 class Child(SQLModel, table=True):
@@ -237,7 +239,7 @@ class Meeting(SQLModel, table=True):
     duration_minutes: int = 90
     location: str = _text(default="")
     chair_member_id: int | None = Field(default=None, foreign_key="members.id")
-    status: str = Field(default=MeetingStatus.SCHEDULED, max_length=16)
+    status: str = Field(default=MeetingStatus.SCHEDULED, max_length=24)
     started_at: datetime | None = _when(default=None)
     ended_at: datetime | None = _when(default=None)
     channel_id: str | None = Field(default=None, max_length=32)
@@ -432,7 +434,8 @@ class ScheduledMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=160, unique=True)
     kind: str = Field(max_length=40)
-    case_id: int = Field(foreign_key="cases.id", index=True)
+    # None only for messages about no one case (the monthly oversight report).
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     meeting_id: int | None = Field(default=None, foreign_key="meetings.id")
     action_id: int | None = Field(default=None, foreign_key="actions.id")
     member_id: int | None = Field(default=None, foreign_key="members.id")
@@ -500,6 +503,117 @@ FAMILY_ROLES = ("Parent", "Carer", "Family member", "Young person")
 
 def is_professional(role: str) -> bool:
     return role not in FAMILY_ROLES
+
+
+# --- the family's version of the record (issue 12 owns these; minimal identical definitions) -----------
+
+
+class FamilyVersion(SQLModel, table=True):
+    __tablename__ = "family_versions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    recap_id: int | None = Field(default=None, foreign_key="recaps.id")
+    version: int = 1
+    status: str = Field(default="draft", max_length=16)  # draft, approved
+    content: str = _text(default="")
+    includes_child_words: bool = False
+    prepared_by_member_id: int | None = Field(default=None, foreign_key="members.id")
+    approved_by_member_id: int | None = Field(default=None, foreign_key="members.id")
+    approved_at: datetime | None = _when(default=None)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class FamilyHandover(SQLModel, table=True):
+    __tablename__ = "family_handovers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    family_version_id: int = Field(foreign_key="family_versions.id", index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    given_on: date
+    how: str = Field(default="", max_length=40)
+    interpreter: bool = False
+    given_to: str = _text(default="")
+    recorded_by_member_id: int | None = Field(default=None, foreign_key="members.id")
+    recorded_at: datetime = _when(default_factory=utcnow)
+
+
+# --- oversight ------------------------------------------------------------------------------------
+
+
+class StaffRole(SQLModel, table=True):
+    """An oversight role granted on the command line to a Slack person (team id and user id together).
+
+    `scope` says what it covers: "" (the whole workspace: service managers and analysts, who see figures
+    only), "team:<name>" (a team manager's team) or "case:<id>" (a conference chair's case)."""
+
+    __tablename__ = "staff_roles"
+    __table_args__ = (UniqueConstraint("slack_team_id", "slack_user_id", "role", "scope", name="uq_staff_role"),
+                      Index("ix_staff_person", "slack_team_id", "slack_user_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    slack_team_id: str = Field(max_length=32)
+    slack_user_id: str = Field(max_length=32)
+    role: str = Field(max_length=32)
+    scope: str = Field(default="", max_length=160)
+    team_name: str | None = Field(default=None, max_length=120)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    granted_at: datetime = _when(default_factory=utcnow)
+    granted_by: str = Field(max_length=64)
+
+
+class WorkingDay(SQLModel, table=True):
+    """England and Wales working days, numbered: `n` counts the working days from 1 January 2000 up to and
+    including `day`, so the working days between two dates is a subtraction the database can do. Filled
+    from models.calendar (the `holidays` package) when first needed (models/oversight.py)."""
+
+    __tablename__ = "working_days"
+
+    day: date = Field(primary_key=True)
+    n: int
+    working: bool
+
+
+class OversightChart(SQLModel, table=True):
+    """A chart of oversight figures already uploaded to Slack (privately, for App Home image blocks), by a digest
+    of the figures drawn: the same figures are shown again without drawing or uploading them again."""
+
+    __tablename__ = "oversight_charts"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    file_id: str = Field(max_length=32)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+# Oversight: a team manager's cases are found by the manager named on members (models/staff.py).
+Index("ix_member_manager", Member.manager_team_id, Member.manager_user_id)
+
+
+class OversightFigures(SQLModel, table=True):
+    """The App Home's oversight figures for one scope (a workspace, or one person's cases), kept for a few minutes
+    so that opening the App Home again does not count them again (handlers/oversight.py)."""
+
+    __tablename__ = "oversight_figures"
+
+    scope_key: str = Field(primary_key=True, max_length=120)
+    computed_at: datetime = _when()
+    figures: str = _text()  # JSON: months and counts only, never a case reference or text
+class FormReturn(SQLModel, table=True):
+    """Where to redraw after a form opened from a list is saved: the list's own view, or the response URL of
+    the message it is on. Written when the app opens the form (keyed by the id Slack gave the new view, for the
+    person it was opened for) and read back by the id of the view Slack says was submitted, so nothing in a
+    form's private metadata can point a redraw at someone else's view or at any other URL."""
+
+    __tablename__ = "form_returns"
+
+    view_id: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    list_view_id: str | None = Field(default=None, max_length=64)
+    response_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _when(default_factory=utcnow, index=True)
 
 
 class SubmissionJournal(SQLModel, table=True):

@@ -23,6 +23,8 @@ from models.tables import (
     MeetingStatus,
     Member,
     MessageStatus,
+    Recap,
+    RecapStatus,
     ScheduledMessage,
 )
 from tests.slack_standin import SlackStandIn
@@ -87,6 +89,17 @@ class World:
             session.add(meeting)
             session.flush()
             reminders.meeting_changed(session, meeting=meeting, now=now)
+            session.commit()
+
+    def post_record(self, meeting_id: int, *, now: datetime) -> None:
+        """The meeting's record approved and posted, as models/recap_posting.py does it."""
+        from models import recap_posting
+
+        with self.session() as session:
+            recap = Recap(meeting_id=meeting_id, content="{}", status=RecapStatus.POSTING, approved_at=now)
+            session.add(recap)
+            session.flush()
+            recap_posting.mark_posted(session, recap_id=recap.id, now=now)
             session.commit()
 
     def action(self, owner: str, due: date, *, now: datetime, what: str = "Visit the family at home",

@@ -20,6 +20,8 @@ from models.tables import (
     Attendance,
     AuditEvent,
     Decision,
+    FamilyHandover,
+    FamilyVersion,
     Meeting,
     MeetingChange,
     Member,
@@ -73,6 +75,11 @@ def _fill(session: Session, case_id: int, tag: str) -> None:
         ScheduledMessage(key=f"{tag}:reminder", kind="meeting_reminder", case_id=case_id, meeting_id=meeting.id,
                          due_at=start - timedelta(days=2), status="sent"),
     ])
+    version = FamilyVersion(case_id=case_id, meeting_id=meeting.id, recap_id=recap.id, content=f"{tag} family")
+    session.add(version)
+    session.flush()
+    session.add(FamilyHandover(family_version_id=version.id, case_id=case_id, meeting_id=meeting.id,
+                               given_on=start.date(), how="in person", given_to=f"{tag} mother"))
     session.commit()
 
 

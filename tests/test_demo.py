@@ -114,7 +114,8 @@ def test_the_demo_writes_the_minutes_the_family_version_and_the_charts(demo):
     assert ran.returncode == 0, ran.stderr[-3000:]
     names = sorted(p.name for p in folder.iterdir())
     assert names == ["CP-DEMO-0001-meeting-2-family-version.docx", "CP-DEMO-0001-meeting-2-minutes-version-1.docx",
-                     "meeting-2-scaling-chart-1.png", "meeting-2-scaling-chart-2.png"]
+                     "meeting-2-scaling-chart-1.png", "meeting-2-scaling-chart-2.png", "oversight-chart.png",
+                     "oversight-report.csv", "oversight-report.xlsx"]
     minutes = Document(str(folder / "CP-DEMO-0001-meeting-2-minutes-version-1.docx"))
     text = "\n".join(p.text for p in minutes.paragraphs)
     assert "Record of core group meeting 2" in text and "the DSL will keep checking in" in text
@@ -126,6 +127,25 @@ def test_the_demo_writes_the_minutes_the_family_version_and_the_charts(demo):
     for name in ("meeting-2-scaling-chart-1.png", "meeting-2-scaling-chart-2.png"):
         pixels = image.imread(io.BytesIO((folder / name).read_bytes()), format="png")
         assert pixels.shape[:2] == (700, 1200)
+
+
+def test_the_demo_ends_with_the_oversight_section_and_the_report(demo):
+    from matplotlib import image
+    from openpyxl import load_workbook
+
+    ran, folder = demo
+    out = ran.stdout
+    section = out[out.index("Conference Chair A sees:"):]
+    assert "OVERSIGHT" in section and "Cases needing attention" in section and "[Image: Chart of core groups" in section
+    assert "Chairing shared: Children's Services: meetings chaired 1; Health visiting team: meetings chaired 1" in out
+    pixels = image.imread(io.BytesIO((folder / "oversight-chart.png").read_bytes()), format="png")
+    assert pixels.shape[:2] == (760, 1400)
+    book = load_workbook(folder / "oversight-report.xlsx")
+    assert book.sheetnames[0] == "Definitions" and "Attendance by organisation" in book.sheetnames
+    attendance = {row[0]: row[1:] for row in book["Attendance by organisation"].iter_rows(values_only=True)}
+    assert attendance["Hill Primary School"] == (1, 1, 0, 0)
+    report = (folder / "oversight-report.csv").read_text()
+    assert "CP-DEMO" not in report and "Child A" not in report
 
 
 def test_messages_are_shown_as_people_read_them():

@@ -105,7 +105,7 @@ def attempt(app, slack, flow: Flow, n: int, *, late: bool = False) -> Attempt:
     replies = flow.run(n)
     app.wait_idle(30)
     if late:
-        time.sleep(SLOW)  # Slack carries out a call it answers late: let it land before looking
+        slack.wait_settled(timeout=30)  # Slack carries out a call it answers late: wait for it to land before looking
     return Attempt(replies=replies, calls=slack.calls[mark:])
 
 
@@ -279,7 +279,7 @@ def test_posting_the_record(people, slack, app, fast_retries, fault):
     inject(slack, "chat.postMessage", fault)
     reply = people["hv"].click(Action.RECAP_POST, value, channel=info.channel_id)
     app.wait_idle(30)
-    time.sleep(SLOW)
+    slack.wait_settled(timeout=30)  # a record Slack answered late has landed by now
     assert reply.status == 200
     told = json.dumps([c.args for c in slack.calls if c.method == "response_url"])
     assert "it will be posted automatically" in told
@@ -309,7 +309,7 @@ def test_commands_that_answer_privately_or_open_a_form(people, slack, app, case)
             reply = people["hv"].command(command, channel=case.channel_id)
             app.wait_idle(30)
             if fault == "timeout":
-                time.sleep(SLOW)
+                slack.wait_settled(timeout=30)  # the answer the app stopped waiting for lands
             calls = slack.calls[mark:]
             slack.reset()
             arrived = any(c.response.get("ok") and shows in json.dumps(c.args) for c in calls)
@@ -487,11 +487,11 @@ def test_killed_while_posting_the_record_it_is_kept_and_posted_once_after_a_rest
         chair = SlackUser(first, slack, people["hv"].user_id, people["hv"].team_id)
         assert chair.click(Action.RECAP_POST, value, channel=info.channel_id, wait=False).status == 200
         slack.wait_for("response_url", timeout=20, where=lambda c: "Posting the record" in json.dumps(c.args))
-        time.sleep(0.5)
+        slack.wait_in_flight("chat.postMessage", timeout=20)  # the record's first message, held by Slack
         assert recap_status(engine, world.meeting_id) == RecapStatus.POSTING
     finally:
         first.kill()
-    time.sleep(1.5)  # the call Slack was working on when the app died lands (or is lost) now
+    slack.wait_settled(timeout=30)  # the call Slack was working on when the app died lands (or is lost) now
     assert recap_status(engine, world.meeting_id) == RecapStatus.POSTING  # kept, not lost with the process
     landed = recap_messages_in(slack, info.channel_id)
     assert len(landed) == (1 if slack_had_it else 0)

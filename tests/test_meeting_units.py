@@ -36,12 +36,15 @@ ACTOR = Actor(team_id="T0COUNCIL", user_id="U0SW")
 # --- the agenda -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("number", [1, 2])
 @pytest.mark.parametrize("length", [30, 37, 45, 60, 75, 90, 100, 120, 150, 180, 240])
-def test_time_boxes_add_up_to_the_meeting_length(length):
-    items = agenda.agenda(length, datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
+def test_time_boxes_add_up_to_the_meeting_length(length, number):
+    # Changed with issue 13: the plan is the first item (reviewed at meeting 1, checked at every later one).
+    items = agenda.agenda(length, datetime(2026, 11, 30, 10, 0, tzinfo=UTC), meeting_number=number)
     assert sum(item.minutes for item in items) == length
     assert all(item.minutes >= 1 for item in items)
-    assert [item.title for item in items] == [title for title, _ in agenda.ITEMS]
+    first = "Review the plan" if number == 1 else "Are we still working to the plan?"
+    assert [item.title for item in items] == [first, *(title for title, _ in agenda.ITEMS)]
     assert items[0].starts == datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
     assert items[-1].ends == items[0].starts + timedelta(minutes=length)
     assert all(a.ends == b.starts for a, b in pairwise(items))

@@ -45,15 +45,23 @@ def test_scheduling_moving_and_moving_back_a_meeting(engine, slack):
     assert {r.key for r in world.pending() if r.meeting_id == meeting} == first_keys
 
 
-def test_a_started_meeting_keeps_only_the_chairs_prompt_and_an_ended_one_moves_the_lapse_check(engine, slack):
+def test_a_started_meeting_keeps_the_chairs_prompts_and_only_a_posted_record_moves_the_lapse_check(engine, slack):
+    # Changed with issue 13: a running meeting also plans the prompts for a meeting left open, and a meeting
+    # counts as held (moving the lapse check) only once its record is posted, not when it is merely ended.
     world = make_world(engine, slack, now=NOW, initial=date(2026, 11, 16), opened=True)
     assert [r.key for r in world.pending(Kind.LAPSE)] == [f"case:{world.case_id}:lapse:2026-11-30"]
     meeting = world.meeting(at("2026-11-27T10:00"), now=NOW)
     world.change_meeting(meeting, now=at("2026-11-27T10:00"), status="in_progress")
-    assert [r.kind for r in world.pending() if r.meeting_id == meeting] == [Kind.TIMEKEEPING]
+    running = {r.kind: r.due_at for r in world.pending() if r.meeting_id == meeting}
+    # Friday 27 November, 10:00 for 90 minutes: the chair at 12:00, the lead on Monday morning, closed on Tuesday.
+    assert running == {Kind.TIMEKEEPING: at("2026-11-27T11:20"), Kind.OPEN_CHAIR: at("2026-11-27T12:00"),
+                       Kind.OPEN_LEAD: at("2026-11-30T09:00"), Kind.OPEN_CLOSE: at("2026-12-01T09:00")}
     world.change_meeting(meeting, now=at("2026-11-27T11:30"), status="ended")
     assert [r.meeting_id for r in world.pending()].count(meeting) == 1  # the stalling check, nothing else
     assert world.pending(Kind.STALLING)[0].meeting_id == meeting
+    # Ended, but no record yet: it does not count as held, so the lapse check stays where it was.
+    assert [r.key for r in world.pending(Kind.LAPSE)] == [f"case:{world.case_id}:lapse:2026-11-30"]
+    world.post_record(meeting, now=at("2026-11-27T11:40"))
     # Six weeks after 27 November is 8 January 2027; checked on the next working morning.
     [lapse] = world.pending(Kind.LAPSE)
     assert lapse.key.endswith(":lapse:2027-01-08") and lapse.due_at == at("2027-01-11T09:00")

@@ -105,7 +105,7 @@ EVENTS: dict[str, str] = {
 def registered_events() -> set[str]:
     found = set()
     for path in (ROOT / "handlers").glob("*.py"):
-        found |= set(re.findall(r'@app\.event\("([a-z_]+)"\)', path.read_text()))
+        found |= set(re.findall(r'@app\.event\("([a-z_]+)"[,)]', path.read_text()))
     return found
 
 

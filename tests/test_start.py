@@ -116,13 +116,15 @@ def test_chair_starts_with_attendance_from_the_replies_and_the_agenda_is_posted(
     text = "\n".join(b["text"]["text"] for b in post["blocks"] if b["type"] == "section")
     assert "*Apologies:* <@U0TEACH>" in text
     assert "*Absent:*" not in text and "nobody" not in text  # no empty lines
-    titles = [title for title, _ in ITEMS]
+    # Changed with issue 13: the plan is on the agenda, first ("Review the plan" at meeting 1).
+    titles = ["Review the plan", *(title for title, _ in ITEMS)]
     positions = [text.index(f"*{title}*") for title in titles]
     assert positions == sorted(positions)  # the guidance's order
     minutes = [int(m) for m in re.findall(r"\((\d+) minutes\)\n?", text.split("*Agenda*")[1])]
     assert len(minutes) == len(titles) and sum(minutes) == 90
-    assert "1. 10:00 to 10:05 · *Updates from those unable to attend*" in text
-    assert "9. 11:25 to 11:30 · *Next meeting*" in text
+    assert "1. 10:00 to 10:10 · *Review the plan*" in text
+    assert "2. 10:10 to 10:15 · *Updates from those unable to attend*" in text
+    assert "10. 11:25 to 11:30 · *Next meeting*" in text
 
     replies = thread(slack, case.channel_id, post["ts"])
     thread_text = json.dumps([m["blocks"] for m in replies])

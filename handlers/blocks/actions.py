@@ -15,7 +15,7 @@ from handlers.blocks import kit
 from handlers.blocks.members import who
 from handlers.ids import Action as ActionId
 from handlers.ids import Block, View, input_id
-from models import reminders
+from models import names, reminders
 from models.actions import MAX_MEASURE, MAX_NOTE, MAX_WHAT
 from models.decisions import MAX_DECISION
 from models.tables import Action, ActionStatus, Decision, Member, MemberStatus, PlanItem
@@ -134,7 +134,7 @@ def list_modal(blocks: list[dict], *, case_id: int) -> dict:
 
 
 def member_choices(members: Sequence[Member]) -> list[tuple[str, str]]:
-    return [(f"{m.name} ({m.role})", str(m.id)) for m in members if m.status != MemberStatus.REMOVED][:100]
+    return [(f"{names.shown(m)} ({m.role})", str(m.id)) for m in members if m.status != MemberStatus.REMOVED][:100]
 
 
 def action_modal(*, case_id: int, members: Sequence[Member], goals: Sequence[PlanItem], today: date,
@@ -208,7 +208,7 @@ def decision_modal(*, case_id: int, in_meeting: bool, text: str = "") -> dict:
 
 def new_action_post(*, case_id: int, action: Action, owner: Member, by: Member, today: date,
                     goal: PlanItem | None) -> dict:
-    text = f"New action for {kit.esc(owner.name)}: {kit.esc(kit.clip(action.what, 200))}"
+    text = f"New action for {kit.esc(names.shown(owner))}: {kit.esc(kit.clip(action.what, 200))}"
     blocks = [
         kit.section(f"*New action*, added by {who(by)}"),
         kit.section(action_line(action, owner, today, goal=goal), block_id=f"action_{action.id}"),

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from handlers.blocks import kit
 from handlers.blocks.members import who
 from handlers.ids import Action, Block, View, input_id
+from models import names
 from models.meetings import DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, long_date
 from models.tables import Meeting, MeetingStatus, Member
 
@@ -41,7 +42,7 @@ def labelled(label: str, text: str) -> list[dict]:
 
 
 def _member_choices(members: Sequence[Member]) -> list[tuple[str, str]]:
-    return [(f"{m.name} – {m.role}", str(m.id)) for m in members[:100]]
+    return [(f"{names.shown(m)} – {m.role}", str(m.id)) for m in members[:100]]
 
 
 def review_block(*, current: date | None, today: date, initial: date | None = None) -> dict:

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import EmailInputElement
 from handlers.blocks import kit
 from handlers.blocks.cases import role_choices
 from handlers.ids import Action, Block, View, input_id
+from models import names
 from models.tables import FAMILY_ROLES, PROFESSIONAL_ROLES, Member, MemberStatus
 
 
@@ -17,7 +18,7 @@ def who(member: Member) -> str:
     """How a member is shown in a message: a mention for Slack people, the recorded name otherwise."""
     if member.slack_user_id and member.status == MemberStatus.ACTIVE:
         return f"<@{member.slack_user_id}>"
-    return kit.esc(member.name)
+    return kit.esc(names.shown(member))
 
 
 def describe(member: Member) -> str:
@@ -116,11 +117,17 @@ def add_offline_modal(*, case_id: int) -> dict:
                      private_metadata={"c": case_id})
 
 
-def edit_member_modal(*, case_id: int, member: Member) -> dict:
+def edit_member_modal(*, case_id: int, member: Member, own: bool = False) -> dict:
+    """Change details; `own`: someone's own, from *My role and agency* (so "your", not "their")."""
     on_slack = member.slack_user_id or member.status == MemberStatus.INVITED or member.email
     roles = FAMILY_ROLES + PROFESSIONAL_ROLES if not on_slack else PROFESSIONAL_ROLES
     blocks = [
         kit.section(f"Details for {describe(member)}"),
+        kit.input_block("Your name" if own else "Name", kit.plain_input(input_id(Block.NAME), max_length=120,
+                                                initial=member.name if names.known(member) else None),
+                        block_id=Block.NAME, optional=bool(member.slack_user_id),
+                        hint="As they would like it shown in forms and documents." + (
+                            "" if names.known(member) else " Slack has not told us their name yet.")),
         kit.input_block("Role", kit.select(input_id(Block.ROLE), role_choices(roles), initial=member.role),
                         block_id=Block.ROLE),
         kit.input_block("Organisation", kit.plain_input(input_id(Block.AGENCY), max_length=120,
@@ -128,9 +135,10 @@ def edit_member_modal(*, case_id: int, member: Member) -> dict:
                         block_id=Block.AGENCY, optional=True),
     ]
     if member.slack_user_id:
-        blocks.append(kit.input_block("Their manager", kit.user_select(input_id(Block.MANAGER),
-                                                                       initial=member.manager_user_id),
-                                      block_id=Block.MANAGER, optional=True))
+        blocks.append(kit.input_block("Your manager" if own else "Their manager",
+                                      kit.user_select(input_id(Block.MANAGER), initial=member.manager_user_id),
+                                      block_id=Block.MANAGER, optional=True,
+                                      hint="Told if the core group stops meeting, so it can be escalated."))
         blocks.append(kit.input_block("Away until", kit.date_input(input_id(Block.AWAY_UNTIL),
                                                                    initial=member.away_until),
                                       block_id=Block.AWAY_UNTIL, optional=True,

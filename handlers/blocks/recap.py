@@ -208,6 +208,20 @@ def _scaling(content: dict) -> list[dict]:
     return blocks
 
 
+def _plan(content: dict) -> list[dict]:
+    parts = minutes.plan_parts(content)
+    if parts is None:  # a record from before the plan was kept in records
+        return []
+    groups, changes_heading, changes = parts
+    lines = ["The plan as it stood at this meeting."]
+    for heading, statements in groups:
+        lines.append(f"\n_{heading}_")
+        lines += [f"• {kit.esc(text)}" for text in statements] or ["None written yet."]
+    lines.append(f"\n_{changes_heading}_")
+    lines += [f"• {kit.esc(text)}" for text in changes] or ["No changes."]
+    return _part("The plan", "\n".join(lines))
+
+
 def _decisions(content: dict) -> list[dict]:
     lines = [f"• {kit.esc(d['text'])} _(recorded by {person(d['by'])})_" for d in content["decisions"]]
     return _part("Decisions", "\n".join(lines) or "No decisions were recorded.")
@@ -254,6 +268,7 @@ def body_blocks(content: dict) -> list[dict]:
     blocks += _child_views(content)
     blocks += _parents_views(content)
     blocks += _actions(content)
+    blocks += _plan(content)
     blocks += _scaling(content)
     blocks += _decisions(content)
     blocks += _new_actions(content)

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from handlers.blocks import kit
 from handlers.blocks.meetings import review_block
 from handlers.ids import Block, View, input_id
+from models import names
 from models.meetings import long_date
 from models.recap import MAX_TEXT
 from models.tables import Member
@@ -71,7 +72,7 @@ def outcome_blocks(initial: dict | None) -> list[dict]:
 
 
 def _chair_choices(members: Sequence[Member]) -> list[tuple[str, str]]:
-    return [(f"{m.name} – {m.role}", str(m.id)) for m in members[:100]]
+    return [(f"{names.shown(m)} – {m.role}", str(m.id)) for m in members[:100]]
 
 
 def end_modal(*, case_id: int, meeting_id: int, heading: str, initial: dict | None, proposed: date | None,

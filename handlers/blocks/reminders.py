@@ -10,15 +10,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.blocks import kit
+from handlers.blocks import getting_started, kit
 from handlers.blocks.actions import action_buttons, action_line, late_text
 from handlers.blocks.meetings import when_text
 from handlers.ids import Action as ActionId
-from models import dispatch
+from models import dispatch, names
 from models.ledger import Kind
 from models.meetings import long_date
 from models.stalling import Stalling
-from models.tables import Case, Meeting, Member
+from models.tables import Case, Meeting, MeetingStatus, Member
 
 MAX_ITEMS = 40
 Message = tuple[str, list[dict]]
@@ -28,6 +28,8 @@ def name(member: Member | None) -> str:
     """A person by their recorded name and role (no mention, so listing them does not notify them)."""
     if member is None:
         return "someone no longer in the group"
+    if not names.known(member):  # a mention, which Slack renders as their name, rather than their id
+        return f"<@{member.slack_user_id}> ({kit.esc(member.role)})"
     return f"{kit.esc(member.name)} ({kit.esc(member.role)})"
 
 
@@ -86,6 +88,45 @@ def timekeeping(case: Case, facts: dispatch.Timekeeping, tz: str) -> Message:
     return text, [kit.section(body)]
 
 
+def mention(member: Member | None) -> str:
+    """A person in a message: a Slack mention (Slack shows their name), or their recorded name and role."""
+    if member is not None and member.slack_user_id:
+        return f"<@{member.slack_user_id}>"
+    return name(member)
+
+
+def left_open(case: Case, facts: dispatch.LeftOpen, tz: str) -> Message:
+    meeting, ref = facts.meeting, kit.esc(case.reference)
+    local = meeting.scheduled_start.astimezone(ZoneInfo(tz))
+    end = local + timedelta(minutes=meeting.duration_minutes)
+    on = f"{long_date(local.date())}, {local:%H:%M} to {end:%H:%M}"
+    how = ("The chair, or the lead social worker, ends it and writes the record with *Write the record* here (from"
+           " any organisation), or `/coregroup end` in the case channel.")
+    write = kit.actions(kit.button("Write the record", ActionId.MEETING_END, {"c": case.id, "m": meeting.id},
+                                   style="primary"), block_id=f"left_open_{meeting.id}")
+    if facts.closed:
+        text = f"Core group meeting {meeting.number} for {ref} was closed without a record."
+        body = (f"*Core group meeting {meeting.number} was closed without a record*\nThe meeting on {on} was"
+                " started but nobody ended it, so after two working days it has been closed as ended without"
+                " a record.\n\nUntil its record is posted it does not count as a meeting held, so the group"
+                " and members' managers may be told that the core group has not met within the agreed"
+                f" interval.\n\nIf the meeting took place, the record can still be written. {how}")
+        return text, [kit.section(body), write]
+    if facts.to_lead:
+        chair = f" (chair: {mention(facts.chair)})" if facts.chair is not None else ""
+        text = f"The core group meeting for {ref} is still open: please make sure its record is written."
+        body = (f"*The core group meeting for {ref} is still open*\nThe meeting on {on}{chair} has not been"
+                " ended, so there is no record of it yet.\n\nIf it has finished, please make sure the record is"
+                f" written. {how} If it is still open after two working days, it will be closed as ended"
+                " without a record.")
+    else:
+        text = f"The core group meeting for {ref} was planned to end at {end:%H:%M} and is still open."
+        body = (f"*The core group meeting for {ref} is still open*\nIt was planned to end at {end:%H:%M}."
+                " If it has finished, please end it and write the record, so everyone has the decisions and"
+                f" actions while they are fresh.\n\n{how}")
+    return text, [kit.section(body), write]
+
+
 def overdue(case: Case, facts: dispatch.Overdue, today: date) -> Message:
     action, ref = facts.action, kit.esc(case.reference)
     if facts.to_lead:
@@ -134,10 +175,21 @@ def _last_met(facts: dispatch.Lapse, tz: str) -> str:
             f" {long_date(facts.deadline)}.")
 
 
+def _unrecorded(facts: dispatch.Lapse, tz: str) -> str:
+    meeting = facts.unrecorded
+    if meeting is None:
+        return ""
+    day = long_date(meeting.scheduled_start.astimezone(ZoneInfo(tz)).date())
+    state = "is still open" if meeting.status == MeetingStatus.IN_PROGRESS else "was closed without a record"
+    return (f"\n\nThe meeting on {day} {state}. It counts as held once its record is posted: the chair or the"
+            " lead social worker writes it with `/coregroup end`.")
+
+
 def lapse(case: Case, facts: dispatch.Lapse, tz: str) -> Message:
     booked = (f"The next meeting is booked for {when_text(facts.booked, tz)}, after that date." if facts.booked
               else "No meeting is booked. Please book one with `/coregroup schedule`.")
-    body = f"*This core group has not met within the agreed interval*\n{_last_met(facts, tz)}\n\n{booked}"
+    body = (f"*This core group has not met within the agreed interval*\n{_last_met(facts, tz)}\n\n{booked}"
+            f"{_unrecorded(facts, tz)}")
     if facts.managers:
         body += "\n\nAs the guidance asks, I have let members' managers know."
     text = f"The core group for {kit.esc(case.reference)} has not met within the agreed interval."
@@ -150,7 +202,8 @@ def manager_lapse(case: Case, facts: dispatch.ManagerLapse, tz: str) -> Message:
     people = ", ".join(name(m) for m in facts.members) or "a member"
     text = f"The core group for case {ref} has not met within its agreed interval."
     body = (f"*The core group for case {ref} has not met within its agreed interval*\nYou are named as the"
-            f" manager of {people} in this core group. {_last_met(facts.lapse, tz)}\n\nCore groups need to happen"
+            f" manager of {people} in this core group. {_last_met(facts.lapse, tz)}{_unrecorded(facts.lapse, tz)}"
+            "\n\nCore groups need to happen"
             " regularly; when they do not, practitioners are asked to raise it with their managers. Please check"
             " that a meeting is booked soon.")
     return text, [kit.section(body)]
@@ -208,6 +261,12 @@ def _missed_line(item: dispatch.MissedItem, tz: str) -> str:
         what = f"the request for updates from people who sent apologies for the meeting{on}{to}"
     elif kind == Kind.TIMEKEEPING:
         what = f"the prompt to the chair near the end of the meeting{on}"
+    elif kind in (Kind.OPEN_CHAIR, Kind.OPEN_LEAD):
+        what = f"the reminder that the meeting{on} was still open{to}"
+    elif kind == Kind.SETUP:
+        what = "the reminder to the lead social worker of what the new core group still needed"
+    elif kind == Kind.OPEN_CLOSE:
+        what = f"the notice that the meeting{on} was closed without a record"
     elif kind == Kind.OVERDUE and item.action:
         what = f"a reminder about the overdue action “{kit.esc(kit.clip(item.action.what, 200))}”"
     elif kind == Kind.DRIFT:
@@ -252,6 +311,10 @@ def for_send(decision: dispatch.Send, *, kind: str, tz: str, today: date) -> Mes
         return meeting_reminder(case, facts, tz)
     if isinstance(facts, dispatch.Timekeeping):
         return timekeeping(case, facts, tz)
+    if isinstance(facts, dispatch.GettingStarted):
+        return getting_started.reminder(case.id, case.reference, facts.missing)
+    if isinstance(facts, dispatch.LeftOpen):
+        return left_open(case, facts, tz)
     if isinstance(facts, dispatch.Overdue):
         return overdue(case, facts, today)
     if isinstance(facts, dispatch.Drift):

@@ -9,7 +9,8 @@ from handlers.blocks import kit
 from handlers.blocks.meetings import local_start, when_text
 from handlers.blocks.members import who
 from handlers.blocks.updates import block_for
-from handlers.ids import Block, View, input_id
+from handlers.ids import Action, Block, View, input_id
+from models import names
 from models.agenda import AgendaItem
 from models.meetings import long_date
 from models.tables import AttendanceStatus, Meeting, Member
@@ -32,7 +33,7 @@ def start_modal(*, case_id: int, meeting: Meeting, tz: str | tzinfo, people: Seq
     if day != today:
         blocks.append(kit.context(f"This meeting is planned for {long_date(day)}, not today."))
     for member in people[:MAX_PEOPLE]:
-        label = f"{member.name} – {member.role}"
+        label = f"{names.shown(member)} – {member.role}"
         hints = []
         if member.id in sent_update:
             hints.append("Sent a written update.")
@@ -101,3 +102,20 @@ def written_updates_intro(*, sent: Sequence[Member], missing: Sequence[Member], 
     if missing:
         text += f"\nNo written update from {_names(missing)}."
     return kit.message("Written views of those who were not able to attend", kit.sections(text))
+
+
+def plan_message(case_id: int, items: Sequence[dict], *, first: bool, children: int = 2) -> dict:
+    """In the start post's thread: the plan as it stands, for the agenda's first item."""
+    from models.minutes import PLAN_HEADINGS
+
+    title = "Review the plan" if first else "Are we still working to the plan?"
+    intro = ("At this first meeting after the conference, the group reviews the plan and fine-tunes it."
+             if first else "Is the group still working to the plan? Does anything in it need to change?")
+    lines = [f"*{title}*\n{intro}"]
+    for kind, heading in PLAN_HEADINGS.items():
+        statements = [f"• {kit.esc(i['text'])}" for i in items if i["kind"] == kind]
+        heading = heading.format(children="child" if children == 1 else "children")
+        lines.append(f"\n_{heading}_\n" + ("\n".join(statements) or "None written yet."))
+    lines.append("\nAny change made now is listed in the record of this meeting.")
+    edit = kit.actions(kit.button("Edit the plan", Action.PLAN_EDIT, {"c": case_id}))
+    return kit.message(f"{title}: the plan as it stands", [*kit.sections("\n".join(lines)), edit])

@@ -76,9 +76,34 @@ def upgrade() -> None:
     sa.Column('closed_on', sa.Date(), nullable=True),
     sa.Column('close_outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('close_reason', sa.Text(), nullable=True),
+    sa.Column('checklist_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel_id'),
     sa.UniqueConstraint('reference')
+    )
+    op.create_table('form_returns',
+    sa.Column('view_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('list_view_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('response_url', sa.Text(), nullable=True),
+    sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('view_id')
+    )
+    with op.batch_alter_table('form_returns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_form_returns_created_at'), ['created_at'], unique=False)
+
+    op.create_table('oversight_charts',
+    sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('file_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('digest')
+    )
+    op.create_table('oversight_figures',
+    sa.Column('scope_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('computed_at', models.types.UTCDateTime(), nullable=False),
+    sa.Column('figures', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('scope_key')
     )
     op.create_table('processed_requests',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -99,6 +124,12 @@ def upgrade() -> None:
     with op.batch_alter_table('submission_journal', schema=None) as batch_op:
         batch_op.create_index('ix_submission_journal_unprocessed', ['processed_at'], unique=False)
 
+    op.create_table('working_days',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.Column('working', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('day')
+    )
     op.create_table('children',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -134,6 +165,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('case_id', 'slack_team_id', 'slack_user_id', name='uq_member_slack_person')
     )
     with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.create_index('ix_member_manager', ['manager_team_id', 'manager_user_id'], unique=False)
         batch_op.create_index('ix_member_slack_person', ['slack_team_id', 'slack_user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_case_id'), ['case_id'], unique=False)
 
@@ -152,6 +184,23 @@ def upgrade() -> None:
     with op.batch_alter_table('plan_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_plan_items_case_id'), ['case_id'], unique=False)
 
+    op.create_table('staff_roles',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slack_team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('slack_user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('scope', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
+    sa.Column('team_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('granted_at', models.types.UTCDateTime(), nullable=False),
+    sa.Column('granted_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('slack_team_id', 'slack_user_id', 'role', 'scope', name='uq_staff_role')
+    )
+    with op.batch_alter_table('staff_roles', schema=None) as batch_op:
+        batch_op.create_index('ix_staff_person', ['slack_team_id', 'slack_user_id'], unique=False)
+
     op.create_table('meetings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -160,7 +209,7 @@ def upgrade() -> None:
     sa.Column('duration_minutes', sa.Integer(), nullable=False),
     sa.Column('location', sa.Text(), nullable=False),
     sa.Column('chair_member_id', sa.Integer(), nullable=True),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('started_at', models.types.UTCDateTime(), nullable=True),
     sa.Column('ended_at', models.types.UTCDateTime(), nullable=True),
     sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
@@ -357,6 +406,30 @@ def upgrade() -> None:
     with op.batch_alter_table('action_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_action_events_action_id'), ['action_id'], unique=False)
 
+    op.create_table('family_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('recap_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('includes_child_words', sa.Boolean(), nullable=False),
+    sa.Column('prepared_by_member_id', sa.Integer(), nullable=True),
+    sa.Column('approved_by_member_id', sa.Integer(), nullable=True),
+    sa.Column('approved_at', models.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by_member_id'], ['members.id'], ),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], ),
+    sa.ForeignKeyConstraint(['prepared_by_member_id'], ['members.id'], ),
+    sa.ForeignKeyConstraint(['recap_id'], ['recaps.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('family_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_family_versions_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_family_versions_meeting_id'), ['meeting_id'], unique=False)
+
     op.create_table('recap_acknowledgements',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('recap_id', sa.Integer(), nullable=False),
@@ -387,7 +460,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=True),
     sa.Column('meeting_id', sa.Integer(), nullable=True),
     sa.Column('action_id', sa.Integer(), nullable=True),
     sa.Column('member_id', sa.Integer(), nullable=True),
@@ -446,12 +519,40 @@ def upgrade() -> None:
     with op.batch_alter_table('update_action_progress', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_update_action_progress_update_id'), ['update_id'], unique=False)
 
+    op.create_table('family_handovers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('family_version_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('given_on', sa.Date(), nullable=False),
+    sa.Column('how', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('interpreter', sa.Boolean(), nullable=False),
+    sa.Column('given_to', sa.Text(), nullable=False),
+    sa.Column('recorded_by_member_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', models.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['family_version_id'], ['family_versions.id'], ),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], ),
+    sa.ForeignKeyConstraint(['recorded_by_member_id'], ['members.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('family_handovers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_family_handovers_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_family_handovers_family_version_id'), ['family_version_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_family_handovers_meeting_id'), ['meeting_id'], unique=False)
+
     # ### end Alembic commands ###
     protect_audit_trail()
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('family_handovers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_family_handovers_meeting_id'))
+        batch_op.drop_index(batch_op.f('ix_family_handovers_family_version_id'))
+        batch_op.drop_index(batch_op.f('ix_family_handovers_case_id'))
+
+    op.drop_table('family_handovers')
     with op.batch_alter_table('update_action_progress', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_update_action_progress_update_id'))
 
@@ -476,6 +577,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_recap_acknowledgements_recap_id'))
 
     op.drop_table('recap_acknowledgements')
+    with op.batch_alter_table('family_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_family_versions_meeting_id'))
+        batch_op.drop_index(batch_op.f('ix_family_versions_case_id'))
+
+    op.drop_table('family_versions')
     with op.batch_alter_table('action_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_action_events_action_id'))
 
@@ -521,6 +627,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_meetings_case_id'))
 
     op.drop_table('meetings')
+    with op.batch_alter_table('staff_roles', schema=None) as batch_op:
+        batch_op.drop_index('ix_staff_person')
+
+    op.drop_table('staff_roles')
     with op.batch_alter_table('plan_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_plan_items_case_id'))
 
@@ -528,17 +638,25 @@ def downgrade() -> None:
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_members_case_id'))
         batch_op.drop_index('ix_member_slack_person')
+        batch_op.drop_index('ix_member_manager')
 
     op.drop_table('members')
     with op.batch_alter_table('children', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_children_case_id'))
 
     op.drop_table('children')
+    op.drop_table('working_days')
     with op.batch_alter_table('submission_journal', schema=None) as batch_op:
         batch_op.drop_index('ix_submission_journal_unprocessed')
 
     op.drop_table('submission_journal')
     op.drop_table('processed_requests')
+    op.drop_table('oversight_figures')
+    op.drop_table('oversight_charts')
+    with op.batch_alter_table('form_returns', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_form_returns_created_at'))
+
+    op.drop_table('form_returns')
     op.drop_table('cases')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_case_id'))

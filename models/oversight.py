@@ -1,0 +1,579 @@
+"""Oversight across cases (issue 14): the measures, counted by the database.
+
+Every figure is one SQL statement with GROUP BY over the cases a person may see (models/staff.py), so the
+work is the database's, not a Python loop over rows. Working days come from the `working_days` table: each
+date numbered by the working days (England and Wales: weekends and bank holidays skipped, from
+models/calendar.py) since 1 January 2000, so "how many working days between" is a subtraction.
+
+A meeting counts as *held* only when its record (recap) is posted. Its day is the day it was scheduled for.
+The measures, in plain words, are in MEASURES below (and in the README and the workbook's definitions sheet).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from models.calendar import WorkingCalendar
+from models.tables import FAMILY_ROLES, WorkingDay
+
+EPOCH = date(2000, 1, 1)
+CALENDAR_END = date(2045, 12, 31)
+FIRST_WITHIN = 10
+RECORD_WITHIN = 1
+FAMILY_WITHIN = 5
+BEFORE_REVIEW = 10
+BY = ("month", "organisation", "team")
+NO_TEAM = "No team named"
+NO_ORGANISATION = "Organisation not given"
+FAMILY = "Family"
+
+_fill_lock = threading.Lock()
+
+
+def ensure_calendar(session: Session, calendar: WorkingCalendar | None = None) -> None:
+    """Fill the working_days table if it is not filled (one indexed look-up when it is; idempotent, and safe for
+    two processes at once)."""
+    last = select(WorkingDay.n).where(WorkingDay.day == CALENDAR_END)
+    if session.execute(last).first() is not None:
+        return
+    with _fill_lock:
+        cal = calendar or WorkingCalendar()
+        rows, n, day = [], 0, EPOCH
+        while day <= CALENDAR_END:
+            working = cal.is_working_day(day)
+            n += working
+            rows.append({"day": day, "n": n, "working": working})
+            day += timedelta(days=1)
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(insert(WorkingDay).on_conflict_do_nothing(index_elements=["day"]), rows)
+        session.commit()
+
+
+# --- the measures, in plain words -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class MeasureDef:
+    key: str
+    title: str
+    definition: str
+    columns: tuple[Column, ...]
+    per_organisation: bool = False  # counted for each organisation as well as each group
+
+
+MEASURES: tuple[MeasureDef, ...] = (
+    MeasureDef("first_meeting", "First core group on time",
+               "Of the children whose initial conference was in the period: how many had their first core group"
+               " within 10 working days of the conference, how many had it later (and how many working days"
+               " late in all), and how many have not had it yet though the 10 days have passed.",
+               (Column("cases", "Initial conferences"), Column("on_time", "On time"), Column("late", "Late"),
+                Column("days_late", "Working days late in all"), Column("overdue", "Not held, overdue"),
+                Column("not_yet_due", "Not held, not yet due"))),
+    MeasureDef("later_meetings", "Later core groups within the agreed interval",
+               "Every core group after the first, held in the period: whether it was held within the agreed"
+               " interval (every so many weeks) after the one before, and if not, how many working days late.",
+               (Column("meetings", "Meetings"), Column("on_time", "On time"), Column("late", "Late"),
+                Column("days_late", "Working days late in all"), Column("most_late", "Most working days late"))),
+    MeasureDef("before_review", "Last core group before the review conference",
+               "Of the review conferences in the period (up to today): whether the last core group before it was"
+               " held at least 10 working days before it, closer to it, or not at all.",
+               (Column("reviews", "Review conferences"), Column("in_time", "At least 10 working days before"),
+                Column("too_close", "Closer than 10 working days"), Column("none", "No core group held"))),
+    MeasureDef("records", "Record and family version on time",
+               "For each core group held in the period: whether its record was posted within 1 working day of"
+               " the meeting, and whether the family's version was given to the family within 5 working days.",
+               (Column("meetings", "Meetings held"), Column("record_on_time", "Record within 1 working day"),
+                Column("record_late", "Record later"), Column("family_on_time", "Family version within 5 days"),
+                Column("family_late", "Family version later"), Column("family_overdue", "Family version not given,"
+                                                                                        " overdue"),
+                Column("family_not_yet_due", "Family version not yet due"))),
+    MeasureDef("child_views", "The child's views",
+               "For each core group held in the period: whether the record holds the child's views, or says why"
+               " they were not obtained, or neither.",
+               (Column("meetings", "Meetings held"), Column("obtained", "Views obtained"),
+                Column("why_not", "Not obtained, reason given"), Column("missing", "Neither"))),
+    MeasureDef("parents_views", "The parents' views",
+               "For each core group held in the period: whether the record holds the parents' views.",
+               (Column("meetings", "Meetings held"), Column("recorded", "Recorded"),
+                Column("missing", "Not recorded"))),
+    MeasureDef("attendance", "Attendance by organisation",
+               "For each core group held in the period, each invited person by their organisation (family"
+               " members together as Family): present, sent apologies with a written update, sent apologies"
+               " without one, or absent without apologies.",
+               (Column("present", "Present"), Column("apologies_update", "Apologies with written update"),
+                Column("apologies_only", "Apologies without update"), Column("absent", "Absent")),
+               per_organisation=True),
+    MeasureDef("actions", "Actions overdue and carried forward",
+               "Actions due in the period, by the organisation of the person who owns them: how many are still"
+               " open after their due date, and how many were carried forward from one meeting to the next"
+               " (and how many times in all).",
+               (Column("actions", "Actions due"), Column("overdue", "Overdue"),
+                Column("carried", "Carried forward"), Column("times_carried", "Times carried forward")),
+               per_organisation=True),
+    MeasureDef("left_open", "Meetings left open",
+               "Core groups in the period that were started but never ended with a record, and were closed by"
+               " CoreGroup after 2 working days.",
+               (Column("meetings", "Meetings left open"),)),
+    MeasureDef("lapses", "Lapse escalations sent",
+               "Times in the period the case channel and the managers were told that a group had not met"
+               " within its agreed interval.",
+               (Column("escalations", "Escalations sent"),)),
+    MeasureDef("chairing", "Chairing shared",
+               "Core groups held in the period, by the organisation of the person who chaired them.",
+               (Column("meetings", "Meetings chaired"),), per_organisation=True),
+)
+MEASURE_BY_KEY = {m.key: m for m in MEASURES}
+
+
+@dataclass
+class Table:
+    measure: MeasureDef
+    group_label: str
+    by_organisation: bool = False  # each row is also for one organisation
+    rows: list[dict] = field(default_factory=list)  # each: group, [organisation], then the columns' keys
+
+    def total(self, key: str) -> int:
+        return sum(int(row.get(key) or 0) for row in self.rows)
+
+
+@dataclass
+class Report:
+    start: date
+    end: date
+    by: str
+    tables: list[Table]
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.measure.key == key)
+
+
+# --- SQL -------------------------------------------------------------------------------------------------
+
+
+class _Sql:
+    def __init__(self, dialect: str):
+        self.pg = dialect == "postgresql"
+
+    def day(self, expr: str) -> str:
+        return f"CAST({expr} AS date)" if self.pg else f"date({expr})"
+
+    def month(self, expr: str) -> str:
+        return f"to_char({expr}, 'YYYY-MM')" if self.pg else f"strftime('%Y-%m', {expr})"
+
+    def plus_days(self, day: str, days: str) -> str:
+        return f"({day} + ({days}))" if self.pg else f"date({day}, '+' || ({days}) || ' days')"
+
+    def json_text(self, expr: str, *path: str) -> str:
+        """Text at `path` in a JSON document (`expr`: a jsonb value on PostgreSQL, parsed once per row)."""
+        if self.pg:
+            inner = "".join(f" -> '{p}'" for p in path[:-1])
+            return f"COALESCE(TRIM({expr}{inner} ->> '{path[-1]}'), '')"
+        return f"COALESCE(TRIM(json_extract({expr}, '$.{'.'.join(path)}')), '')"
+
+
+def _family_roles() -> str:
+    return ", ".join("'" + role.replace("'", "''") + "'" for role in FAMILY_ROLES)
+
+
+def _org(alias: str) -> str:
+    return (f"CASE WHEN {alias}.role IN ({_family_roles()}) THEN '{FAMILY}'"
+            f" ELSE COALESCE(NULLIF(TRIM({alias}.agency), ''), '{NO_ORGANISATION}') END")
+
+
+def _held_sql(q: _Sql) -> str:
+    """Held meetings (a posted record) of the cases in scope since :since, numbered in order within their case,
+    with the day of the one before (window functions) and what the latest record says of the child's and the
+    parents' views: one pass."""
+    doc, lateral = ("rj.doc", " CROSS JOIN LATERAL (SELECT CAST(rr.content AS jsonb) AS doc) rj") if q.pg \
+        else ("rr.content", "")
+    return f"""
+SELECT h.*, wd.n AS n,
+       LAG(h.day) OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS prev_day,
+       ROW_NUMBER() OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS seq,
+       {q.json_text(doc, 'child_views', 'text')} AS child_said,
+       {q.json_text(doc, 'child_views', 'not_obtained')} AS child_why_not,
+       {q.json_text(doc, 'parents_views')} AS parents_said
+FROM (
+  SELECT m.id AS meeting_id, m.case_id, {q.day('m.scheduled_start')} AS day, {q.month('m.scheduled_start')} AS month,
+         MIN(r.posted_at) AS posted_at, MAX(r.id) AS recap_id,
+         COALESCE(m.chaired_by_member_id, m.chair_member_id) AS chair_id
+  FROM meetings m JOIN recaps r ON r.meeting_id = m.id AND r.status = 'posted'
+  WHERE m.case_id IN (SELECT case_id FROM scope) AND m.scheduled_start >= :since
+  GROUP BY m.id, m.case_id, m.scheduled_start, m.chaired_by_member_id, m.chair_member_id
+) h JOIN working_days wd ON wd.day = h.day JOIN recaps rr ON rr.id = h.recap_id{lateral}"""
+
+
+def _lead_sql() -> str:
+    return (f"SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm"
+            " WHERE lm.is_lead AND lm.case_id IN (SELECT case_id FROM ox_scope) GROUP BY lm.case_id")
+
+
+_CASE_TEAM = """
+case_team AS (
+  SELECT DISTINCT tm.case_id, ts.team_name FROM members tm
+  JOIN staff_roles ts ON ts.slack_team_id = tm.manager_team_id AND ts.slack_user_id = tm.manager_user_id
+   AND ts.role = 'team-manager' AND ts.team_name IS NOT NULL
+  WHERE tm.is_lead
+)"""
+_PREPARED = "oversight_prepared"
+
+
+def _ctes(session: Session, q: _Sql, scope_sql: str) -> str:
+    """The common table expressions every oversight statement starts with; they read the temporary tables that
+    `prepared` made (indexed: SQLite would otherwise look through a CTE once for every row joined to it, and each
+    statement would work out the held meetings again)."""
+    assert session.info.get(_PREPARED), "oversight statements run inside prepared()"
+    return f"""
+scope(case_id) AS (SELECT case_id FROM ox_scope),
+held_n AS (SELECT * FROM ox_held_n),
+lead AS (SELECT * FROM ox_lead),{_CASE_TEAM}"""
+
+
+@contextmanager
+def prepared(session: Session, scope: tuple[str, dict], *, since: date) -> Iterator[None]:
+    """For the statements run inside it: the cases in scope, their meetings held since `since` and each case's
+    lead organisation, as indexed temporary tables (dropped afterwards), so each is worked out once per report.
+    `since` is a year before the period: the meeting before a later one is looked for that far back."""
+    ensure_calendar(session)
+    q = _Sql(session.get_bind().dialect.name)
+    if session.info.get(_PREPARED):
+        yield
+        return
+    schema = "pg_temp" if q.pg else "temp"
+    if q.pg:
+        # For this transaction only: compiling these statements (JIT) costs more than running them, and the
+        # grouping sorts fit in memory instead of spilling to disk.
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+    drops = [f"DROP TABLE IF EXISTS {schema}.{name}" for name in ("ox_scope", "ox_held_n", "ox_lead")]
+    for statement in drops:
+        session.execute(text(statement))
+    session.execute(text("CREATE TEMP TABLE ox_scope(case_id INTEGER PRIMARY KEY)"))
+    session.execute(text(f"INSERT INTO ox_scope SELECT DISTINCT * FROM ({scope[0]}) s"), scope[1])
+    if q.pg:  # a temporary table has no statistics until it is analysed
+        session.execute(text("ANALYZE ox_scope"))
+    session.execute(text("CREATE TEMP TABLE ox_held_n AS WITH scope(case_id) AS (SELECT case_id FROM ox_scope)"
+                         + _held_sql(q)), {"since": datetime.combine(since, time(0))})  # stored naive UTC
+    session.execute(text("CREATE INDEX ox_held_n_case ON ox_held_n(case_id, seq)"))
+    session.execute(text("CREATE INDEX ox_held_n_meeting ON ox_held_n(meeting_id)"))
+    session.execute(text("CREATE TEMP TABLE ox_lead AS " + _lead_sql()))
+    session.execute(text("CREATE INDEX ox_lead_case ON ox_lead(case_id)"))
+    if q.pg:
+        for name in ("ox_held_n", "ox_lead"):
+            session.execute(text(f"ANALYZE {name}"))
+    session.info[_PREPARED] = True
+    try:
+        yield
+    finally:
+        session.info.pop(_PREPARED, None)
+        for statement in drops:
+            session.execute(text(statement))
+
+
+def _bases(q: _Sql) -> dict[str, tuple[str, str]]:
+    """Each measure: (the SELECT of its rows: case_id, month, org, facts), (the sums over them)."""
+    lead_org = f"COALESCE(lead.org, '{NO_ORGANISATION}')"
+    # Whether a member sent an update for a meeting, and when the family version was first given. PostgreSQL
+    # joins them grouped, by hashing, once; SQLite looks each up by its index (it would scan a grouped subquery
+    # once for every row joined to it).
+    if q.pg:
+        updated = "CASE WHEN u.member_id IS NULL THEN 0 ELSE 1 END"
+        updates_join = ("\nLEFT JOIN (SELECT meeting_id, member_id FROM updates GROUP BY meeting_id, member_id) u"
+                        " ON u.meeting_id = a.meeting_id AND u.member_id = a.member_id")
+        family_join = ("LEFT JOIN (SELECT meeting_id, MIN(given_on) AS given_on FROM family_handovers"
+                       " GROUP BY meeting_id) fh ON fh.meeting_id = h.meeting_id\n"
+                       "LEFT JOIN working_days wg ON wg.day = fh.given_on")
+    else:
+        updated = ("CASE WHEN EXISTS (SELECT 1 FROM updates u WHERE u.meeting_id = a.meeting_id"
+                   " AND u.member_id = a.member_id) THEN 1 ELSE 0 END")
+        updates_join = ""
+        family_join = ("LEFT JOIN working_days wg ON wg.day = (SELECT MIN(fh.given_on) FROM family_handovers fh"
+                       " WHERE fh.meeting_id = h.meeting_id)")
+    return {
+        "first_meeting": (f"""
+SELECT c.id AS case_id, {q.month('c.initial_conference_date')} AS month, {lead_org} AS org,
+       ic.n + {FIRST_WITHIN} AS due_n, f.n AS held_n
+FROM cases c JOIN working_days ic ON ic.day = c.initial_conference_date
+LEFT JOIN held_n f ON f.case_id = c.id AND f.seq = 1
+LEFT JOIN lead ON lead.case_id = c.id
+WHERE c.id IN (SELECT case_id FROM scope) AND c.initial_conference_date BETWEEN :start AND :end""", """
+COUNT(*) AS cases,
+SUM(CASE WHEN b.held_n IS NOT NULL AND b.held_n <= b.due_n THEN 1 ELSE 0 END) AS on_time,
+SUM(CASE WHEN b.held_n > b.due_n THEN 1 ELSE 0 END) AS late,
+SUM(CASE WHEN b.held_n > b.due_n THEN b.held_n - b.due_n ELSE 0 END) AS days_late,
+SUM(CASE WHEN b.held_n IS NULL AND b.due_n < :today_n THEN 1 ELSE 0 END) AS overdue,
+SUM(CASE WHEN b.held_n IS NULL AND b.due_n >= :today_n THEN 1 ELSE 0 END) AS not_yet_due"""),
+        "later_meetings": (f"""
+SELECT h.case_id, h.month, {lead_org} AS org, h.n AS held_n, nd.n AS due_n
+FROM held_n h JOIN cases c ON c.id = h.case_id
+JOIN working_days nd ON nd.day = {q.plus_days('h.prev_day', '7 * c.frequency_weeks')}
+LEFT JOIN lead ON lead.case_id = h.case_id
+WHERE h.seq > 1 AND h.day BETWEEN :start AND :end""", """
+COUNT(*) AS meetings,
+SUM(CASE WHEN b.held_n <= b.due_n THEN 1 ELSE 0 END) AS on_time,
+SUM(CASE WHEN b.held_n > b.due_n THEN 1 ELSE 0 END) AS late,
+SUM(CASE WHEN b.held_n > b.due_n THEN b.held_n - b.due_n ELSE 0 END) AS days_late,
+MAX(CASE WHEN b.held_n > b.due_n THEN b.held_n - b.due_n ELSE 0 END) AS most_late"""),
+        "before_review": (f"""
+SELECT c.id AS case_id, {q.month('c.review_conference_date')} AS month, {lead_org} AS org, rv.n AS review_n,
+       MAX(h.n) AS last_n
+FROM cases c JOIN working_days rv ON rv.day = c.review_conference_date
+LEFT JOIN held_n h ON h.case_id = c.id AND h.day < c.review_conference_date
+LEFT JOIN lead ON lead.case_id = c.id
+WHERE c.id IN (SELECT case_id FROM scope) AND c.review_conference_date BETWEEN :start AND :end
+  AND c.review_conference_date <= :today
+GROUP BY c.id, c.review_conference_date, lead.org, rv.n""", f"""
+COUNT(*) AS reviews,
+SUM(CASE WHEN b.last_n <= b.review_n - {BEFORE_REVIEW} THEN 1 ELSE 0 END) AS in_time,
+SUM(CASE WHEN b.last_n > b.review_n - {BEFORE_REVIEW} THEN 1 ELSE 0 END) AS too_close,
+SUM(CASE WHEN b.last_n IS NULL THEN 1 ELSE 0 END) AS "none\""""),
+        "records": (f"""
+SELECT h.case_id, h.month, {lead_org} AS org, h.n AS held_n, wp.n AS posted_n, wg.n AS given_n
+FROM held_n h JOIN working_days wp ON wp.day = {q.day('h.posted_at')}
+{family_join}
+LEFT JOIN lead ON lead.case_id = h.case_id
+WHERE h.day BETWEEN :start AND :end""", f"""
+COUNT(*) AS meetings,
+SUM(CASE WHEN b.posted_n - b.held_n <= {RECORD_WITHIN} THEN 1 ELSE 0 END) AS record_on_time,
+SUM(CASE WHEN b.posted_n - b.held_n > {RECORD_WITHIN} THEN 1 ELSE 0 END) AS record_late,
+SUM(CASE WHEN b.given_n - b.held_n <= {FAMILY_WITHIN} THEN 1 ELSE 0 END) AS family_on_time,
+SUM(CASE WHEN b.given_n - b.held_n > {FAMILY_WITHIN} THEN 1 ELSE 0 END) AS family_late,
+SUM(CASE WHEN b.given_n IS NULL AND :today_n - b.held_n > {FAMILY_WITHIN} THEN 1 ELSE 0 END) AS family_overdue,
+SUM(CASE WHEN b.given_n IS NULL AND :today_n - b.held_n <= {FAMILY_WITHIN} THEN 1 ELSE 0 END)
+  AS family_not_yet_due"""),
+        "child_views": (f"""
+SELECT h.case_id, h.month, {lead_org} AS org, h.child_said AS said, h.child_why_not AS why_not
+FROM held_n h LEFT JOIN lead ON lead.case_id = h.case_id
+WHERE h.day BETWEEN :start AND :end""", """
+COUNT(*) AS meetings,
+SUM(CASE WHEN b.said <> '' THEN 1 ELSE 0 END) AS obtained,
+SUM(CASE WHEN b.said = '' AND b.why_not <> '' THEN 1 ELSE 0 END) AS why_not,
+SUM(CASE WHEN b.said = '' AND b.why_not = '' THEN 1 ELSE 0 END) AS missing"""),
+        "parents_views": (f"""
+SELECT h.case_id, h.month, {lead_org} AS org, h.parents_said AS said
+FROM held_n h LEFT JOIN lead ON lead.case_id = h.case_id
+WHERE h.day BETWEEN :start AND :end""", """
+COUNT(*) AS meetings,
+SUM(CASE WHEN b.said <> '' THEN 1 ELSE 0 END) AS recorded,
+SUM(CASE WHEN b.said = '' THEN 1 ELSE 0 END) AS missing"""),
+        "attendance": (f"""
+SELECT h.case_id, h.month, {_org('mb')} AS org, a.status,
+       {updated} AS updated
+FROM held_n h JOIN attendance a ON a.meeting_id = h.meeting_id JOIN members mb ON mb.id = a.member_id{updates_join}
+WHERE h.day BETWEEN :start AND :end""", """
+SUM(CASE WHEN b.status = 'present' THEN 1 ELSE 0 END) AS present,
+SUM(CASE WHEN b.status = 'apologies' AND b.updated = 1 THEN 1 ELSE 0 END) AS apologies_update,
+SUM(CASE WHEN b.status = 'apologies' AND b.updated = 0 THEN 1 ELSE 0 END) AS apologies_only,
+SUM(CASE WHEN b.status = 'absent' THEN 1 ELSE 0 END) AS absent"""),
+        "actions": (f"""
+SELECT ac.case_id, {q.month('ac.due_date')} AS month, {_org('ow')} AS org, ac.status, ac.due_date,
+       ac.carried_forward
+FROM actions ac JOIN members ow ON ow.id = ac.owner_member_id
+WHERE ac.case_id IN (SELECT case_id FROM scope) AND ac.due_date BETWEEN :start AND :end
+  AND ac.status <> 'dropped'""", """
+COUNT(*) AS actions,
+SUM(CASE WHEN b.status = 'open' AND b.due_date < :today THEN 1 ELSE 0 END) AS overdue,
+SUM(CASE WHEN b.carried_forward > 0 THEN 1 ELSE 0 END) AS carried,
+SUM(b.carried_forward) AS times_carried"""),
+        "left_open": (f"""
+SELECT m.case_id, {q.month('m.scheduled_start')} AS month, {lead_org} AS org
+FROM meetings m LEFT JOIN lead ON lead.case_id = m.case_id
+WHERE m.case_id IN (SELECT case_id FROM scope) AND m.status = 'ended_without_record'
+  AND {q.day('m.scheduled_start')} BETWEEN :start AND :end""", """
+COUNT(*) AS meetings"""),
+        "lapses": (f"""
+SELECT s.case_id, {q.month('s.sent_at')} AS month, {lead_org} AS org
+FROM scheduled_messages s LEFT JOIN lead ON lead.case_id = s.case_id
+WHERE s.case_id IN (SELECT case_id FROM scope) AND s.kind = 'case.lapse.channel' AND s.status = 'sent'
+  AND {q.day('s.sent_at')} BETWEEN :start AND :end""", """
+COUNT(*) AS escalations"""),
+        "chairing": (f"""
+SELECT h.case_id, h.month, {_org('ch')} AS org
+FROM held_n h JOIN members ch ON ch.id = h.chair_id
+WHERE h.day BETWEEN :start AND :end""", """
+COUNT(*) AS meetings"""),
+    }
+
+
+def _day_number(session: Session, day: date) -> int:
+    return session.execute(select(WorkingDay.n).where(WorkingDay.day == day)).scalar_one()
+
+
+def look_back(start: date, *, years: int = 1) -> date:
+    """How far back held meetings are read for a period starting on `start`."""
+    return start - timedelta(days=366 * years)
+
+
+def measure(session: Session, key: str, *, scope: tuple[str, dict], start: date, end: date, today: date,
+            by: str = "month") -> Table:
+    """One measure's table, grouped by month, organisation or team (one statement)."""
+    with prepared(session, scope, since=look_back(start)):
+        return _measure(session, key, scope=scope, start=start, end=end, today=today, by=by)
+
+
+def _measure(session: Session, key: str, *, scope: tuple[str, dict], start: date, end: date, today: date,
+             by: str = "month") -> Table:
+    if by not in BY:
+        raise ValueError(by)
+    q = _Sql(session.get_bind().dialect.name)
+    definition = MEASURE_BY_KEY[key]
+    base, sums = _bases(q)[key]
+    group = {"month": "b.month", "organisation": "b.org", "team": f"COALESCE(ct.team_name, '{NO_TEAM}')"}[by]
+    team_join = "LEFT JOIN case_team ct ON ct.case_id = b.case_id" if by == "team" else ""
+    keys = [f"{group} AS grp"]
+    groups = [group]
+    if definition.per_organisation and by != "organisation":
+        keys.append("b.org AS org")
+        groups.append("b.org")
+    sql = (f"WITH {_ctes(session, q, scope[0])},\nbase AS ({base})\n"
+           f"SELECT {', '.join(keys)}, {sums}\nFROM base b {team_join}\n"
+           f"GROUP BY {', '.join(groups)} ORDER BY {', '.join(groups)}")
+    params = dict(scope[1], start=start, end=end, today=today, today_n=_day_number(session, today))
+    table = Table(measure=definition, group_label=by.capitalize(), by_organisation=len(keys) > 1)
+    for row in session.execute(text(sql), params).mappings():
+        item = {"group": row["grp"]}
+        if "org" in row:
+            item["organisation"] = row["org"]
+        item.update({c.key: int(row[c.key] or 0) for c in definition.columns})
+        table.rows.append(item)
+    return table
+
+
+def report(session: Session, *, scope: tuple[str, dict], start: date, end: date, today: date,
+           by: str = "month", keys: tuple[str, ...] | None = None) -> Report:
+    with prepared(session, scope, since=look_back(start)):
+        tables = [_measure(session, key, scope=scope, start=start, end=end, today=today, by=by)
+                  for key in (keys or tuple(m.key for m in MEASURES))]
+    return Report(start=start, end=end, by=by, tables=tables)
+
+
+# --- cases needing attention (team managers and conference chairs only) ------------------------------------
+
+
+@dataclass
+class Attention:
+    case_id: int
+    reference: str
+    channel_id: str | None
+    reasons: list[str]
+    rank: int
+
+
+def needing_attention(session: Session, *, cases_sql: tuple[str, dict], today: date, limit: int = 15
+                      ) -> tuple[list[Attention], int]:
+    """Open cases among `cases_sql` that need attention, the most pressing first, and how many there are in all:
+    a group that has lapsed (or whose first meeting is overdue), a first meeting still to hold, a record or a
+    family version late, actions overdue."""
+    with prepared(session, cases_sql, since=look_back(today, years=2)):
+        return _needing_attention(session, cases_sql=cases_sql, today=today, limit=limit)
+
+
+def _needing_attention(session: Session, *, cases_sql: tuple[str, dict], today: date, limit: int
+                       ) -> tuple[list[Attention], int]:
+    q = _Sql(session.get_bind().dialect.name)
+    sql = f"""
+WITH {_ctes(session, q, cases_sql[0])},
+last AS (SELECT case_id, MAX(day) AS day, COUNT(*) AS held FROM held_n GROUP BY case_id),
+facts AS (
+  SELECT c.id, c.reference, c.channel_id, ic.n + {FIRST_WITHIN} AS first_due_n, last.held,
+         nd.n AS next_due_n,
+         (SELECT COUNT(*) FROM meetings m WHERE m.case_id = c.id AND m.status IN ('ended', 'ended_without_record')
+            AND NOT EXISTS (SELECT 1 FROM recaps r WHERE r.meeting_id = m.id AND r.status = 'posted')
+            AND :today_n - (SELECT wd.n FROM working_days wd WHERE wd.day = {q.day('m.scheduled_start')})
+                > {RECORD_WITHIN}) AS records_late,
+         (SELECT COUNT(*) FROM held_n h WHERE h.case_id = c.id AND :today_n - h.n > {FAMILY_WITHIN}
+            AND NOT EXISTS (SELECT 1 FROM family_handovers fh WHERE fh.meeting_id = h.meeting_id)) AS family_late,
+         (SELECT COUNT(*) FROM actions a WHERE a.case_id = c.id AND a.status = 'open' AND a.due_date < :today)
+           AS overdue
+  FROM cases c JOIN working_days ic ON ic.day = c.initial_conference_date
+  LEFT JOIN last ON last.case_id = c.id
+  LEFT JOIN working_days nd ON nd.day = {q.plus_days('last.day', '7 * c.frequency_weeks')}
+  WHERE c.id IN (SELECT case_id FROM scope) AND c.status = 'open'
+)
+SELECT * FROM facts"""
+    params = dict(cases_sql[1], today=today, today_n=_day_number(session, today))
+    found: list[Attention] = []
+    for row in session.execute(text(sql), params).mappings():
+        reasons, rank = [], 9
+        if not row["held"]:
+            if row["first_due_n"] < params["today_n"]:
+                reasons.append("first core group overdue")
+                rank = 0
+            else:
+                reasons.append(f"first core group due within {row['first_due_n'] - params['today_n']} working days")
+                rank = 2
+        elif row["next_due_n"] is not None and row["next_due_n"] < params["today_n"]:
+            reasons.append(f"lapsed: no core group for {params['today_n'] - row['next_due_n']} working days past"
+                           " the agreed interval")
+            rank = 0
+        if row["records_late"]:
+            reasons.append(f"{row['records_late']} record{'s' if row['records_late'] > 1 else ''} late")
+            rank = min(rank, 1)
+        if row["family_late"]:
+            reasons.append(f"family version late for {row['family_late']} meeting"
+                           f"{'s' if row['family_late'] > 1 else ''}")
+            rank = min(rank, 1)
+        if row["overdue"]:
+            reasons.append(f"{row['overdue']} action{'s' if row['overdue'] > 1 else ''} overdue")
+            rank = min(rank, 3)
+        if reasons:
+            found.append(Attention(case_id=row["id"], reference=row["reference"], channel_id=row["channel_id"],
+                                   reasons=reasons, rank=rank))
+    found.sort(key=lambda a: (a.rank, a.reference))
+    return found[:limit], len(found)
+
+
+# --- the App Home's figures -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    months: list[str]
+    on_time: list[int]
+    late: list[int]
+    attendance: list[dict]  # organisation, present, apologies_update, apologies_only, absent
+
+
+def month_start(day: date, back: int = 0) -> date:
+    year, month = day.year, day.month - back
+    while month <= 0:
+        month += 12
+        year -= 1
+    return date(year, month, 1)
+
+
+def figures(session: Session, *, scope: tuple[str, dict], today: date, months: int = 12) -> Figures:
+    """Timeliness by month (first and later core groups together) and attendance by organisation, for the last
+    `months` months up to today: three statements."""
+    start = month_start(today, months - 1)
+    with prepared(session, scope, since=look_back(start)):
+        first = _measure(session, "first_meeting", scope=scope, start=start, end=today, today=today)
+        later = _measure(session, "later_meetings", scope=scope, start=start, end=today, today=today)
+        attendance = _measure(session, "attendance", scope=scope, start=start, end=today, today=today,
+                              by="organisation")
+    labels = [f"{month_start(today, back):%Y-%m}" for back in range(months - 1, -1, -1)]
+    on_time = dict.fromkeys(labels, 0)
+    late = dict.fromkeys(labels, 0)
+    for table in (first, later):
+        for row in table.rows:
+            if row["group"] in on_time:
+                on_time[row["group"]] += row["on_time"]
+                late[row["group"]] += row["late"] + row.get("overdue", 0)
+    return Figures(months=labels, on_time=list(on_time.values()), late=list(late.values()),
+                   attendance=[{k: v for k, v in row.items() if k != "group"} | {"organisation": row["group"]}
+                               for row in attendance.rows])
