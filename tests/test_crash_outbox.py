@@ -105,13 +105,13 @@ def test_killed_after_updates_were_answered_every_one_is_saved_and_posted_once(
         for thread in threads:
             thread.join(PATIENCE)
         assert {who: (r.status, r.body) for who, r in replies.items()} == {who: (200, "") for who in senders}
-        slack.wait_held("chat.postMessage", timeout=PATIENCE)
+        held = slack.wait_held("chat.postMessage", timeout=PATIENCE).args["metadata"]["event_payload"]["key"]
     finally:
         first.kill()
     with Session(engine) as session:
         answered = session.exec(select(SubmissionJournal)).all()
     assert len(answered) == len(senders)  # everything answered was in the journal before its answer
-    wait_until(lambda: keyed(slack, case.channel_id, "update:"), "the held post landing")
+    wait_until(lambda: keyed(slack, case.channel_id, "update:")[held], "the held post landing")
 
     second = serving(tmp_path, "second", engine, slack)
     try:
