@@ -19,6 +19,7 @@ from handlers.blocks import meetings as meeting_blocks
 from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
+from handlers.family_outline import send_outline
 from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, Block, View
 from handlers.plain import jargon_gate
@@ -177,6 +178,7 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
     ack()
     log.info("meeting %s scheduled for case %s", meeting_id, case.id)
     post_meeting(client, deps, case, meeting_id, body)
+    send_outline(deps, client, meeting_id)  # the outline for the family, to the lead social worker
     refresh_checklist(deps, client, case.id)
     if review_changed:
         post_review(client, case, review, member, actor.user_id)
@@ -349,6 +351,7 @@ def submit_move(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                                                     reason=reason, tz=deps.tz), broadcast=True,
                    notify=access.actor_of(body).user_id)
     refresh_meeting_message(client, deps, meeting.id)
+    send_outline(deps, client, meeting.id, moved=True)  # the family's outline again, with the new time
 
 
 def submit_cancel(ack, body: dict, client: WebClient, deps: Deps) -> None:
@@ -379,6 +382,7 @@ def submit_cancel(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                                                         reason=reason, tz=deps.tz), broadcast=True,
                    notify=access.actor_of(body).user_id)
     refresh_meeting_message(client, deps, meeting.id)
+    send_outline(deps, client, meeting.id, moved=True)  # the family's outline again, with the new time
 
 
 def register(app: App, deps: Deps) -> None:

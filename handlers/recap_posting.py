@@ -104,16 +104,26 @@ def post_recap(deps: Deps, client: WebClient, recap_id: int) -> None:
     log.info("recap %s posted in %s message(s)", recap_id, len(messages))
 
 
-def follow_up(deps: Deps, client: WebClient, recap_id: int) -> None:
+def follow_up(deps: Deps, client: WebClient, recap_id: int) -> int | None:
     """What a posted recap is followed by (written to the outbox when it was marked posted): the ended meeting's
     message says so, the next meeting is posted (after the first version), and the charts; sent now, once. A crash
-    here loses nothing: the scheduler's run sends whatever is left."""
+    here loses none of them: the scheduler's run sends whatever is left. Returns the next meeting's id when its
+    message was posted here."""
     with deps.session() as session:
         recap = session.get(Recap, recap_id)
         if recap.status != RecapStatus.POSTED:
-            return
+            return None
         keys = lifecycle.follow_ups(session, recap, now=deps.now(), write=False)
-    outbox.send_all_now(deps, client, keys)
+    booked = None
+    for key in keys:
+        try:
+            sent = outbox.send_now(deps, client, key)
+        except Exception as exc:  # the database failing: the scheduler's run sends it later
+            log.error("outbox %s not sent now: %s", key, type(exc).__name__)
+            continue
+        if sent == "sent" and key.startswith("meeting:") and key.endswith(":post"):
+            booked = int(key.split(":")[1])
+    return booked
 
 
 def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:
@@ -126,7 +136,13 @@ def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:
     except (SlackClientError, OSError) as error:  # no answer in time: checked against the channel when resumed
         log.warning("recap %s not posted yet: %s", recap_id, type(error).__name__)
         return False
-    follow_up(deps, client, recap_id)  # the meeting's message, the next meeting, the charts (handlers/chart.py)
+    booked = follow_up(deps, client, recap_id)  # the meeting's message, the next meeting, the charts
+    from handlers.family import ask_to_prepare  # the lead social worker is asked to prepare the family version
+    from handlers.family_outline import send_outline
+
+    ask_to_prepare(deps, client, recap_id)
+    if booked is not None:
+        send_outline(deps, client, booked)  # the next meeting's outline for the family, to the lead social worker
     return True
 
 

@@ -68,7 +68,8 @@ NOT_CASE_DATA = frozenset({"processed_requests", "form_returns", "submission_jou
                            "staff_roles", "working_days", "oversight_charts", "oversight_figures"})
 
 # Text columns that hold JSON: exported as JSON, so the reader does not meet JSON inside a string.
-JSON_COLUMNS = {("recaps", "content"), ("scheduled_messages", "detail"), ("audit_events", "detail")}
+JSON_COLUMNS = {("recaps", "content"), ("family_versions", "content"), ("scheduled_messages", "detail"),
+                ("audit_events", "detail")}
 
 
 def _sections(case_id: int) -> list[tuple[type[SQLModel], ColumnElement[bool]]]:

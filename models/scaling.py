@@ -53,6 +53,7 @@ class ScoreLine:
     reason: str
     to_move_up: str
     in_writing: bool = False  # sent by someone unable to attend (in their update)
+    recorded_by: dict | None = None  # {"id", "name", "role"} of who recorded it on the family's behalf
 
 
 @dataclass
@@ -165,7 +166,7 @@ def round_for(session: Session, *, question_id: int, meeting_id: int, actor: Act
 
 
 def record_score(session: Session, *, round_id: int, member_id: int, score: int, reason: str, to_move_up: str,
-                 actor: Actor) -> Score:
+                 actor: Actor, recorded_by_member_id: int | None = None) -> Score:
     """A member's score for a round; scoring again replaces their earlier score."""
     if not isinstance(score, int) or not 0 <= score <= 10:
         raise DomainError("Choose a score from 0 to 10.", field="score")
@@ -180,7 +181,7 @@ def record_score(session: Session, *, round_id: int, member_id: int, score: int,
     existing = score_of(session, round_id, member_id)
     if existing is None:
         created = Score(round_id=round_id, member_id=member_id, score=score, reason=reason, to_move_up=to_move_up,
-                        submitted_at=now)
+                        submitted_at=now, recorded_by_member_id=recorded_by_member_id)
         savepoint = session.begin_nested()
         try:
             session.add(created)
@@ -196,6 +197,7 @@ def record_score(session: Session, *, round_id: int, member_id: int, score: int,
                          record_id=created.id, case_id=question.case_id, round_id=round_id, member_id=member_id)
             return created
     existing.score, existing.reason, existing.to_move_up, existing.submitted_at = score, reason, to_move_up, now
+    existing.recorded_by_member_id = recorded_by_member_id
     session.add(existing)
     session.flush()
     audit.record(session, actor=actor, action="scaling.score_replaced", record_type="score", record_id=existing.id,
@@ -260,8 +262,14 @@ def _lines(session: Session, scaling_round: ScalingRound) -> list[ScoreLine]:
         return []
     away = set(session.exec(select(Attendance.member_id).where(
         Attendance.meeting_id == scaling_round.meeting_id, col(Attendance.status).in_(NOT_THERE))))
+    recorders = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(
+        [s.recorded_by_member_id for s, _ in given if s.recorded_by_member_id])))} if any(
+        s.recorded_by_member_id for s, _ in given) else {}
     lines = [ScoreLine(member_id=s.member_id, name=names.shown(person), role=person.role, score=s.score,
-                       reason=s.reason, to_move_up=s.to_move_up, in_writing=s.member_id in away)
+                       reason=s.reason, to_move_up=s.to_move_up,
+                       in_writing=s.member_id in away and not s.recorded_by_member_id,
+                       recorded_by={"id": r.id, "name": names.shown(r), "role": r.role}
+                       if (r := recorders.get(s.recorded_by_member_id)) else None)
              for s, person in given]
     return sorted(lines, key=lambda line: (line.score, line.name))
 

@@ -223,7 +223,7 @@ RECORD_OF: dict[str, tuple[str, Callable[[Row], int]]] = {
     "recap_recipients": ("recap", lambda r: r["recap_id"]),
     "recap_acknowledgements": ("recap", lambda r: r["recap_id"]),
     "family_versions": ("family_version", lambda r: r["id"]),
-    "family_handovers": ("family_version", lambda r: r["family_version_id"]),
+    "family_handovers": ("family_handover", lambda r: r["id"]),
 }
 # the ledger, once-only keys, the trail, and where an open form redraws its list (a view id or response URL)
 NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events", "form_returns",

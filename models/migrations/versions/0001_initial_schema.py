@@ -382,8 +382,10 @@ def upgrade() -> None:
     sa.Column('child_views', sa.Text(), nullable=False),
     sa.Column('submitted_at', models.types.UTCDateTime(), nullable=False),
     sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('recorded_by_member_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], ),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], ),
+    sa.ForeignKeyConstraint(['recorded_by_member_id'], ['members.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('meeting_id', 'member_id', 'version', name='uq_update_version')
     )
@@ -424,7 +426,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], ),
     sa.ForeignKeyConstraint(['prepared_by_member_id'], ['members.id'], ),
     sa.ForeignKeyConstraint(['recap_id'], ['recaps.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('meeting_id', 'version', name='uq_family_version')
     )
     with op.batch_alter_table('family_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_family_versions_case_id'), ['case_id'], unique=False)
@@ -498,7 +501,9 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('to_move_up', sa.Text(), nullable=False),
     sa.Column('submitted_at', models.types.UTCDateTime(), nullable=False),
+    sa.Column('recorded_by_member_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], ),
+    sa.ForeignKeyConstraint(['recorded_by_member_id'], ['members.id'], ),
     sa.ForeignKeyConstraint(['round_id'], ['scaling_rounds.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('round_id', 'member_id', name='uq_score')
@@ -527,7 +532,7 @@ def upgrade() -> None:
     sa.Column('given_on', sa.Date(), nullable=False),
     sa.Column('how', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('interpreter', sa.Boolean(), nullable=False),
-    sa.Column('given_to', sa.Text(), nullable=False),
+    sa.Column('given_to', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('recorded_by_member_id', sa.Integer(), nullable=True),
     sa.Column('recorded_at', models.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
