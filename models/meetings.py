@@ -380,12 +380,15 @@ def change_chair(session: Session, *, meeting: Meeting, chair: Member, actor: Ac
     _must_be_scheduled(meeting)
     if chair.case_id != meeting.case_id or not can_chair(chair):
         raise DomainError(CHAIR_WHO, field="chair")
-    if meeting.chair_member_id == chair.id:
-        return False
     was = meeting.chair_member_id
-    meeting.chair_member_id = chair.id
-    session.add(meeting)
-    session.flush()
+    # One statement: two people pressing "Chair it myself" at once on PostgreSQL change the chair (and tell the
+    # group) once; the second finds them the chair already.
+    if not change_once(session, Meeting, meeting.id, Meeting.status == MeetingStatus.SCHEDULED,
+                       or_(col(Meeting.chair_member_id).is_(None), Meeting.chair_member_id != chair.id),
+                       chair_member_id=chair.id):
+        session.refresh(meeting)
+        _must_be_scheduled(meeting)
+        return False
     audit.record(session, actor=actor, action="meeting.chair_changed", record_type="meeting", record_id=meeting.id,
                  case_id=meeting.case_id, was=was, chair=chair.id)
     reminders.meeting_changed(session, meeting=meeting, now=now)
