@@ -482,7 +482,8 @@ class SlackStandIn:
 
     def _clear_faults(self) -> None:
         self._faults: dict[str, list[_Fault]] = {}
-        self._delays: dict[str, list[float]] = {}
+        self._delays: dict[str, list[tuple[float, Callable[[dict], bool] | None]]] = {}
+        self.held: list[Call] = []  # calls being held by delay_next (for a test to act while one is open)
 
     def _clear_world(self) -> None:
         self.channels: dict[str, Channel] = {}
@@ -573,10 +574,26 @@ class SlackStandIn:
         with self._lock:
             self._faults.setdefault(method, []).append(_Fault(status, error, retry_after, times))
 
-    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` only after ``seconds``."""
+    def delay_next(self, method: str, seconds: float, times: int = 1,
+                   where: Callable[[dict], bool] | None = None) -> None:
+        """Answer the next ``times`` calls of ``method`` (those whose arguments match ``where``, if given) only
+        after ``seconds``; each is in ``held`` (``wait_held``) while it waits."""
         with self._lock:
-            self._delays.setdefault(method, []).extend([seconds] * times)
+            self._delays.setdefault(method, []).extend([(seconds, where)] * times)
+
+    def wait_held(self, method: str, timeout: float = 30.0) -> Call:
+        """Block until a call of ``method`` is being held by delay_next; AssertionError otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [c for c in self.held if c.method == method]
+                left = deadline - time.monotonic()
+                if found or left <= 0:
+                    break
+                self._changed.wait(left)
+        if not found:
+            raise AssertionError(f"no call to {method} was held within {timeout}s")
+        return found[0]
 
     def refuse_dm(self, team_id: str, user_id: str, error: str = "invalid_user_combination") -> None:
         """DMs to this user (conversations.open, chat.postMessage to their U… or D… id)
@@ -690,7 +707,7 @@ class SlackStandIn:
         token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else None
         token = token or args.get("token")
         args.pop("token", None)
-        self._wait_if_delayed(method)
+        self._wait_if_delayed(method, args, arrived)
         with self._lock:
             status, payload, headers = self._fault_response(method) or (200, self._dispatch(method, args, token), {})
             self._record(Call(method, args, token, arrived, status, payload))
@@ -758,10 +775,14 @@ class SlackStandIn:
         text = f"OK - {len(body)}" if payload.get("ok") else str(payload.get("error"))
         req.reply(status, text.encode(), "text/plain; charset=utf-8", headers)
 
-    def _wait_if_delayed(self, method: str) -> None:
-        with self._lock:
-            queue = self._delays.get(method)
-            seconds = queue.pop(0) if queue else 0.0
+    def _wait_if_delayed(self, method: str, args: dict | None = None, arrived: float = 0.0) -> None:
+        with self._changed:
+            queue = self._delays.get(method) or []
+            index = next((i for i, (_, where) in enumerate(queue) if where is None or where(args or {})), None)
+            seconds = queue.pop(index)[0] if index is not None else 0.0
+            if seconds:
+                self.held.append(Call(method, dict(args or {}), None, arrived, 0, {}))
+                self._changed.notify_all()
         if seconds:
             self._stopping.wait(seconds)
 

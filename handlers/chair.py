@@ -49,21 +49,6 @@ def chair_only(chair: Member | None, what: str) -> str:
 # --- the chair's panel ---------------------------------------------------------------------------------
 
 
-def post_chair_panel(client: WebClient, deps: Deps, case: Case, meeting_id: int, notify: str | None = None) -> None:
-    """Post the chair's buttons in the meeting's thread (the channel when it has none)."""
-    with deps.session() as session:
-        meeting = session.get(Meeting, meeting_id)
-        chair_id = meetings.chair_id_of(meeting)
-        chair = session.get(Member, chair_id) if chair_id else None
-        message = meeting_blocks.chair_panel(case_id=case.id, meeting=meeting, chair=chair)
-    posted = post_in_thread(client, case, meeting, message, notify=notify)
-    if posted is not None:  # kept, so the panel is redrawn when the meeting ends (handlers.meetings)
-        with deps.session() as session:
-            meeting = session.get(Meeting, meeting_id)
-            meeting.chair_panel_ts = posted["ts"]
-            session.add(meeting)
-
-
 def _meeting_and_chair(deps: Deps, case: Case, meeting_id) -> tuple[Meeting | None, Member | None]:
     with deps.session() as session:
         meeting = meetings.get_for_case(session, case.id, meeting_id)

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from handlers import access, case_post, forms
+from handlers import access, case_post, forms, outbox
 from handlers.blocks import meetings as meeting_blocks
 from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand, start_from_button
@@ -26,6 +26,7 @@ from handlers.plain import jargon_gate
 from models import audit, cases, meetings
 from models.calendar import WorkingCalendar
 from models.cases import DomainError
+from models.ledger import Kind
 from models.tables import AttendanceStatus, Case, Meeting, MeetingStatus, Member
 
 log = logging.getLogger(__name__)
@@ -205,9 +206,39 @@ def post_meeting(client: WebClient, deps: Deps, case: Case, meeting_id: int, bod
         session.add(meeting)
 
 
-def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note: str | None = None) -> None:
+@outbox.sender(Kind.MEETING_POST)
+def post_meeting_once(job: outbox.Job) -> None:
+    """A meeting's own message, for a meeting booked by something else (the recap that named it): once, and
+    remembered as the meeting's thread."""
+    deps = job.deps
+    with deps.session() as session:
+        meeting = session.get(Meeting, job.row.meeting_id)
+        if meeting is None or meeting.message_ts:
+            raise outbox.Skipped("posted_already")
+        if meeting.status == MeetingStatus.CANCELLED:
+            raise outbox.Skipped("cancelled")
+        case = session.get(Case, meeting.case_id)
+        message = meeting_blocks.meeting_message(meeting=meeting, chair=_chair(session, meeting), tz=deps.tz,
+                                                 case_id=case.id)
+    channel, ts = job.post(channel=case.channel_id, message=message)
+    with deps.session() as session:
+        meeting = session.get(Meeting, job.row.meeting_id)
+        meeting.channel_id, meeting.message_ts = channel, ts
+        session.add(meeting)
+
+
+@outbox.sender(Kind.REDRAW)
+def redraw_meeting(job: outbox.Job) -> None:
+    """A meeting's message brought up to date (it started, it ended): drawn again from the database, so doing it
+    twice does no harm."""
+    refresh_meeting_message(job.client, job.deps, job.row.meeting_id, strict=True)
+
+
+def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note: str | None = None, *,
+                            strict: bool = False) -> None:
     """Bring the meeting's message up to date: time, place, replies, or that it started or was cancelled. Once the
-    meeting is over (its record posted, or closed without one), the chair's panel in its thread says so too."""
+    meeting is over (its record posted, or closed without one), the chair's panel in its thread says so too.
+    `strict` (the outbox): Slack failing (a 5xx, rate limits past the client's retries) is raised, to be retried."""
     message = panel = None
     with deps.session() as session:
         meeting = session.get(Meeting, meeting_id)
@@ -237,6 +268,8 @@ def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note
         try:
             client.chat_update(channel=channel, ts=at, **update)
         except SLACK_FAILED as error:
+            if strict and (not isinstance(error, SlackApiError) or error.response.status_code >= 429):
+                raise  # the outbox tries again
             code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
             log.info("could not refresh the %s %s: %s", what, meeting_id, code)
 

@@ -60,7 +60,9 @@ DOCUMENT_BUILDERS: list[str] = [
 ]
 
 # Tables that hold no case data, and so have no section.
-NOT_CASE_DATA = frozenset({"processed_requests", "form_returns",
+# Once-only keys; the submission journal, whose entries are emptied once processed (what they held is
+# exported from the records it was saved as);
+NOT_CASE_DATA = frozenset({"processed_requests", "form_returns", "submission_journal",
                            # oversight: staff roles (their grants are in the audit trail), working days, and
                            # figures and charts kept for the App Home, which hold no case's data
                            "staff_roles", "working_days", "oversight_charts", "oversight_figures"})

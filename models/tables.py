@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
@@ -634,3 +634,19 @@ class FormReturn(SQLModel, table=True):
     list_view_id: str | None = Field(default=None, max_length=64)
     response_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _when(default_factory=utcnow, index=True)
+
+
+class SubmissionJournal(SQLModel, table=True):
+    """A submitted form taken down as it came (its values and ids), committed before the person is answered, and
+    saved from here (handlers/journal.py): what a person is told was saved survives any crash after the answer."""
+
+    __tablename__ = "submission_journal"
+    __table_args__ = (Index("ix_submission_journal_unprocessed", "processed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # "view:<view id>": Slack sending the same form twice is one entry
+    kind: str = Field(max_length=40)  # what the form is ("update")
+    payload: str = _text()  # JSON: the form's values and the ids checked before the answer
+    created_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, server_default=func.now()))
+    processed_at: datetime | None = _when(default=None)
+    outcome: str | None = Field(default=None, max_length=40)  # saved, refused (the person was told why), ...

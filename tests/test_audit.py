@@ -227,6 +227,7 @@ RECORD_OF: dict[str, tuple[str, Callable[[Row], int]]] = {
 }
 # the ledger, once-only keys, the trail, and where an open form redraws its list (a view id or response URL)
 NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events", "form_returns",
+                 "submission_journal",  # forms taken down before their answer, emptied once saved
                  # oversight: roles (audited as staff.granted/revoked), working days, cached figures and charts
                  "staff_roles", "working_days", "oversight_charts", "oversight_figures"}
 

@@ -110,6 +110,20 @@ def upgrade() -> None:
     sa.Column('at', models.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    op.create_table('submission_journal',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('created_at', models.types.UTCDateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=True),
+    sa.Column('processed_at', models.types.UTCDateTime(), nullable=True),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('submission_journal', schema=None) as batch_op:
+        batch_op.create_index('ix_submission_journal_unprocessed', ['processed_at'], unique=False)
+
     op.create_table('working_days',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
@@ -638,6 +652,10 @@ def downgrade() -> None:
 
     op.drop_table('children')
     op.drop_table('working_days')
+    with op.batch_alter_table('submission_journal', schema=None) as batch_op:
+        batch_op.drop_index('ix_submission_journal_unprocessed')
+
+    op.drop_table('submission_journal')
     op.drop_table('processed_requests')
     op.drop_table('oversight_figures')
     op.drop_table('oversight_charts')
