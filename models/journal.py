@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
-from models.db import is_sqlite
+from models.db import _unpinged, is_sqlite
 from models.tables import SubmissionJournal
 
 
@@ -31,18 +31,29 @@ def _insert(dialect: str):
 
 
 class _GroupCommit:
-    """One writer thread per engine that commits the entries waiting at that moment in one transaction: twenty
-    forms sent at once cost two or three commits (each a flush to disk) instead of twenty made one after the other,
-    while each request still waits for its own entry to be committed before it is answered."""
+    """Writer threads per engine that commit the entries waiting at that moment in one transaction: twenty forms
+    sent at once cost two or three commits (each a flush to disk) instead of twenty made one after the other, while
+    each request still waits for its own entry to be committed before it is answered.
+
+    On PostgreSQL a batch is one statement, `INSERT ... VALUES (...), (...) ON CONFLICT (key) DO NOTHING`, on a
+    connection of the unpinged pool in autocommit (models.db._unpinged, OneRead's): the statement is its own
+    transaction, committed (flushed to disk) when the server answers, so a batch costs one round trip where a
+    pinged connection with executemany and COMMIT cost four (the ping, the insert, the commit, and the rollback
+    when the connection went back to its pool). A connection the server closed since is replaced and the statement
+    sent once more, which is safe: the same key twice is one entry. Two writers there, so that an entry arriving
+    while a commit is in flight is not queued behind it. SQLite has one writer at a time anyway: one thread."""
 
     WAIT = 10.0  # seconds a request waits for its entry to be committed before it is answered with an error
+    BATCH = 500  # entries at most in one statement (three parameters each; PostgreSQL allows 65535)
 
     def __init__(self, engine):
         self.engine = engine
+        self.sqlite = is_sqlite(engine)
         self.statement = _insert(engine.dialect.name).compile(dialect=engine.dialect)
         self.queue: list[tuple[dict, threading.Event, list]] = []
         self.lock = threading.Condition()
-        threading.Thread(target=self._run, name="journal-writer", daemon=True).start()
+        for number in range(1 if self.sqlite else 2):
+            threading.Thread(target=self._run, name=f"journal-writer-{number}", daemon=True).start()
 
     def write(self, params: dict) -> None:
         done, failure = threading.Event(), []
@@ -59,30 +70,30 @@ class _GroupCommit:
             with self.lock:
                 while not self.queue:
                     self.lock.wait()
-                batch, self.queue = self.queue, []
+                batch, self.queue = self.queue[:self.BATCH], self.queue[self.BATCH:]
+            rows = [params for params, _, _ in batch]
             try:
-                self._commit([params for params, _, _ in batch])
+                if self.sqlite:
+                    self._commit_sqlite(rows)
+                else:
+                    self._commit_postgresql(rows)
             except Exception as error:  # every request in the batch is told; none is answered as saved
                 for _, _, failure in batch:
                     failure.append(error)
             for _, done, _ in batch:
                 done.set()
 
-    def _commit(self, rows: list[dict]) -> None:
+    def _commit_sqlite(self, rows: list[dict]) -> None:
         compiled = self.statement
         args = [tuple(row[name] for name in compiled.positiontup) if compiled.positional else row for row in rows]
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
-        connection = self.engine.raw_connection()  # SQLite: autocommit (see models.db); PostgreSQL: pinged first
+        connection = self.engine.raw_connection()  # autocommit (see models.db): BEGIN and COMMIT are ours
         try:
             cursor = connection.cursor()
             try:
-                if is_sqlite(self.engine):
-                    cursor.execute("BEGIN IMMEDIATE")
-                    cursor.executemany(compiled.string, args)
-                    cursor.execute("COMMIT")
-                else:
-                    cursor.executemany(compiled.string, args)
-                    connection.commit()
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.executemany(compiled.string, args)
+                cursor.execute("COMMIT")
             finally:
                 cursor.close()
         except dbapi_error as error:
@@ -90,6 +101,36 @@ class _GroupCommit:
             raise DBAPIError.instance(compiled.string, None, error, dbapi_error, hide_parameters=True) from error
         finally:
             connection.close()
+
+    def _commit_postgresql(self, rows: list[dict]) -> None:
+        sql = _MULTI_ROW.format(", ".join(["(%s, %s, %s)"] * len(rows)))
+        args = [value for row in rows for value in (row["key"], row["kind"], row["payload"])]
+        pool_of = _unpinged(self.engine)
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        for attempt in (1, 2):
+            try:
+                connection = pool_of.raw_connection()
+            except dbapi_error as error:  # no connection at all: the database is not there
+                raise DBAPIError.instance(None, None, error, dbapi_error, hide_parameters=True) from error
+            try:
+                cursor = connection.cursor()
+                try:
+                    cursor.execute(sql, args)  # autocommit: committed when this returns
+                finally:
+                    cursor.close()
+                return
+            except dbapi_error as error:
+                closed = pool_of.dialect.is_disconnect(error, connection.driver_connection, None)
+                connection.invalidate()
+                if attempt == 1 and closed:
+                    continue  # a connection the server has closed since (a restart): once more, on a new one
+                raise DBAPIError.instance(sql, None, error, dbapi_error, hide_parameters=True) from error
+            finally:
+                connection.close()
+
+
+# Only placeholders are joined into it ("(%s, %s, %s)" per entry); the values travel as parameters.
+_MULTI_ROW = "INSERT INTO submission_journal (key, kind, payload) VALUES {} ON CONFLICT (key) DO NOTHING"
 
 
 _writers: dict[int, _GroupCommit] = {}
