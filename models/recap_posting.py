@@ -16,7 +16,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import actions, audit, left_open, meetings, reminders
+from models import actions, audit, left_open, meeting_facts, meetings, reminders
 from models.audit import Actor
 from models.cases import DomainError
 from models.recap import CHANNEL, OUTSIDE_SLACK, content_of
@@ -76,6 +76,7 @@ def end_meeting(session: Session, *, meeting: Meeting, actor: Actor, now: dateti
     if ended is None:
         raise DomainError(NOT_IN_PROGRESS)
     session.refresh(meeting)
+    meeting_facts.touch(session, case_id=meeting.case_id)  # a bulk update: the session hooks do not see it
     audit.record(session, actor=actor, action="meeting.ended", record_type="meeting", record_id=meeting.id,
                  case_id=meeting.case_id)
     meeting_day = reminders.policy().calendar.local(meeting.scheduled_start).date()

@@ -81,6 +81,43 @@ def upgrade() -> None:
     sa.UniqueConstraint('channel_id'),
     sa.UniqueConstraint('reference')
     )
+    op.create_table('meeting_attendance_facts',
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('org', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('present', sa.Integer(), nullable=False),
+    sa.Column('apologies_update', sa.Integer(), nullable=False),
+    sa.Column('apologies_only', sa.Integer(), nullable=False),
+    sa.Column('absent', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('meeting_id', 'org')
+    )
+    with op.batch_alter_table('meeting_attendance_facts', schema=None) as batch_op:
+        batch_op.create_index('ix_meeting_attendance_facts_case', ['case_id'], unique=False)
+        batch_op.create_index('ix_meeting_attendance_facts_day', ['day', 'case_id'], unique=False)
+
+    op.create_table('meeting_facts',
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('due_n', sa.Integer(), nullable=True),
+    sa.Column('posted_n', sa.Integer(), nullable=False),
+    sa.Column('given_n', sa.Integer(), nullable=True),
+    sa.Column('child_said', sa.Integer(), nullable=False),
+    sa.Column('child_why_not', sa.Integer(), nullable=False),
+    sa.Column('parents_said', sa.Integer(), nullable=False),
+    sa.Column('chair_org', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('lead_org', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.PrimaryKeyConstraint('meeting_id')
+    )
+    with op.batch_alter_table('meeting_facts', schema=None) as batch_op:
+        batch_op.create_index('ix_meeting_facts_case', ['case_id', 'seq'], unique=False)
+        batch_op.create_index('ix_meeting_facts_day', ['day', 'case_id'], unique=False)
+
     op.create_table('oversight_charts',
     sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('file_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -623,6 +660,16 @@ def downgrade() -> None:
     op.drop_table('processed_requests')
     op.drop_table('oversight_figures')
     op.drop_table('oversight_charts')
+    with op.batch_alter_table('meeting_facts', schema=None) as batch_op:
+        batch_op.drop_index('ix_meeting_facts_day')
+        batch_op.drop_index('ix_meeting_facts_case')
+
+    op.drop_table('meeting_facts')
+    with op.batch_alter_table('meeting_attendance_facts', schema=None) as batch_op:
+        batch_op.drop_index('ix_meeting_attendance_facts_day')
+        batch_op.drop_index('ix_meeting_attendance_facts_case')
+
+    op.drop_table('meeting_attendance_facts')
     op.drop_table('cases')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_case_id'))
