@@ -36,14 +36,14 @@ def _sql(dialect: str, *, all_cases: bool) -> tuple[str, str]:
         else ("rr.content", "")
     lead = f"SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm WHERE lm.is_lead GROUP BY lm.case_id"
     facts = f"""
-INSERT INTO meeting_facts (meeting_id, case_id, day, month, n, seq, due_n, posted_n, given_n, child_said,
+INSERT INTO meeting_facts (meeting_id, case_id, team_id, day, month, n, seq, due_n, posted_n, given_n, child_said,
                            child_why_not, parents_said, chair_org, lead_org)
-SELECT x.meeting_id, x.case_id, x.day, x.month, x.n, x.seq, nd.n, wp.n, wg.n,
+SELECT x.meeting_id, x.case_id, x.team_id, x.day, x.month, x.n, x.seq, nd.n, wp.n, wg.n,
        CASE WHEN x.child_said <> '' THEN 1 ELSE 0 END, CASE WHEN x.child_why_not <> '' THEN 1 ELSE 0 END,
        CASE WHEN x.parents_said <> '' THEN 1 ELSE 0 END,
        COALESCE(x.chair_org, '{NO_ORGANISATION}'), COALESCE(lead.org, '{NO_ORGANISATION}')
 FROM (
-  SELECT h.meeting_id, h.case_id, h.day, h.month, h.posted_at, h.frequency_weeks, wd.n,
+  SELECT h.meeting_id, h.case_id, h.team_id, h.day, h.month, h.posted_at, h.frequency_weeks, wd.n,
          LAG(h.day) OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS prev_day,
          ROW_NUMBER() OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS seq,
          {q.json_text(doc, 'child_views', 'text')} AS child_said,
@@ -54,10 +54,10 @@ FROM (
   FROM (
     SELECT m.id AS meeting_id, m.case_id, {q.day('m.scheduled_start')} AS day,
            {q.month('m.scheduled_start')} AS month, MIN(r.posted_at) AS posted_at, MAX(r.id) AS recap_id,
-           COALESCE(m.chaired_by_member_id, m.chair_member_id) AS chair_id, c.frequency_weeks
+           COALESCE(m.chaired_by_member_id, m.chair_member_id) AS chair_id, c.frequency_weeks, c.team_id
     FROM meetings m JOIN recaps r ON r.meeting_id = m.id AND r.status = 'posted' JOIN cases c ON c.id = m.case_id
     WHERE 1 = 1{where}
-    GROUP BY m.id, m.case_id, m.scheduled_start, m.chaired_by_member_id, m.chair_member_id, c.frequency_weeks
+    GROUP BY m.id, m.case_id, m.scheduled_start, m.chaired_by_member_id, m.chair_member_id, c.frequency_weeks, c.team_id
   ) h JOIN working_days wd ON wd.day = h.day JOIN recaps rr ON rr.id = h.recap_id{lateral}
 ) x
 JOIN working_days wp ON wp.day = {q.day('x.posted_at')}
@@ -75,19 +75,19 @@ LEFT JOIN ({lead}) lead ON lead.case_id = x.case_id"""
         updates_join = ""
     assert FAMILY  # the family's members are counted together (in _org)
     attendance = f"""
-INSERT INTO meeting_attendance_facts (meeting_id, org, case_id, day, month, present, apologies_update,
+INSERT INTO meeting_attendance_facts (meeting_id, org, case_id, team_id, day, month, present, apologies_update,
                                       apologies_only, absent)
-SELECT b.meeting_id, b.org, b.case_id, b.day, b.month,
+SELECT b.meeting_id, b.org, b.case_id, b.team_id, b.day, b.month,
        SUM(CASE WHEN b.status = 'present' THEN 1 ELSE 0 END),
        SUM(CASE WHEN b.status = 'apologies' AND b.updated = 1 THEN 1 ELSE 0 END),
        SUM(CASE WHEN b.status = 'apologies' AND b.updated = 0 THEN 1 ELSE 0 END),
        SUM(CASE WHEN b.status = 'absent' THEN 1 ELSE 0 END)
 FROM (
-  SELECT f.meeting_id, f.case_id, f.day, f.month, {_org('mb')} AS org, a.status, {updated} AS updated
+  SELECT f.meeting_id, f.case_id, f.team_id, f.day, f.month, {_org('mb')} AS org, a.status, {updated} AS updated
   FROM meeting_facts f JOIN attendance a ON a.meeting_id = f.meeting_id JOIN members mb ON mb.id = a.member_id
   {updates_join}{fwhere}
 ) b
-GROUP BY b.meeting_id, b.org, b.case_id, b.day, b.month"""
+GROUP BY b.meeting_id, b.org, b.case_id, b.team_id, b.day, b.month"""
     return facts, attendance
 
 

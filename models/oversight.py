@@ -201,9 +201,20 @@ def _org(alias: str) -> str:
             f" ELSE COALESCE(NULLIF(TRIM({alias}.agency), ''), '{NO_ORGANISATION}') END")
 
 
-def _lead_sql() -> str:
-    return (f"SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm"
-            " WHERE lm.is_lead AND lm.case_id IN (SELECT case_id FROM ox_scope) GROUP BY lm.case_id")
+# Scopes that are whole workspaces (service managers, analysts) or everything (`coregroup report`): filtered by
+# the workspace id kept on the facts, not by joining a list of every case id.
+ALL_CASES = "SELECT id FROM cases"
+WORKSPACE = "SELECT id FROM cases WHERE team_id = :st"
+_KIND = "oversight_scope_kind"
+
+
+def _kind(scope_sql: str) -> str:
+    return {ALL_CASES: "all", WORKSPACE: "workspace"}.get(scope_sql.strip(), "cases")
+
+
+def _lead_sql(kind: str) -> str:
+    within = " AND lm.case_id IN (SELECT case_id FROM ox_scope)" if kind == "cases" else ""
+    return f"SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm WHERE lm.is_lead{within} GROUP BY lm.case_id"
 
 
 _CASE_TEAM = """
@@ -223,12 +234,13 @@ def _ctes(session: Session, q: _Sql, scope_sql: str, *, lead: bool) -> str:
     temporary tables that `prepared` made. Held core groups are read from meeting_facts (models/meeting_facts.py)."""
     assert session.info.get(_PREPARED), "oversight statements run inside prepared()"
     if lead and not session.info.get(_LEAD):
-        session.execute(text("CREATE TEMP TABLE ox_lead AS " + _lead_sql()))
+        session.execute(text("CREATE TEMP TABLE ox_lead AS " + _lead_sql(session.info[_KIND])))
         session.execute(text("CREATE INDEX ox_lead_case ON ox_lead(case_id)"))
         if q.pg:
             session.execute(text("ANALYZE ox_lead"))
         session.info[_LEAD] = True
-    return "scope(case_id) AS (SELECT case_id FROM ox_scope)" + (",\nlead AS (SELECT * FROM ox_lead)" if lead else "") \
+    scope = {"all": ALL_CASES, "workspace": WORKSPACE}.get(session.info[_KIND], "SELECT case_id FROM ox_scope")
+    return f"scope(case_id) AS ({scope})" + (",\nlead AS (SELECT * FROM ox_lead)" if lead else "") \
         + f",{_CASE_TEAM}"
 
 
@@ -250,24 +262,34 @@ def prepared(session: Session, scope: tuple[str, dict], *, since: date | None = 
     drops = [f"DROP TABLE IF EXISTS {schema}.{name}" for name in ("ox_scope", "ox_lead")]
     for statement in drops:
         session.execute(text(statement))
-    session.execute(text("CREATE TEMP TABLE ox_scope(case_id INTEGER PRIMARY KEY)"))
-    session.execute(text(f"INSERT INTO ox_scope SELECT DISTINCT * FROM ({scope[0]}) s"), scope[1])
-    if q.pg:  # a temporary table has no statistics until it is analysed
-        session.execute(text("ANALYZE ox_scope"))
+    kind = _kind(scope[0])
+    if kind == "cases":
+        session.execute(text("CREATE TEMP TABLE ox_scope(case_id INTEGER PRIMARY KEY)"))
+        session.execute(text(f"INSERT INTO ox_scope SELECT DISTINCT * FROM ({scope[0]}) s"), scope[1])
+        if q.pg:  # a temporary table has no statistics until it is analysed
+            session.execute(text("ANALYZE ox_scope"))
+    session.info[_KIND] = kind
     session.info[_PREPARED] = True
     try:
         yield
     finally:
         session.info.pop(_PREPARED, None)
         session.info.pop(_LEAD, None)
+        session.info.pop(_KIND, None)
         for statement in drops:
             session.execute(text(statement))
 
 
-_IN_SCOPE = "h.case_id IN (SELECT case_id FROM scope)"
+def _in_scope(kind: str, alias: str, *, team: bool = True, key: str = "case_id") -> str:
+    """The condition that a row of `alias` is in scope (`team`: the row carries its workspace's team_id)."""
+    if kind == "all":
+        return "1 = 1"
+    if kind == "workspace" and team:
+        return f"{alias}.team_id = :st"
+    return f"{alias}.{key} IN (SELECT case_id FROM scope)"
 
 
-def _bases(q: _Sql, *, lead: bool) -> dict[str, tuple[str, str]]:
+def _bases(q: _Sql, *, lead: bool, kind: str) -> dict[str, tuple[str, str]]:
     """Each measure: (the SELECT of its rows: case_id, month, org, facts), (the sums over them). Without `lead`,
     case-level rows are not grouped by organisation and their org is left empty (no look-up of the lead)."""
     lead_org = f"COALESCE(lead.org, '{NO_ORGANISATION}')" if lead else "''"
@@ -276,6 +298,8 @@ def _bases(q: _Sql, *, lead: bool) -> dict[str, tuple[str, str]]:
         return f"LEFT JOIN lead ON lead.case_id = {alias}.case_id" if lead else ""
 
     fact_org = "h.lead_org" if lead else "''"
+    in_scope = _in_scope(kind, "h")
+    case_in_scope = _in_scope(kind, "c", key="id")
     return {
         "first_meeting": (f"""
 SELECT c.id AS case_id, {q.month('c.initial_conference_date')} AS month, {lead_org} AS org,
@@ -283,7 +307,7 @@ SELECT c.id AS case_id, {q.month('c.initial_conference_date')} AS month, {lead_o
 FROM cases c JOIN working_days ic ON ic.day = c.initial_conference_date
 LEFT JOIN meeting_facts f ON f.case_id = c.id AND f.seq = 1
 {lead_join('c').replace('c.case_id', 'c.id')}
-WHERE c.id IN (SELECT case_id FROM scope) AND c.initial_conference_date BETWEEN :start AND :end""", """
+WHERE {case_in_scope} AND c.initial_conference_date BETWEEN :start AND :end""", """
 COUNT(*) AS cases,
 SUM(CASE WHEN b.held_n IS NOT NULL AND b.held_n <= b.due_n THEN 1 ELSE 0 END) AS on_time,
 SUM(CASE WHEN b.held_n > b.due_n THEN 1 ELSE 0 END) AS late,
@@ -293,7 +317,7 @@ SUM(CASE WHEN b.held_n IS NULL AND b.due_n >= :today_n THEN 1 ELSE 0 END) AS not
         "later_meetings": (f"""
 SELECT h.case_id, h.month, {fact_org} AS org, h.n AS held_n, h.due_n
 FROM meeting_facts h
-WHERE {_IN_SCOPE} AND h.seq > 1 AND h.due_n IS NOT NULL AND h.day BETWEEN :start AND :end""", """
+WHERE {in_scope} AND h.seq > 1 AND h.due_n IS NOT NULL AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings,
 SUM(CASE WHEN b.held_n <= b.due_n THEN 1 ELSE 0 END) AS on_time,
 SUM(CASE WHEN b.held_n > b.due_n THEN 1 ELSE 0 END) AS late,
@@ -305,7 +329,7 @@ SELECT c.id AS case_id, {q.month('c.review_conference_date')} AS month, {lead_or
 FROM cases c JOIN working_days rv ON rv.day = c.review_conference_date
 LEFT JOIN meeting_facts h ON h.case_id = c.id AND h.day < c.review_conference_date
 {lead_join('c').replace('c.case_id', 'c.id')}
-WHERE c.id IN (SELECT case_id FROM scope) AND c.review_conference_date BETWEEN :start AND :end
+WHERE {case_in_scope} AND c.review_conference_date BETWEEN :start AND :end
   AND c.review_conference_date <= :today
 GROUP BY c.id, c.review_conference_date, {'lead.org' if lead else 'c.id'}, rv.n""", f"""
 COUNT(*) AS reviews,
@@ -315,7 +339,7 @@ SUM(CASE WHEN b.last_n IS NULL THEN 1 ELSE 0 END) AS "none\""""),
         "records": (f"""
 SELECT h.case_id, h.month, {fact_org} AS org, h.n AS held_n, h.posted_n, h.given_n
 FROM meeting_facts h
-WHERE {_IN_SCOPE} AND h.day BETWEEN :start AND :end""", f"""
+WHERE {in_scope} AND h.day BETWEEN :start AND :end""", f"""
 COUNT(*) AS meetings,
 SUM(CASE WHEN b.posted_n - b.held_n <= {RECORD_WITHIN} THEN 1 ELSE 0 END) AS record_on_time,
 SUM(CASE WHEN b.posted_n - b.held_n > {RECORD_WITHIN} THEN 1 ELSE 0 END) AS record_late,
@@ -327,7 +351,7 @@ SUM(CASE WHEN b.given_n IS NULL AND :today_n - b.held_n <= {FAMILY_WITHIN} THEN 
         "child_views": (f"""
 SELECT h.case_id, h.month, {fact_org} AS org, h.child_said AS said, h.child_why_not AS why_not
 FROM meeting_facts h
-WHERE {_IN_SCOPE} AND h.day BETWEEN :start AND :end""", """
+WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings,
 SUM(b.said) AS obtained,
 SUM(CASE WHEN b.said = 0 AND b.why_not = 1 THEN 1 ELSE 0 END) AS why_not,
@@ -335,14 +359,14 @@ SUM(CASE WHEN b.said = 0 AND b.why_not = 0 THEN 1 ELSE 0 END) AS missing"""),
         "parents_views": (f"""
 SELECT h.case_id, h.month, {fact_org} AS org, h.parents_said AS said
 FROM meeting_facts h
-WHERE {_IN_SCOPE} AND h.day BETWEEN :start AND :end""", """
+WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings,
 SUM(b.said) AS recorded,
 SUM(1 - b.said) AS missing"""),
         "attendance": (f"""
 SELECT h.case_id, h.month, h.org, h.present, h.apologies_update, h.apologies_only, h.absent
 FROM meeting_attendance_facts h
-WHERE {_IN_SCOPE} AND h.day BETWEEN :start AND :end""", """
+WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
 SUM(b.present) AS present,
 SUM(b.apologies_update) AS apologies_update,
 SUM(b.apologies_only) AS apologies_only,
@@ -351,7 +375,7 @@ SUM(b.absent) AS absent"""),
 SELECT ac.case_id, {q.month('ac.due_date')} AS month, {_org('ow')} AS org, ac.status, ac.due_date,
        ac.carried_forward
 FROM actions ac JOIN members ow ON ow.id = ac.owner_member_id
-WHERE ac.case_id IN (SELECT case_id FROM scope) AND ac.due_date BETWEEN :start AND :end
+WHERE {_in_scope(kind, 'ac', team=False)} AND ac.due_date BETWEEN :start AND :end
   AND ac.status <> 'dropped'""", """
 COUNT(*) AS actions,
 SUM(CASE WHEN b.status = 'open' AND b.due_date < :today THEN 1 ELSE 0 END) AS overdue,
@@ -360,19 +384,19 @@ SUM(b.carried_forward) AS times_carried"""),
         "left_open": (f"""
 SELECT m.case_id, {q.month('m.scheduled_start')} AS month, {lead_org} AS org
 FROM meetings m {lead_join('m')}
-WHERE m.case_id IN (SELECT case_id FROM scope) AND m.status = 'ended_without_record'
+WHERE {_in_scope(kind, 'm', team=False)} AND m.status = 'ended_without_record'
   AND {q.day('m.scheduled_start')} BETWEEN :start AND :end""", """
 COUNT(*) AS meetings"""),
         "lapses": (f"""
 SELECT s.case_id, {q.month('s.sent_at')} AS month, {lead_org} AS org
 FROM scheduled_messages s {lead_join('s')}
-WHERE s.case_id IN (SELECT case_id FROM scope) AND s.kind = 'case.lapse.channel' AND s.status = 'sent'
+WHERE {_in_scope(kind, 's', team=False)} AND s.kind = 'case.lapse.channel' AND s.status = 'sent'
   AND {q.day('s.sent_at')} BETWEEN :start AND :end""", """
 COUNT(*) AS escalations"""),
         "chairing": (f"""
 SELECT h.case_id, h.month, h.chair_org AS org
 FROM meeting_facts h
-WHERE {_IN_SCOPE} AND h.day BETWEEN :start AND :end""", """
+WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings"""),
     }
 
@@ -399,7 +423,7 @@ def _measure(session: Session, key: str, *, scope: tuple[str, dict], start: date
     q = _Sql(session.get_bind().dialect.name)
     definition = MEASURE_BY_KEY[key]
     lead = by == "organisation" or definition.per_organisation
-    base, sums = _bases(q, lead=lead)[key]
+    base, sums = _bases(q, lead=lead, kind=session.info[_KIND])[key]
     group = {"month": "b.month", "organisation": "b.org", "team": f"COALESCE(ct.team_name, '{NO_TEAM}')"}[by]
     team_join = "LEFT JOIN case_team ct ON ct.case_id = b.case_id" if by == "team" else ""
     keys = [f"{group} AS grp"]

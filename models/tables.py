@@ -609,11 +609,12 @@ class MeetingFact(SQLModel, table=True):
     Day numbers are working-day numbers (`working_days.n`); 0/1 columns are flags."""
 
     __tablename__ = "meeting_facts"
-    __table_args__ = (Index("ix_meeting_facts_day", "day", "case_id"),
+    __table_args__ = (Index("ix_meeting_facts_day", "day", "case_id"), Index("ix_meeting_facts_team", "team_id", "day"),
                       Index("ix_meeting_facts_case", "case_id", "seq"))
 
     meeting_id: int = Field(primary_key=True)
     case_id: int
+    team_id: str = Field(max_length=32)  # the case's Slack workspace
     day: date  # the day it was booked for
     month: str = Field(max_length=7)  # YYYY-MM of that day
     n: int  # that day's working-day number
@@ -634,11 +635,13 @@ class MeetingAttendanceFact(SQLModel, table=True):
 
     __tablename__ = "meeting_attendance_facts"
     __table_args__ = (Index("ix_meeting_attendance_facts_day", "day", "case_id"),
+                      Index("ix_meeting_attendance_facts_team", "team_id", "day"),
                       Index("ix_meeting_attendance_facts_case", "case_id"))
 
     meeting_id: int = Field(primary_key=True)
     org: str = Field(primary_key=True, max_length=200)
     case_id: int
+    team_id: str = Field(max_length=32)
     day: date
     month: str = Field(max_length=7)
     present: int = 0

@@ -85,6 +85,7 @@ def upgrade() -> None:
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('org', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('present', sa.Integer(), nullable=False),
@@ -96,10 +97,12 @@ def upgrade() -> None:
     with op.batch_alter_table('meeting_attendance_facts', schema=None) as batch_op:
         batch_op.create_index('ix_meeting_attendance_facts_case', ['case_id'], unique=False)
         batch_op.create_index('ix_meeting_attendance_facts_day', ['day', 'case_id'], unique=False)
+        batch_op.create_index('ix_meeting_attendance_facts_team', ['team_id', 'day'], unique=False)
 
     op.create_table('meeting_facts',
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
@@ -117,6 +120,7 @@ def upgrade() -> None:
     with op.batch_alter_table('meeting_facts', schema=None) as batch_op:
         batch_op.create_index('ix_meeting_facts_case', ['case_id', 'seq'], unique=False)
         batch_op.create_index('ix_meeting_facts_day', ['day', 'case_id'], unique=False)
+        batch_op.create_index('ix_meeting_facts_team', ['team_id', 'day'], unique=False)
 
     op.create_table('oversight_charts',
     sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -661,11 +665,13 @@ def downgrade() -> None:
     op.drop_table('oversight_figures')
     op.drop_table('oversight_charts')
     with op.batch_alter_table('meeting_facts', schema=None) as batch_op:
+        batch_op.drop_index('ix_meeting_facts_team')
         batch_op.drop_index('ix_meeting_facts_day')
         batch_op.drop_index('ix_meeting_facts_case')
 
     op.drop_table('meeting_facts')
     with op.batch_alter_table('meeting_attendance_facts', schema=None) as batch_op:
+        batch_op.drop_index('ix_meeting_attendance_facts_team')
         batch_op.drop_index('ix_meeting_attendance_facts_day')
         batch_op.drop_index('ix_meeting_attendance_facts_case')
 
