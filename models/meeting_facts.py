@@ -91,6 +91,22 @@ GROUP BY b.meeting_id, b.org, b.case_id, b.team_id, b.day, b.month"""
     return facts, attendance
 
 
+_COUNTS = ("present", "apologies_update", "apologies_only", "absent")
+
+
+def _add_by_day(session: Session, *, sign: str, where: str, params: dict) -> None:
+    """Add (sign '+') or take away ('-') these cases' attendance facts to attendance_by_day (an upsert: two
+    transactions adding to the same day at once each add theirs)."""
+    sums = ", ".join(f"{sign}SUM(f.{c})" for c in _COUNTS)
+    updates = ", ".join(f"{c} = attendance_by_day.{c} + excluded.{c}" for c in _COUNTS)
+    statement = (f"INSERT INTO attendance_by_day (team_id, day, org, month, {', '.join(_COUNTS)})"
+                 f" SELECT f.team_id, f.day, f.org, MIN(f.month), {sums} FROM meeting_attendance_facts f"
+                 f" WHERE {where} GROUP BY f.team_id, f.day, f.org"
+                 f" ON CONFLICT (team_id, day, org) DO UPDATE SET {updates}")
+    session.execute(text(statement).bindparams(bindparam("ids", expanding=True)) if params else text(statement),
+                    params)
+
+
 def refresh(session: Session, case_ids: Iterable[int]) -> None:
     """Work out again the facts of these cases, in the session's transaction."""
     from models.oversight import fill_calendar
@@ -105,9 +121,13 @@ def refresh(session: Session, case_ids: Iterable[int]) -> None:
         session.execute(text("SELECT id FROM cases WHERE id IN :ids ORDER BY id FOR UPDATE")
                         .bindparams(bindparam("ids", expanding=True)), params)
     facts, attendance = _sql(dialect, all_cases=False)
+    _add_by_day(session, sign="-", where="f.case_id IN :ids", params=params)
     for statement in ("DELETE FROM meeting_attendance_facts WHERE case_id IN :ids",
                       "DELETE FROM meeting_facts WHERE case_id IN :ids", facts, attendance):
         session.execute(text(statement).bindparams(bindparam("ids", expanding=True)), params)
+    _add_by_day(session, sign="+", where="f.case_id IN :ids", params=params)
+    session.execute(text("DELETE FROM attendance_by_day WHERE team_id IN (SELECT team_id FROM cases WHERE id IN :ids)"
+                         f" AND {' + '.join(_COUNTS)} = 0").bindparams(bindparam("ids", expanding=True)), params)
 
 
 def rebuild(session: Session) -> int:
@@ -117,15 +137,18 @@ def rebuild(session: Session) -> int:
     fill_calendar(session)
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(text("LOCK TABLE meeting_facts, meeting_attendance_facts IN EXCLUSIVE MODE"))
+        session.execute(text("LOCK TABLE meeting_facts, meeting_attendance_facts, attendance_by_day"
+                             " IN EXCLUSIVE MODE"))
         session.execute(text("SET LOCAL work_mem = '64MB'"))
-    session.execute(text("DELETE FROM meeting_attendance_facts"))
-    session.execute(text("DELETE FROM meeting_facts"))
+    for table in ("attendance_by_day", "meeting_attendance_facts", "meeting_facts"):
+        session.execute(text(f"DELETE FROM {table}"))
     facts, attendance = _sql(dialect, all_cases=True)
     count = session.execute(text(facts)).rowcount
     session.execute(text(attendance))
+    _add_by_day(session, sign="+", where="1 = 1", params={})
     session.execute(text("ANALYZE meeting_facts"))  # the planner's statistics (both databases)
     session.execute(text("ANALYZE meeting_attendance_facts"))
+    session.execute(text("ANALYZE attendance_by_day"))
     return count
 
 

@@ -371,6 +371,14 @@ SUM(b.present) AS present,
 SUM(b.apologies_update) AS apologies_update,
 SUM(b.apologies_only) AS apologies_only,
 SUM(b.absent) AS absent"""),
+        "attendance_by_day": (f"""
+SELECT h.month, h.org, h.present, h.apologies_update, h.apologies_only, h.absent
+FROM attendance_by_day h
+WHERE {_in_scope(kind, "h") if kind != "cases" else "1 = 0"} AND h.day BETWEEN :start AND :end""", """
+SUM(b.present) AS present,
+SUM(b.apologies_update) AS apologies_update,
+SUM(b.apologies_only) AS apologies_only,
+SUM(b.absent) AS absent"""),
         "actions": (f"""
 SELECT ac.case_id, {q.month('ac.due_date')} AS month, {_org('ow')} AS org, ac.status, ac.due_date,
        ac.carried_forward
@@ -423,7 +431,9 @@ def _measure(session: Session, key: str, *, scope: tuple[str, dict], start: date
     q = _Sql(session.get_bind().dialect.name)
     definition = MEASURE_BY_KEY[key]
     lead = by == "organisation" or definition.per_organisation
-    base, sums = _bases(q, lead=lead, kind=session.info[_KIND])[key]
+    kind = session.info[_KIND]
+    daily = key == "attendance" and kind != "cases" and by != "team"  # a whole workspace's: summed by day
+    base, sums = _bases(q, lead=lead, kind=kind)["attendance_by_day" if daily else key]
     group = {"month": "b.month", "organisation": "b.org", "team": f"COALESCE(ct.team_name, '{NO_TEAM}')"}[by]
     team_join = "LEFT JOIN case_team ct ON ct.case_id = b.case_id" if by == "team" else ""
     keys = [f"{group} AS grp"]

@@ -650,5 +650,21 @@ class MeetingAttendanceFact(SQLModel, table=True):
     absent: int = 0
 
 
+class AttendanceByDay(SQLModel, table=True):
+    """meeting_attendance_facts summed by workspace, day and organisation (kept with them, by adding what changed),
+    so that a whole workspace's or the whole country's attendance is a GROUP BY over a few thousand rows."""
+
+    __tablename__ = "attendance_by_day"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
+    org: str = Field(primary_key=True, max_length=200)
+    month: str = Field(max_length=7)
+    present: int = 0
+    apologies_update: int = 0
+    apologies_only: int = 0
+    absent: int = 0
+
+
 # Facts kept up to date as meetings change: the session hooks live with the facts' SQL.
 from models import meeting_facts as _meeting_facts  # noqa: E402,F401

@@ -51,11 +51,14 @@ def _october(session, key: str) -> dict:
 def _everything(session) -> tuple:
     facts = session.execute(text("SELECT * FROM meeting_facts ORDER BY meeting_id")).all()
     attendance = session.execute(text("SELECT * FROM meeting_attendance_facts ORDER BY meeting_id, org")).all()
+    # summed by day as each change came (minus the old, plus the new, and a day left at nought taken away)
+    by_day = session.execute(text("SELECT team_id, day, org, month, present, apologies_update, apologies_only, absent"
+                                  " FROM attendance_by_day ORDER BY team_id, day, org")).all()
     figures = [(table.measure.key, table.rows)
                for by in ("month", "organisation")
                for table in oversight.report(session, scope=EVERYTHING, start=START, end=END, today=TODAY,
                                              by=by).tables]
-    return [tuple(row) for row in facts], [tuple(row) for row in attendance], figures
+    return [tuple(row) for row in facts], [tuple(row) for row in attendance], [tuple(r) for r in by_day], figures
 
 
 def test_the_facts_follow_a_meeting_from_its_end_to_the_family_version_and_a_rebuild_agrees(
