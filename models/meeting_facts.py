@@ -34,14 +34,15 @@ def _sql(dialect: str, *, all_cases: bool) -> tuple[str, str]:
     where = "" if all_cases else " AND m.case_id IN :ids"
     doc, lateral = ("rj.doc", " CROSS JOIN LATERAL (SELECT CAST(rr.content AS jsonb) AS doc) rj") if q.pg \
         else ("rr.content", "")
-    lead = f"SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm WHERE lm.is_lead GROUP BY lm.case_id"
+    # (a correlated look-up by the members' case index: SQLite would scan a grouped subquery for every row)
+    lead = f"SELECT MIN({_org('lm')}) FROM members lm WHERE lm.case_id = x.case_id AND lm.is_lead"
     facts = f"""
 INSERT INTO meeting_facts (meeting_id, case_id, team_id, day, month, n, seq, due_n, posted_n, given_n, child_said,
                            child_why_not, parents_said, chair_org, lead_org)
 SELECT x.meeting_id, x.case_id, x.team_id, x.day, x.month, x.n, x.seq, nd.n, wp.n, wg.n,
        CASE WHEN x.child_said <> '' THEN 1 ELSE 0 END, CASE WHEN x.child_why_not <> '' THEN 1 ELSE 0 END,
        CASE WHEN x.parents_said <> '' THEN 1 ELSE 0 END,
-       COALESCE(x.chair_org, '{NO_ORGANISATION}'), COALESCE(lead.org, '{NO_ORGANISATION}')
+       COALESCE(x.chair_org, '{NO_ORGANISATION}'), COALESCE(({lead}), '{NO_ORGANISATION}')
 FROM (
   SELECT h.meeting_id, h.case_id, h.team_id, h.day, h.month, h.posted_at, h.frequency_weeks, wd.n,
          LAG(h.day) OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS prev_day,
@@ -62,8 +63,7 @@ FROM (
 ) x
 JOIN working_days wp ON wp.day = {q.day('x.posted_at')}
 LEFT JOIN working_days wg ON wg.day = x.given_on
-LEFT JOIN working_days nd ON nd.day = {q.plus_days('x.prev_day', '7 * x.frequency_weeks')}
-LEFT JOIN ({lead}) lead ON lead.case_id = x.case_id"""
+LEFT JOIN working_days nd ON nd.day = {q.plus_days('x.prev_day', '7 * x.frequency_weeks')}"""
     fwhere = "" if all_cases else " WHERE f.case_id IN :ids"
     if q.pg:
         updated = "CASE WHEN u.member_id IS NULL THEN 0 ELSE 1 END"
