@@ -117,11 +117,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _start_scheduler(args: argparse.Namespace, deps, app):
-    if args.no_scheduler:
+    if args.no_scheduler:  # forms answered before a crash are saved at start all the same (the outbox waits for one)
+        from handlers.journal import process_pending
+
+        threading.Thread(target=process_pending, args=(deps, app.client), name="journal", daemon=True).start()
         return None
     from bot.scheduler import start_scheduler
 
-    return start_scheduler(deps, app.client)
+    return start_scheduler(deps, app.client)  # its first run, at once, also saves what the journal holds
 
 
 def _run_socket_mode(args: argparse.Namespace, settings: Settings, app, deps, engine) -> int:

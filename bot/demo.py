@@ -5,7 +5,10 @@ is not on Slack, is added; the first meeting is scheduled, reminded, held (two s
 decision, two actions) and recorded. An action goes overdue and its owner is nudged; the teacher cannot
 come to the second meeting and sends a written update; the second meeting scores the same questions
 again (so the charts show the trend), decides, agrees an action and ends; the record is posted with its
-charts; the social worker exports the minutes. Each Slack message is printed as a person would see it,
+charts. The family's part runs through it: the social worker gets an outline for the family before each
+meeting, records the mother's views and score (she is not on Slack), prepares and approves the family
+version (the child's words left out) and records that it was given to her; then she exports the minutes and
+the approved family version. Each Slack message is printed as a person would see it,
 and the minutes, the family version and the charts are written to a folder.
 
 Everything goes through signed HTTP requests to the real app (bot/playback.py); Slack is the built-in
@@ -223,6 +226,24 @@ class Story:
                 update[block["block_id"]] = "on_track"
         play.step("teacher", "writes her update (the plain-language check spots the initials “DSL”)")
         play.submit("teacher", View.UPDATE, update)
+        self.family_views()
+
+    def family_views(self) -> None:
+        """The mother is not on Slack: the social worker records her views and her score from a home visit."""
+        play = self.play
+        play.step("sw", "visits the mother at home with the outline for the family, and records her views and"
+                        " her score (/coregroup family → “Record the family's views”)")
+        play.command("sw", "family", channel=self.channel)
+        value, message = play.private_button(Action.FAMILY_VIEWS)
+        play.click("sw", Action.FAMILY_VIEWS, value, channel=self.channel, message=message)
+        safe = self.question_id(SAFE[0])
+        play.submit("sw", View.FAMILY_VIEWS, {
+            Block.FAMILY_MEMBER: str(self.member_id(name="Mother of Child A")),
+            Block.FAMILY_WELL: "Mornings are calmer. Child A gets to school on time.",
+            Block.FAMILY_WORRIES: "I worry about money and the gas bill.",
+            Block.FAMILY_HELP: "Help with money would help most.",
+            f"{Block.FAMILY_SCORE}_{safe}": "7",
+            f"{Block.FAMILY_SCORE_REASON}_{safe}": "He does not come round late any more."})
 
     def second_meeting(self) -> None:
         play = self.play
@@ -250,9 +271,31 @@ class Story:
         play.step("police", "presses “I have read this” on the record")
         value, message = play.button(self.channel, Action.RECAP_READ)
         play.click("police", Action.RECAP_READ, value, channel=self.channel, message=message)
+        self.family_version()
         play.step("sw", "exports the minutes for the case record and the family (/coregroup export)")
         play.command("sw", "export", channel=self.channel)
         play.show()
+
+    def family_version(self) -> None:
+        """The social worker prepares the family version, approves it, and records that the mother has it."""
+        play = self.play
+        dm = play.dm("sw")
+        play.step("sw", "presses “Prepare the family version” in her direct messages: each part as the family will"
+                        " read it, with the child's words and other agencies' words left out")
+        value, message = play.button(dm, Action.FAMILY_PREPARE)
+        play.click("sw", Action.FAMILY_PREPARE, value, channel=dm, message=message)
+        play.submit("sw", View.FAMILY_PREPARE, {
+            f"{Block.FAMILY_SECTION}_main": "Things are getting better at home and at school. Money is still a"
+                                           " worry. The school and the police also gave updates."})
+        play.step("sw", "checks the preview and presses “Approve for the family”")
+        value, message = play.button(dm, Action.FAMILY_APPROVE)
+        play.click("sw", Action.FAMILY_APPROVE, value, channel=dm, message=message)
+        play.step("sw", "reads it with the mother at a home visit, and records that it was given"
+                        " (/coregroup family → “Record that it was given”)")
+        play.command("sw", "family", channel=self.channel)
+        value, message = play.private_button(Action.FAMILY_GIVEN)
+        play.click("sw", Action.FAMILY_GIVEN, value, channel=self.channel, message=message)
+        play.submit("sw", View.FAMILY_GIVEN, {Block.GIVEN_HOW: "home_visit"})
 
     def oversight(self) -> None:
         """A conference chair given this case looks at the Oversight section of the App Home; the report."""
@@ -302,8 +345,10 @@ class Story:
         written = []
         for message in play.slack.messages(play.dm("sw")):
             for item in message.get("files") or []:
-                written.append(folder / item["name"])
-                written[-1].write_bytes(play.slack.uploaded_files[item["id"]].content)
+                if folder / item["name"] not in written:  # the approved family version is sent twice
+                    written.append(folder / item["name"])
+                written[-1 if written[-1].name == item["name"] else written.index(folder / item["name"])] \
+                    .write_bytes(play.slack.uploaded_files[item["id"]].content)
         with Session(play.engine) as session:
             recap = session.exec(select(Recap).where(Recap.status == "posted").order_by(Recap.id.desc())).first()
         charts = [m for m in play.slack.messages(self.channel) if m.get("thread_ts") == recap.message_ts

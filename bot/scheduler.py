@@ -1,4 +1,6 @@
-"""APScheduler 3 inside `coregroup run` (Socket Mode and HTTP): one interval job that sends due messages.
+"""APScheduler 3 inside `coregroup run` (Socket Mode and HTTP): an interval job that sends due messages, and one
+that checks each open case channel's members against its core group (handlers/channel_check.py, every 15
+minutes, first one interval after start).
 
 The job is deliberately simple, because exactly-once lives in the ledger, not in the scheduler:
 
@@ -32,6 +34,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
+from handlers import channel_check
 from handlers.deps import Deps
 from handlers.reminders import Dispatcher, policy_from
 from models import reminders
@@ -39,6 +42,7 @@ from models import reminders
 log = logging.getLogger(__name__)
 
 JOB_ID = "coregroup-send-due-messages"
+CHECK_JOB_ID = "coregroup-check-case-channels"
 _dispatchers: dict[str, Dispatcher] = {}
 
 
@@ -54,6 +58,17 @@ def send_due_messages(instance: str) -> None:
                  ", ".join(f"{k} {v}" for k, v in sorted(outcome.items())) or "nothing due")
 
 
+def check_case_channels(instance: str) -> None:
+    """The job: the members of every open case channel against the core group, for this process's instance."""
+    dispatcher = _dispatchers.get(instance)
+    if dispatcher is None:
+        log.warning("channel check: no dispatcher %s in this process", instance)
+        return
+    outcome = channel_check.check_all(dispatcher.deps, dispatcher.client)
+    if outcome:
+        log.info("channel check: %s", ", ".join(f"{k} {v}" for k, v in sorted(outcome.items())))
+
+
 def start_scheduler(deps: Deps, client: WebClient) -> BackgroundScheduler:
     """Start the background scheduler with the dispatch job; returns it started."""
     settings = deps.settings
@@ -63,7 +78,7 @@ def start_scheduler(deps: Deps, client: WebClient) -> BackgroundScheduler:
     _dispatchers[dispatcher.instance] = dispatcher
     tz = ZoneInfo(settings.timezone)
     interval = max(1, settings.scheduler_interval_seconds)
-    scheduler = BackgroundScheduler(timezone=tz, executors={"default": ThreadPoolExecutor(max_workers=1)})
+    scheduler = BackgroundScheduler(timezone=tz, executors={"default": ThreadPoolExecutor(max_workers=2)})
     scheduler.add_job(
         send_due_messages,
         trigger=IntervalTrigger(seconds=interval, timezone=tz),
@@ -75,6 +90,18 @@ def start_scheduler(deps: Deps, client: WebClient) -> BackgroundScheduler:
         max_instances=1,
         misfire_grace_time=interval,
         next_run_time=datetime.now(tz),
+    )
+    every = int(channel_check.CHECK_EVERY.total_seconds())
+    scheduler.add_job(  # its own worker, so a slow check never holds up the messages that are due
+        check_case_channels,
+        trigger=IntervalTrigger(seconds=every, timezone=tz),
+        args=[dispatcher.instance],
+        id=CHECK_JOB_ID,
+        name="check case channels' members against their core groups",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=every,
     )
     scheduler.add_listener(lambda _event: dispatcher.stop(), EVENT_SCHEDULER_SHUTDOWN)
     scheduler.start()

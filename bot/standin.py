@@ -24,6 +24,7 @@ Simplifications (documented so tests do not rely on more than there is):
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -481,7 +482,8 @@ class SlackStandIn:
 
     def _clear_faults(self) -> None:
         self._faults: dict[str, list[_Fault]] = {}
-        self._delays: dict[str, list[float]] = {}
+        self._delays: dict[str, list[tuple[float, Callable[[dict], bool] | None]]] = {}
+        self.held: list[Call] = []  # calls being held by delay_next (for a test to act while one is open)
 
     def _clear_world(self) -> None:
         self.channels: dict[str, Channel] = {}
@@ -572,10 +574,26 @@ class SlackStandIn:
         with self._lock:
             self._faults.setdefault(method, []).append(_Fault(status, error, retry_after, times))
 
-    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` only after ``seconds``."""
+    def delay_next(self, method: str, seconds: float, times: int = 1,
+                   where: Callable[[dict], bool] | None = None) -> None:
+        """Answer the next ``times`` calls of ``method`` (those whose arguments match ``where``, if given) only
+        after ``seconds``; each is in ``held`` (``wait_held``) while it waits."""
         with self._lock:
-            self._delays.setdefault(method, []).extend([seconds] * times)
+            self._delays.setdefault(method, []).extend([(seconds, where)] * times)
+
+    def wait_held(self, method: str, timeout: float = 30.0) -> Call:
+        """Block until a call of ``method`` is being held by delay_next; AssertionError otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [c for c in self.held if c.method == method]
+                left = deadline - time.monotonic()
+                if found or left <= 0:
+                    break
+                self._changed.wait(left)
+        if not found:
+            raise AssertionError(f"no call to {method} was held within {timeout}s")
+        return found[0]
 
     def refuse_dm(self, team_id: str, user_id: str, error: str = "invalid_user_combination") -> None:
         """DMs to this user (conversations.open, chat.postMessage to their U… or D… id)
@@ -689,7 +707,7 @@ class SlackStandIn:
         token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else None
         token = token or args.get("token")
         args.pop("token", None)
-        self._wait_if_delayed(method)
+        self._wait_if_delayed(method, args, arrived)
         with self._lock:
             status, payload, headers = self._fault_response(method) or (200, self._dispatch(method, args, token), {})
             self._record(Call(method, args, token, arrived, status, payload))
@@ -757,10 +775,14 @@ class SlackStandIn:
         text = f"OK - {len(body)}" if payload.get("ok") else str(payload.get("error"))
         req.reply(status, text.encode(), "text/plain; charset=utf-8", headers)
 
-    def _wait_if_delayed(self, method: str) -> None:
-        with self._lock:
-            queue = self._delays.get(method)
-            seconds = queue.pop(0) if queue else 0.0
+    def _wait_if_delayed(self, method: str, args: dict | None = None, arrived: float = 0.0) -> None:
+        with self._changed:
+            queue = self._delays.get(method) or []
+            index = next((i for i, (_, where) in enumerate(queue) if where is None or where(args or {})), None)
+            seconds = queue.pop(index)[0] if index is not None else 0.0
+            if seconds:
+                self.held.append(Call(method, dict(args or {}), None, arrived, 0, {}))
+                self._changed.notify_all()
         if seconds:
             self._stopping.wait(seconds)
 
@@ -1069,13 +1091,27 @@ class SlackStandIn:
         return {"channel": self._channel_object(channel, num_members=bool(args.get("include_num_members")))}
 
     def _conversations_members(self, args: dict) -> dict:
+        """As Slack answers: a page of user ids (`limit`, default 100, at most 1000) and an opaque
+        `response_metadata.next_cursor` (base64 of "user:<the next id>"), empty on the last page; a private
+        channel the app is not in is `channel_not_found`; a cursor Slack did not give is `invalid_cursor`."""
         channel = self._lookup(args.get("channel"))
+        if channel.is_private and self.BOT_USER not in channel.members:
+            raise SlackError("channel_not_found")
         members = sorted(channel.members)
-        start = int(args.get("cursor") or 0)
-        limit = int(args.get("limit") or 100)
+        start = 0
+        if args.get("cursor"):
+            try:
+                kind, _, after = base64.b64decode(str(args["cursor"]), validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                raise SlackError("invalid_cursor") from None
+            if kind != "user" or not after:
+                raise SlackError("invalid_cursor")
+            start = next((i for i, user in enumerate(members) if user >= after), len(members))
+        limit = min(max(int(args.get("limit") or 100), 1), 1000)
         page = members[start : start + limit]
         more = start + limit < len(members)
-        return {"members": page, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+        cursor = base64.b64encode(f"user:{members[start + limit]}".encode()).decode() if more else ""
+        return {"members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _conversations_open(self, args: dict) -> dict:
         if args.get("channel"):

@@ -30,6 +30,7 @@ FEATURES = [
     "handlers.connect_events",
     "handlers.plan",
     "handlers.export",
+    "handlers.family",
     "handlers.reminders",
     "handlers.lifecycle",
 ]

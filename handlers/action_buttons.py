@@ -24,7 +24,7 @@ from handlers.deps import Deps
 from handlers.ids import Action as ActionId
 from handlers.ids import Block, View
 from handlers.plain import jargon_gate
-from models import actions, audit
+from models import actions, audit, dates, form_returns
 from models.actions import MAX_NOTE
 from models.cases import DomainError
 from models.tables import Action, ActionStatus, Case, Member
@@ -116,18 +116,22 @@ def _shows_action(body: dict, action_id: int) -> bool:
 
 
 def _back(body: dict, choice: dict) -> dict:
-    """Where to redraw after the form is saved: the App Home, or the list (ids and a response URL only)."""
+    """What to redraw after the form is saved, as plain values: the App Home ("h"), or the list's page and whose
+    list ("p", "o"). Where the list is (a view, a message's response URL) is never put in the form: see
+    _return_target."""
     if (body.get("view") or {}).get("type") == "home":
         return {"h": 1}
     if "p" not in choice:
         return {}
-    back = {"p": access.int_or_none(choice.get("p")) or 0, "o": choice.get("o")}
+    return {"p": access.int_or_none(choice.get("p")) or 0, "o": "m" if choice.get("o") == "m" else "a"}
+
+
+def _return_target(body: dict) -> tuple[str | None, str | None]:
+    """The list the button was clicked in, from the request Slack sent: its view id, or its response URL."""
     view = body.get("view") or {}
     if view.get("type") == "modal":
-        back["v"] = view.get("id")
-    elif body.get("response_url"):
-        back["u"] = body["response_url"]
-    return back
+        return view.get("id"), None
+    return None, body.get("response_url") or None
 
 
 def open_form(ack, body: dict, client: WebClient, respond, deps: Deps, which: str) -> None:
@@ -146,20 +150,33 @@ def open_form(ack, body: dict, client: WebClient, respond, deps: Deps, which: st
         access.tell(client, body, ALREADY_DONE, respond)
         return
     build = action_blocks.progress_modal if which == "progress" else action_blocks.new_date_modal
-    view = build(case_id=case.id, action=action, owner=owner, today=deps.today(), back=_back(body, choice))
-    case_post.open_view(client, body, body.get("trigger_id"), view)
+    back = _back(body, choice)
+    view = build(case_id=case.id, action=action, owner=owner, today=deps.today(), back=back)
+    opened = case_post.open_view(client, body, body.get("trigger_id"), view)
+    if opened and "p" in back:
+        list_view_id, response_url = _return_target(body)
+        with deps.session() as session:
+            form_returns.remember(session, view_id=opened, actor=access.actor_of(body), list_view_id=list_view_id,
+                                  response_url=response_url, now=deps.now())
 
 
-def _redraw_list(deps: Deps, client: WebClient, case: Case, member: Member, meta: dict) -> None:
+def _redraw_list(deps: Deps, client: WebClient, case: Case, member: Member, meta: dict, body: dict) -> None:
+    """Redraw the list the form was opened from: the target kept when it was opened, found by the id of the
+    view Slack says was submitted and for this person only (never a view id or URL from the form itself)."""
     if "p" not in meta:
+        return
+    with deps.session() as session:
+        target = form_returns.take(session, view_id=(body.get("view") or {}).get("id"),
+                                   actor=access.actor_of(body))
+    if target is None:
         return
     blocks = list_page(deps, case, member, page=access.int_or_none(meta.get("p")) or 0, mine=meta.get("o") == "m")
     try:
-        if meta.get("v"):
-            client.views_update(view_id=meta["v"], view=action_blocks.list_modal(blocks, case_id=case.id))
-        elif meta.get("u"):
-            WebhookClient(meta["u"]).send(text=f"Actions for {case.reference}", blocks=blocks,
-                                          replace_original=True, response_type="ephemeral")
+        if target.list_view_id:
+            client.views_update(view_id=target.list_view_id, view=action_blocks.list_modal(blocks, case_id=case.id))
+        elif target.response_url:
+            WebhookClient(target.response_url).send(text=f"Actions for {case.reference}", blocks=blocks,
+                                                    replace_original=True, response_type="ephemeral")
     except SlackApiError as error:
         log.info("could not redraw the actions list: %s", error.response.get("error"))
 
@@ -181,8 +198,9 @@ def submit_form(ack, body: dict, client: WebClient, deps: Deps, which: str) -> N
         note = forms.text(raw.get(Block.REASON), Block.REASON, errors, required=True, limit=MAX_NOTE,
                           what="why the date is changing")
         new_due = forms.parse_date(raw.get(Block.DATE), Block.DATE, errors)
-        if new_due and new_due <= deps.today():
-            errors[Block.DATE] = "Choose a date after today."
+        problem = new_due and dates.check_due(new_due, today=deps.today(), after_today=True)
+        if problem:
+            errors[Block.DATE] = problem
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -222,7 +240,7 @@ def submit_form(ack, body: dict, client: WebClient, deps: Deps, which: str) -> N
     log.info("action %s: %s by member %s", action.id, which, member.id)
     case_post.post(client, channel=channel, thread_ts=thread, message=post, what=f"an action {which}",
                    notify=access.actor_of(body).user_id)
-    _redraw_list(deps, client, case, member, meta)
+    _redraw_list(deps, client, case, member, meta, body)
     if meta.get("h"):
         actor = access.actor_of(body)
         home_handlers.publish_home(deps, client, team_id=actor.team_id, user_id=actor.user_id)

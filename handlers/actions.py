@@ -18,7 +18,7 @@ from handlers.deps import Deps
 from handlers.ids import Action as ActionId
 from handlers.ids import Block, Shortcut, View
 from handlers.plain import jargon_gate
-from models import actions, audit, cases, current_meeting, plan
+from models import actions, audit, cases, current_meeting, dates, plan
 from models.actions import MAX_MEASURE, MAX_WHAT
 from models.cases import DomainError
 from models.names import shown
@@ -84,10 +84,9 @@ def _read(deps: Deps, body: dict, case: Case) -> tuple[dict, dict[str, str]]:
         "goal": access.int_or_none(raw.get(Block.ACTION_GOAL)),
         "due": forms.parse_date(raw.get(Block.ACTION_DUE), Block.ACTION_DUE, errors),
     }
-    if cleaned["due"] and cleaned["due"] < deps.today():
-        errors[Block.ACTION_DUE] = "That date has passed. Choose today or a later date."
-    elif cleaned["due"] and (cleaned["due"] - deps.today()).days > 366:
-        errors[Block.ACTION_DUE] = "Choose a date within the next year; the plan is reviewed before then."
+    problem = cleaned["due"] and dates.check_due(cleaned["due"], today=deps.today())
+    if problem:
+        errors[Block.ACTION_DUE] = problem
     with deps.session() as session:
         for key, block, check in (("owner", Block.ACTION_OWNER, actions.check_owner),
                                   ("goal", Block.ACTION_GOAL, actions.check_goal)):

@@ -52,11 +52,12 @@ def in_modal(body: dict) -> bool:
     return (body.get("view") or {}).get("type") == "modal"
 
 
-def open_view(client: WebClient, body: dict, trigger_id: str | None, view: dict) -> None:
-    """Open the form, or push it on top of the modal the person clicked in."""
+def open_view(client: WebClient, body: dict, trigger_id: str | None, view: dict) -> str | None:
+    """Open the form, or push it on top of the modal the person clicked in. Returns the id Slack gave it."""
     if not trigger_id:
-        return
+        return None
     if in_modal(body):
-        client.views_push(trigger_id=trigger_id, view=view)
+        opened = client.views_push(trigger_id=trigger_id, view=view)
     else:
-        client.views_open(trigger_id=trigger_id, view=view)
+        opened = client.views_open(trigger_id=trigger_id, view=view)
+    return ((opened.get("view") if opened is not None else None) or {}).get("id")

@@ -19,7 +19,7 @@ from handlers.deps import Deps
 from handlers.ids import Block, View
 from handlers.members import INVITE_ERRORS, in_words, name_of
 from handlers.people import profile
-from models import audit, cases, invites, reminders
+from models import audit, cases, dates, invites, reminders
 from models.cases import CaseCreate, DomainError, PersonIn
 from models.tables import PROFESSIONAL_ROLES
 
@@ -65,8 +65,12 @@ def read_new_case(body: dict, deps: Deps) -> tuple[dict, dict[str, str]]:
             cases.check_case_dates(initial, review, frequency)
         except DomainError as error:
             errors[Block.REVIEW if error.field == "review" else Block.FREQUENCY] = str(error)
-    if initial and initial > deps.today():
-        errors[Block.INITIAL] = "The initial conference must already have taken place."
+    problem = initial and dates.check_initial_conference(initial, today=deps.today())
+    if problem:
+        errors[Block.INITIAL] = problem
+    problem = review and dates.check_review_conference(review, today=deps.today(), initial=initial)
+    if problem:
+        errors[Block.REVIEW] = problem
     role = raw.get(Block.CREATOR_ROLE)
     if role not in PROFESSIONAL_ROLES:
         errors[Block.CREATOR_ROLE] = "Please choose your role."

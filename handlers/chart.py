@@ -1,12 +1,11 @@
 """The trajectory charts in a posted recap's thread: one PNG per standing scaling question.
 
-Called by handlers.recap_posting once a recap version is wholly in Slack. Each chart is claimed once
-(`chart:<recap id>:<question id>`, a primary key) before it is uploaded, so two instances or a resumed
-posting never upload it twice. A chart that did not reach Slack gives its claim back, so it is uploaded
-the next time the recap's charts are shared (`share_missing_charts`). When Slack's answer was lost on the
-way (a time-out), Slack may have taken it all the same: that is remembered (`unsure_key`), and before
-trying again the thread is read, so a chart Slack did take is recorded, not uploaded a second time. A
-failed chart never stops or repeats the record itself.
+Each chart is an outbox row (`chart:<recap id>:<question id>`, models/outbox.py), written in the transaction that
+marks the recap posted, and uploaded through handlers/outbox.py: claimed with a lease, so two instances or a
+resumed posting never upload it twice, and taken up by the scheduler's run if the process dies before it is done
+(or if Slack failed). A file cannot carry message metadata, so a chart whose fate is unknown (a claim that ran out
+after a crash, an upload whose answer was lost) is looked for in the recap's thread by its title before it is
+uploaded again, and recorded if Slack has it. A failed chart never stops or repeats the record itself.
 """
 
 from __future__ import annotations
@@ -19,23 +18,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from sqlmodel import col, select
 
+from handlers import outbox
 from handlers.deps import Deps
-from models import audit, chart
+from models import audit, chart, recap_posting
 from models.audit import Actor
-from models.tables import Meeting, ProcessedRequest, Recap, RecapStatus
+from models.ledger import Kind
+from models.tables import Meeting, Recap, RecapStatus
 
 log = logging.getLogger(__name__)
 
 RETRY_WITHIN = timedelta(days=2)  # how long after a recap was posted its missing charts are still tried
-
-
-def once_key(recap_id: int, question_id: int) -> str:
-    return f"chart:{recap_id}:{question_id}"
-
-
-def unsure_key(recap_id: int, question_id: int) -> str:
-    """Marks a chart whose upload had no answer: look in the thread before uploading it again."""
-    return f"chart-unsure:{recap_id}:{question_id}"
 
 
 def chart_title(question: str) -> str:
@@ -59,10 +51,38 @@ def _in_thread(client: WebClient, channel: str, thread: str, title: str) -> bool
                for item in message.get("files") or [])
 
 
-def _claimed(session, recap_id: int, question_ids: list[int]) -> set[int]:
-    keys = {once_key(recap_id, q): q for q in question_ids}
-    found = session.exec(select(ProcessedRequest.key).where(col(ProcessedRequest.key).in_(list(keys))))
-    return {keys[key] for key in found}
+@outbox.sender(Kind.CHART)
+def upload_chart(job: outbox.Job) -> None:
+    """Upload one chart into its recap's thread, unless Slack has it already."""
+    deps, detail = job.deps, job.detail
+    recap_id, question_id = detail["recap"], detail["question"]
+    with deps.session() as session:
+        recap = session.get(Recap, recap_id)
+        if recap is None or recap.status != RecapStatus.POSTED or not recap.message_ts:
+            raise outbox.Skipped("recap_not_posted")
+        meeting = session.get(Meeting, recap.meeting_id)
+        channel, thread, case_id = recap.channel_id, recap.message_ts, meeting.case_id
+        drawing = chart.trajectory(session, question_id, up_to=meeting, tz=deps.tz)
+    if drawing is None:
+        raise outbox.Skipped("nothing_to_draw")
+    title = chart_title(drawing.question)
+    job.channel, job.ts = channel, thread
+    shared = job.unsure and _in_thread(job.client, channel, thread, title)
+    if shared:
+        log.info("chart for question %s of recap %s was in its thread already", question_id, recap_id)
+    else:
+        try:
+            job.client.files_upload_v2(content=chart.draw(drawing), filename=chart.filename(detail["index"]),
+                                       title=title, alt_txt=chart.alt_text(drawing), channel=channel,
+                                       thread_ts=thread)
+        except (SlackApiError, SlackRequestError):  # Slack answered, and did not take it
+            raise
+        except (SlackClientError, OSError):  # no answer: Slack may have taken it all the same
+            if not _in_thread(job.client, channel, thread, title):
+                raise
+    with deps.session() as session:
+        audit.record(session, actor=Actor.app(), action="recap.chart_shared", record_type="recap",
+                     record_id=recap_id, case_id=case_id, question_id=question_id)
 
 
 def upload_charts(deps: Deps, client: WebClient, recap_id: int) -> int:
@@ -72,50 +92,9 @@ def upload_charts(deps: Deps, client: WebClient, recap_id: int) -> int:
         recap = session.get(Recap, recap_id)
         if recap is None or recap.status != RecapStatus.POSTED or not recap.message_ts:
             return 0
-        meeting = session.get(Meeting, recap.meeting_id)
-        channel, thread, case_id = recap.channel_id, recap.message_ts, meeting.case_id
-        questions = chart.questions_to_chart(session, meeting)
-        done = _claimed(session, recap_id, questions)
-        charts = [(index, question_id, chart.trajectory(session, question_id, up_to=meeting, tz=deps.tz))
-                  for index, question_id in enumerate(questions, start=1) if question_id not in done]
-    uploaded = 0
-    for index, question_id, drawing in charts:
-        if drawing is None:
-            continue
-        key, title = once_key(recap_id, question_id), chart_title(drawing.question)
-        with deps.session() as session:
-            if not audit.claim_once(session, key):
-                continue  # uploaded, or being uploaded right now by another instance
-        with deps.reading() as session:
-            unsure = session.get(ProcessedRequest, unsure_key(recap_id, question_id)) is not None
-        shared = unsure and _in_thread(client, channel, thread, title)
-        if shared:
-            log.info("chart for question %s of recap %s was in its thread already", question_id, recap_id)
-        try:
-            if not shared:
-                png = chart.draw(drawing)
-                client.files_upload_v2(content=png, filename=chart.filename(index), title=title,
-                                       alt_txt=chart.alt_text(drawing), channel=channel, thread_ts=thread)
-                shared = True
-        except (SlackApiError, SlackRequestError) as exc:  # Slack answered, and did not take it
-            log.warning("chart for question %s of recap %s not uploaded: %s", question_id, recap_id, _error(exc))
-        except (SlackClientError, OSError) as exc:  # no answer: Slack may have taken it all the same
-            log.warning("chart for question %s of recap %s: no answer from Slack: %s", question_id, recap_id,
-                        _error(exc))
-            shared = _in_thread(client, channel, thread, title)
-            if not shared:
-                with deps.session() as session:
-                    audit.claim_once(session, unsure_key(recap_id, question_id))
-        finally:
-            if not shared:  # give the claim back (also if drawing it failed), so it is tried again
-                with deps.session() as session:
-                    audit.release(session, key)
-        if not shared:
-            continue
-        with deps.session() as session:
-            audit.record(session, actor=Actor.app(), action="recap.chart_shared", record_type="recap",
-                         record_id=recap_id, case_id=case_id, question_id=question_id)
-        uploaded += 1
+        keys = [key for key in recap_posting.follow_ups(session, recap, now=deps.now(), write=False)
+                if key.startswith("chart:")]
+    uploaded = sum(outbox.send_now(deps, client, key) == "sent" for key in keys)
     if uploaded:
         log.info("recap %s: %s chart(s) uploaded", recap_id, uploaded)
     return uploaded
@@ -135,13 +114,3 @@ def share_missing_charts(deps: Deps, client: WebClient, *, within: timedelta = R
             log.error("charts for recap %s failed: %s\n%s", recap_id, type(exc).__name__,
                       "".join(traceback.format_tb(exc.__traceback__)))
     return uploaded
-
-
-def share_charts(deps: Deps, client: WebClient, recap_id: int) -> None:
-    """`upload_charts` for the recap's posting path: the record is already posted, so nothing here may undo or
-    repeat it, and a person clicking "Post" must not be told something failed when the record is in Slack."""
-    try:
-        upload_charts(deps, client, recap_id)
-    except Exception as exc:  # a chart is an extra: a drawing or database problem must not reach the poster
-        log.error("charts for recap %s failed: %s\n%s", recap_id, type(exc).__name__,
-                  "".join(traceback.format_tb(exc.__traceback__)))

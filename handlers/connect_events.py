@@ -27,12 +27,12 @@ from models.tables import Case, Member, MemberStatus
 log = logging.getLogger(__name__)
 
 
-def _once(deps: Deps, body: dict) -> bool:
+def _claim(session, body: dict) -> bool:
+    """Act on each event id once; claimed in the transaction that makes the change, so an event whose change
+    failed (the database is unavailable) is not claimed, is answered 500 and is applied when Slack sends it
+    again (see handlers.events.ApplyBeforeAnswering)."""
     event_id = body.get("event_id")
-    if not event_id:
-        return True
-    with deps.session() as session:
-        return audit.claim_once(session, f"event:{event_id}")
+    return True if not event_id else audit.claim_once(session, f"event:{event_id}")
 
 
 def _post(client: WebClient, channel_id: str | None, text: str) -> None:
@@ -71,14 +71,14 @@ def _case_and_member(session, invite_id: str | None, channel_id: str | None) -> 
 
 def invite_accepted(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
     """Accepted: link them now if no approval is needed; otherwise note who, and wait for approval."""
-    if not _once(deps, body):
-        return
     invite_id = (event.get("invite") or {}).get("id")
     team_id, user_id, name = _person(event.get("accepting_user"))
     if not (team_id and user_id):
         return
     actor = Actor(team_id=team_id, user_id=user_id)
     with deps.session() as session:
+        if not _claim(session, body):
+            return
         case, member = _case_and_member(session, invite_id, (event.get("channel") or {}).get("id"))
         if case is None or member is None:
             log.info("shared invite %s accepted: not one of ours", invite_id)
@@ -102,9 +102,9 @@ def invite_accepted(body: dict, event: dict, client: WebClient, deps: Deps) -> N
                 text = joined_text(joined) if joined is not None else None
     log.info("shared invite %s accepted in %s", invite_id, channel_id)
     if cancelled:
-        _refuse_cancelled(client, channel_id, user_id, event.get("approval_required"))
+        deps.later(_refuse_cancelled, client, channel_id, user_id, event.get("approval_required"))
     elif text:
-        _post(client, channel_id, text)
+        deps.later(_post, client, channel_id, text)
 
 
 def _refuse_cancelled(client: WebClient, channel_id: str | None, user_id: str, approval_required) -> None:
@@ -124,10 +124,10 @@ def _refuse_cancelled(client: WebClient, channel_id: str | None, user_id: str, a
 
 def invite_approved(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
     """Approved after acceptance: link the person noted when they accepted (the join event also does)."""
-    if not _once(deps, body):
-        return
     invite_id = (event.get("invite") or {}).get("id")
     with deps.session() as session:
+        if not _claim(session, body):
+            return
         case, member = _case_and_member(session, invite_id, (event.get("channel") or {}).get("id"))
         if case is None or member is None or member.status != MemberStatus.INVITED or not member.slack_user_id:
             return
@@ -141,16 +141,16 @@ def invite_approved(body: dict, event: dict, client: WebClient, deps: Deps) -> N
         channel_id = case.channel_id
     log.info("shared invite %s approved in %s", invite_id, channel_id)
     if text:
-        _post(client, channel_id, text)
+        deps.later(_post, client, channel_id, text)
 
 
 def invite_declined(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
     """Declined (by the person or by an administrator): the member is marked removed; the channel is told."""
-    if not _once(deps, body):
-        return
     invite_id = (event.get("invite") or {}).get("id")
     team_id, user_id, _name = _person(event.get("declining_user"))
     with deps.session() as session:
+        if not _claim(session, body):
+            return
         case, member = _case_and_member(session, invite_id, (event.get("channel") or {}).get("id"))
         if case is None or member is None:
             return
@@ -162,7 +162,7 @@ def invite_declined(body: dict, event: dict, client: WebClient, deps: Deps) -> N
                 " core group. To try again, check the email address with them and use `/coregroup members`.")
         channel_id = case.channel_id
     log.info("shared invite %s declined in %s", invite_id, channel_id)
-    _post(client, channel_id, text)
+    deps.later(_post, client, channel_id, text)
 
 
 def person_team(client: WebClient, event: dict, case: Case) -> str:
@@ -206,19 +206,25 @@ def link_on_join(deps: Deps, client: WebClient, *, case: Case, team_id: str, use
             reminders.member_changed(session, member=joined, now=deps.now())
         text = joined_text(joined) if joined is not None else None
     if text:
-        _post(client, case.channel_id, text)
+        deps.later(_post, client, case.channel_id, text)
     return True
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.event("shared_channel_invite_accepted")
-    def accepted(body, event, client):
-        invite_accepted(body, event, client, deps)
+    from handlers.events import ApplyBeforeAnswering  # events imports this module
 
-    @app.event("shared_channel_invite_approved")
-    def approved(body, event, client):
-        invite_approved(body, event, client, deps)
+    # Each is applied before the answer, so a failure is answered 500 and Slack sends the event again.
+    @app.event("shared_channel_invite_accepted", middleware=[ApplyBeforeAnswering(
+        lambda body, event, client, context: invite_accepted(body, event, client, deps))])
+    def accepted():
+        pass  # applied by the middleware, before the answer
 
-    @app.event("shared_channel_invite_declined")
-    def declined(body, event, client):
-        invite_declined(body, event, client, deps)
+    @app.event("shared_channel_invite_approved", middleware=[ApplyBeforeAnswering(
+        lambda body, event, client, context: invite_approved(body, event, client, deps))])
+    def approved():
+        pass  # applied by the middleware, before the answer
+
+    @app.event("shared_channel_invite_declined", middleware=[ApplyBeforeAnswering(
+        lambda body, event, client, context: invite_declined(body, event, client, deps))])
+    def declined():
+        pass  # applied by the middleware, before the answer

@@ -107,6 +107,7 @@ class Deps:
     commands: object = field(default=None)  # handlers.commands.CommandRouter, set by register()
     after_ack: Executor | None = None  # set by bot.app.create_app: where work that follows an answer runs
     answering: Answering = field(default_factory=Answering)  # requests not yet answered (counted by bot.server)
+    instance: str | None = None  # the name of this process's outbox claims in the ledger (handlers.outbox)
 
     def later(self, fn: Callable[..., object], /, *args: object, **kwargs: object) -> None:
         """Do `fn` after Slack has had its answer, on the app's small pool for such work (posting, redrawing),

@@ -1,97 +1,165 @@
-"""Channel membership events: the channel and the core group stay in step."""
+"""Channel membership events: the channel and the core group stay in step.
+
+Events are not lost. Each is applied on the request's own thread before Slack has its answer
+(`ApplyBeforeAnswering`, a listener middleware), and the event's once-only claim is written in the same
+transaction as what it changes: if that fails (the database is unavailable, say), Slack is answered 500
+and delivers the event again (Slack retries a failed delivery up to three times, the last some minutes
+later); nothing was claimed, so the retry is applied. In Socket Mode the same non-2xx Bolt response is
+not acknowledged, so Slack redelivers it (see docs/ARCHITECTURE.md). Posts about the
+change follow the answer (`deps.later`). What a longer outage still misses, the periodic check of each
+case channel's members (handlers/channel_check.py) repairs.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from handlers import access, connect_events
 from handlers.blocks import kit
 from handlers.deps import Deps
-from models import audit, cases, invites, names, reminders
+from models import audit, cases, invites, membership, names, reminders
 from models.audit import Actor
-from models.tables import CaseStatus, Member, MemberStatus
+from models.tables import Case, CaseStatus, Member, MemberStatus
 
 log = logging.getLogger(__name__)
 
 
-def _once(deps: Deps, body: dict) -> bool:
-    """Slack retries events it thinks were not received; act on each event id once."""
+def claim(session, body: dict) -> bool:
+    """Slack retries events it thinks were not received; act on each event id once. In the caller's transaction,
+    so a failure before the change is saved gives the claim back with it."""
     event_id = body.get("event_id")
-    if not event_id:
-        return True
-    with deps.session() as session:
-        return audit.claim_once(session, f"event:{event_id}")
+    return True if not event_id else audit.claim_once(session, f"event:{event_id}")
+
+
+class ApplyBeforeAnswering(Middleware):
+    """Apply the event before answering; answer 500 if that fails, so that Slack sends it again. (A Middleware
+    object, called as it is, as handlers.updates.AnswerOnArrival.)"""
+
+    def __init__(self, apply: Callable[[dict, dict, WebClient, dict], None]):
+        self.apply = apply
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+                ) -> BoltResponse | None:
+        body = req.body
+        try:
+            self.apply(body, body.get("event") or {}, req.context.client, req.context)
+        except Exception as error:  # the database or Slack failed: not applied, so not acknowledged
+            log.error("event %s (%s) not applied, answered 500 for Slack to send it again: %s", body.get("event_id"),
+                      (body.get("event") or {}).get("type"), type(error).__name__)
+            return BoltResponse(status=500, body="")
+        return next()
+
+
+def left_text(name: str, role: str) -> str:
+    return (f"{kit.esc(name)} ({kit.esc(role)}) left the channel, so they are no longer in the core group. What"
+            " they wrote stays in the record. To add them back, use `/coregroup members`.")
+
+
+def joined_text(user_id: str, *, external: bool, waiting: bool) -> str:
+    if external and waiting:
+        return (f"<@{user_id}> from another organisation joined this channel. If they are the person invited by"
+                " email, I will add them to the core group as soon as Slack confirms their invitation. If not,"
+                " please remove them from the channel: they should not see this case.")
+    return (f"<@{user_id}> joined this channel but is not in the core group yet. Add them with"
+            " `/coregroup members` so they can take part, or remove them from the channel if they should"
+            " not see this case.")
+
+
+def post(client: WebClient, channel: str, text: str) -> None:
+    try:
+        client.chat_postMessage(channel=channel, text=text, blocks=[kit.section(text)])
+    except SlackApiError as error:
+        log.warning("could not post a membership change in %s: %s", channel, error.response.get("error"))
+
+
+def remove_who_left(session, deps: Deps, *, member: Member, actor: Actor) -> bool:
+    """They left the case channel: out of the core group (once), their reminders with them."""
+    if member.status != MemberStatus.ACTIVE or not cases.remove_member(session, member=member, actor=actor):
+        return False  # removed meanwhile (for example by `/coregroup members`, which then took them out)
+    reminders.member_changed(session, member=member, now=deps.now())
+    return True
 
 
 def member_left(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
     """Someone left (or was removed from) a case channel: they are no longer in the core group."""
-    if not _once(deps, body):
-        return
     actor = access.actor_of(body)
+    user_id = event.get("user")
     with deps.session() as session:
         case = cases.case_for_channel(session, event.get("channel"))
         if case is None or case.status != CaseStatus.OPEN:  # a closed case's records are read-only
             return
-        member = cases.active_member(session, case.id, actor.team_id or case.team_id, event.get("user"))
-    if member is None and case is not None and not event.get("user_team"):
+        member = cases.active_member(session, case.id, actor.team_id or case.team_id, user_id)
+    team_id = actor.team_id
+    if member is None and not event.get("user_team"):
         # The event may carry the channel's team for someone from another organisation.
         team_id = connect_events.person_team(client, event, case)
         with deps.session() as session:
-            member = cases.active_member(session, case.id, team_id, event.get("user"))
-            actor = Actor(team_id=team_id, user_id=event.get("user"))
-    if member is None:
-        return
+            member = cases.active_member(session, case.id, team_id, user_id)
     with deps.session() as session:
-        case = cases.get_case(session, case.id)
+        if not claim(session, body):
+            return
+        if user_id:
+            membership.unflag(session, case.id, user_id)  # joining again is flagged again
+        if member is None:
+            return
         member = session.get(Member, member.id)
-        if member.status != MemberStatus.ACTIVE:
-            return  # removed meanwhile (for example by `/coregroup members`, which then took them out)
-        cases.remove_member(session, member=member, actor=Actor(team_id=actor.team_id, user_id=event.get("user")))
-        reminders.member_changed(session, member=member, now=deps.now())
+        if not remove_who_left(session, deps, member=member, actor=Actor(team_id=team_id, user_id=user_id)):
+            return
         channel, name, role = case.channel_id, names.shown(member), member.role
-    log.info("member %s left case channel %s", event.get("user"), channel)
-    text = (f"{kit.esc(name)} ({kit.esc(role)}) left the channel, so they are no longer in the core group. What"
-            " they wrote stays in the record. To add them back, use `/coregroup members`.")
-    client.chat_postMessage(channel=channel, text=text, blocks=[kit.section(text)])
+    log.info("member %s left case channel %s", user_id, channel)
+    deps.later(post, client, channel, left_text(name, role))
+
+
+def flag_joiner(deps: Deps, client: WebClient, *, case: Case, team_id: str, user_id: str,
+                body: dict | None = None, after_answer: bool = True) -> bool:
+    """Someone in the channel who is not in the core group: link them if they were invited, else say so in the
+    channel, once (the event and the periodic check both come here). False if there was nothing to do."""
+    with deps.session() as session:
+        if cases.active_member(session, case.id, team_id, user_id):
+            return False
+        waiting = bool(invites.invited_in_case(session, case.id))
+    if connect_events.link_on_join(deps, client, case=case, team_id=team_id, user_id=user_id):
+        return True
+    with deps.session() as session:
+        if body is not None and not claim(session, body):
+            return False
+        if not membership.flag_once(session, case.id, user_id):
+            return False  # told already (by the event, or by the periodic check)
+    text = joined_text(user_id, external=team_id != case.team_id, waiting=waiting)
+    if after_answer:
+        deps.later(post, client, case.channel_id, text)
+    else:
+        post(client, case.channel_id, text)
+    return True
 
 
 def member_joined(body: dict, event: dict, client: WebClient, deps: Deps, bot_user_id: str | None) -> None:
     """Someone joined a case channel without being added to the core group: say so, for the lead to act."""
     user_id = event.get("user")
-    if user_id == bot_user_id or not _once(deps, body):
+    if user_id == bot_user_id:
         return
     with deps.session() as session:
         case = cases.case_for_channel(session, event.get("channel"))
         if case is None or case.status != CaseStatus.OPEN:  # a closed case's records are read-only
             return
-        channel = case.channel_id
     # Someone from another organisation is identified by their own team, not the channel's.
     team_id = connect_events.person_team(client, event, case)
-    with deps.session() as session:
-        if cases.active_member(session, case.id, team_id, user_id):
-            return
-        waiting = bool(invites.invited_in_case(session, case.id))
-    if connect_events.link_on_join(deps, client, case=case, team_id=team_id, user_id=user_id):
-        return
-    if team_id != case.team_id and waiting:
-        text = (f"<@{user_id}> from another organisation joined this channel. If they are the person invited by"
-                " email, I will add them to the core group as soon as Slack confirms their invitation. If not,"
-                " please remove them from the channel: they should not see this case.")
-    else:
-        text = (f"<@{user_id}> joined this channel but is not in the core group yet. Add them with"
-                " `/coregroup members` so they can take part, or remove them from the channel if they should"
-                " not see this case.")
-    client.chat_postMessage(channel=channel, text=text, blocks=[kit.section(text)])
+    flag_joiner(deps, client, case=case, team_id=team_id, user_id=user_id, body=body)
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.event("member_left_channel")
-    def left(body, event, client):
-        member_left(body, event, client, deps)
+    @app.event("member_left_channel", middleware=[ApplyBeforeAnswering(
+        lambda body, event, client, context: member_left(body, event, client, deps))])
+    def left():
+        pass  # applied by the middleware, before the answer
 
-    @app.event("member_joined_channel")
-    def joined(body, event, client, context):
-        member_joined(body, event, client, deps, context.bot_user_id)
+    @app.event("member_joined_channel", middleware=[ApplyBeforeAnswering(
+        lambda body, event, client, context: member_joined(body, event, client, deps, context.bot_user_id))])
+    def joined():
+        pass  # applied by the middleware, before the answer

@@ -1,7 +1,8 @@
 """`/coregroup export`: a meeting's minutes as Word documents, sent privately to the member who asked.
 
-Two documents: the minutes for the case record, and a plain-language version for the family
-(models/documents.py). They are uploaded into the member's direct message with the app, never into
+The minutes for the case record and, only once the lead social worker or the chair has approved one, the
+family version (models/family_versions.py); until then the reply says no family version is approved yet.
+They are uploaded into the member's direct message with the app, never into
 the case channel or anywhere else: the channel opened with `conversations.open` for that one person.
 If Slack will not let the app message them directly, they are told so and nothing is uploaded.
 
@@ -42,7 +43,11 @@ NO_DM = ("I could not send you a direct message, so I have not sent the document
          " export them for the case record.")
 TRY_AGAIN = "Slack did not take the documents just now, so nothing was sent. Please try again in a minute."
 PRIVATE_NOTE = ("They hold personal information about children and their family: keep them as securely as the case"
-                " file. The family version is written in plain words, to share with the family outside Slack.")
+                " file. Only a family version approved by the lead social worker or the chair may be given to the"
+                " family.")
+NO_FAMILY_VERSION = ("No family version of meeting {number} has been approved yet, so I have not sent one. The lead"
+                     " social worker or the chair prepares and approves it with `/coregroup family`, or with the"
+                     " button in the message I sent them when the record was posted.")
 
 
 def _number(args: str) -> int | None:
@@ -66,9 +71,11 @@ def picker(case_id: int, posted: list[tuple[Meeting, Recap]], *, chosen_id: int 
 
 
 def send_documents(deps: Deps, client: WebClient, *, actor: Actor, case_id: int, member_id: int,
-                   record: documents.Record, tell) -> bool:
-    """Build both documents and upload them to the person's direct message; `tell(text)` says how it went."""
-    files = documents.documents_for(record)
+                   record: documents.Record, tell, family: tuple[int, dict] | None = None) -> bool:
+    """Build the documents and upload them to the person's direct message; `tell(text)` says how it went.
+
+    The family version goes only when one is approved (`family`: its version number and content)."""
+    files = documents.documents_for(record, family)
     try:
         opened = client.conversations_open(users=actor.user_id)
         im = (opened.get("channel") or {}).get("id") or ""
@@ -82,10 +89,12 @@ def send_documents(deps: Deps, client: WebClient, *, actor: Actor, case_id: int,
         tell(NO_DM)
         return False
     number, version = record.content["meeting"]["number"], record.version
+    family_note = (f" and the family version (version {family[0]}, approved)." if family is not None
+                   else ". " + NO_FAMILY_VERSION.format(number=number))
     comment = (f"The record of core group meeting {number} for {record.reference} (version {version}), for the"
-               f" case record, and the family version. {PRIVATE_NOTE}")
+               f" case record{family_note} {PRIVATE_NOTE}")
     titles = [f"Minutes of core group meeting {number} for {record.reference} (version {version})",
-              f"Family version of core group meeting {number} for {record.reference}"]
+              f"Family version of core group meeting {number} for {record.reference}"][:len(files)]
     uploads = [{"content": data, "filename": name, "title": title}
                for (name, data), title in zip(files, titles, strict=True)]
     try:
@@ -101,9 +110,14 @@ def send_documents(deps: Deps, client: WebClient, *, actor: Actor, case_id: int,
         return False
     with deps.session() as session:
         audit.record(session, actor=actor, action="recap.exported", record_type="recap", record_id=record.recap_id,
-                     case_id=case_id, member_id=member_id, version=version)
-    tell(f"I have sent you the minutes of meeting {number} (version {version}) and the family version in a direct"
-         f" message. Only you can see them there.")
+                     case_id=case_id, member_id=member_id, version=version,
+                     family_version=family[0] if family is not None else None)
+    if family is not None:
+        tell(f"I have sent you the minutes of meeting {number} (version {version}) and the approved family version"
+             f" (version {family[0]}) in a direct message. Only you can see them there.")
+    else:
+        tell(f"I have sent you the minutes of meeting {number} (version {version}) in a direct message. Only you"
+             f" can see them there. {NO_FAMILY_VERSION.format(number=number)}")
     return True
 
 
@@ -124,10 +138,11 @@ def run_export(inv: Invocation) -> None:
                                                                   *picker(case.id, posted, chosen_id=None)])
                 return
         record = documents.gather(session, chosen[1], tz=deps.settings.timezone)
+        family = documents.approved_family(session, chosen[0].id)
         menu = picker(case.id, posted, chosen_id=chosen[0].id)
     replies: list[str] = []
     send_documents(deps, inv.client, actor=inv.actor, case_id=case.id, member_id=inv.member.id, record=record,
-                   tell=replies.append)
+                   tell=replies.append, family=family)
     text = " ".join(replies)
     inv.reply(text, [kit.section(kit.esc(text)), *menu] if menu else None)
 
@@ -147,8 +162,9 @@ def picked(body: dict, client: WebClient, respond, deps: Deps) -> None:
             access.tell(client, body, "I could not find that record.", respond)
             return
         record = documents.gather(session, chosen[1], tz=deps.settings.timezone)
+        family = documents.approved_family(session, chosen[0].id)
     send_documents(deps, client, actor=actor, case_id=case.id, member_id=member.id, record=record,
-                   tell=lambda text: access.tell(client, body, text, respond))
+                   tell=lambda text: access.tell(client, body, text, respond), family=family)
 
 
 def register(app: App, deps: Deps) -> None:

@@ -31,6 +31,9 @@ class View(StrEnum):
     RECAP_CORRECT = "recap_correct"
     CLOSE = "case_close"
     AWAY = "member_away"
+    FAMILY_PREPARE = "family_prepare"  # the family version, prepared from the record (issue 12)
+    FAMILY_GIVEN = "family_given"
+    FAMILY_VIEWS = "family_views"  # the family's views and scores, recorded on their behalf
     CHAIR_PICK = "meeting_chair_pick"  # the lead social worker picks another chair after the chair's apologies
 
 
@@ -82,6 +85,11 @@ class Action(StrEnum):
     HERE_MEMBERS = "here_members"
     # `/coregroup export` (engineer G): which meeting's record to send, value {"c": case_id, "m": meeting_id}
     EXPORT_PICK = "export_pick"
+    FAMILY_PREPARE = "family_prepare"
+    FAMILY_APPROVE = "family_approve"
+    FAMILY_GIVEN = "family_given"
+    FAMILY_VIEWS = "family_views"
+    FAMILY_PANEL = "family_panel"
     # the chair's buttons (a chair from any organisation), value {"c": case_id, "m": meeting_id}
     MEETING_START = "meeting_start_button"
     MEETING_END = "meeting_end_button"
@@ -175,6 +183,18 @@ class Block(StrEnum):
     ACTION_MEASURE = "action_measure"
     ACTION_GOAL = "action_goal"
     PROGRESS_NOTE = "progress_note"
+    FAMILY_SECTION = "family_section"  # followed by "_" and the section's key
+    FAMILY_INCLUDE = "family_include"
+    GIVEN_TO = "given_to"
+    GIVEN_ON = "given_on"
+    GIVEN_HOW = "given_how"
+    GIVEN_INTERPRETER = "given_interpreter"
+    FAMILY_MEMBER = "family_member"
+    FAMILY_WELL = "family_well"
+    FAMILY_WORRIES = "family_worries"
+    FAMILY_HELP = "family_help"
+    FAMILY_SCORE = "family_score"  # followed by "_" and the question id
+    FAMILY_SCORE_REASON = "family_score_reason"  # followed by "_" and the question id
 
 
 def input_id(block: str) -> str:

@@ -14,17 +14,19 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from handlers import access, case_post, forms
+from handlers import access, case_post, forms, outbox
 from handlers.blocks import meetings as meeting_blocks
 from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
+from handlers.family_outline import send_outline
 from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, Block, View
 from handlers.plain import jargon_gate
 from models import audit, cases, meetings
 from models.calendar import WorkingCalendar
 from models.cases import DomainError
+from models.ledger import Kind
 from models.tables import AttendanceStatus, Case, Meeting, MeetingStatus, Member
 
 log = logging.getLogger(__name__)
@@ -176,6 +178,7 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
     ack()
     log.info("meeting %s scheduled for case %s", meeting_id, case.id)
     post_meeting(client, deps, case, meeting_id, body)
+    send_outline(deps, client, meeting_id)  # the outline for the family, to the lead social worker
     refresh_checklist(deps, client, case.id)
     if review_changed:
         post_review(client, case, review, member, actor.user_id)
@@ -203,8 +206,38 @@ def post_meeting(client: WebClient, deps: Deps, case: Case, meeting_id: int, bod
         session.add(meeting)
 
 
-def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note: str | None = None) -> None:
-    """Bring the meeting's message up to date: time, place, replies, or that it started or was cancelled."""
+@outbox.sender(Kind.MEETING_POST)
+def post_meeting_once(job: outbox.Job) -> None:
+    """A meeting's own message, for a meeting booked by something else (the recap that named it): once, and
+    remembered as the meeting's thread."""
+    deps = job.deps
+    with deps.session() as session:
+        meeting = session.get(Meeting, job.row.meeting_id)
+        if meeting is None or meeting.message_ts:
+            raise outbox.Skipped("posted_already")
+        if meeting.status == MeetingStatus.CANCELLED:
+            raise outbox.Skipped("cancelled")
+        case = session.get(Case, meeting.case_id)
+        message = meeting_blocks.meeting_message(meeting=meeting, chair=_chair(session, meeting), tz=deps.tz,
+                                                 case_id=case.id)
+    channel, ts = job.post(channel=case.channel_id, message=message)
+    with deps.session() as session:
+        meeting = session.get(Meeting, job.row.meeting_id)
+        meeting.channel_id, meeting.message_ts = channel, ts
+        session.add(meeting)
+
+
+@outbox.sender(Kind.REDRAW)
+def redraw_meeting(job: outbox.Job) -> None:
+    """A meeting's message brought up to date (it started, it ended): drawn again from the database, so doing it
+    twice does no harm."""
+    refresh_meeting_message(job.client, job.deps, job.row.meeting_id, strict=True)
+
+
+def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note: str | None = None, *,
+                            strict: bool = False) -> None:
+    """Bring the meeting's message up to date: time, place, replies, or that it started or was cancelled.
+    `strict` (the outbox): Slack failing (a 5xx, rate limits past the client's retries) is raised, to be retried."""
     with deps.session() as session:
         meeting = session.get(Meeting, meeting_id)
         if meeting is None or not meeting.message_ts:
@@ -223,6 +256,8 @@ def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note
     try:
         client.chat_update(channel=channel, ts=ts, **message)
     except SlackApiError as error:
+        if strict and error.response.status_code >= 429:
+            raise
         log.info("could not refresh meeting %s: %s", meeting_id, error.response.get("error"))
 
 
@@ -316,6 +351,7 @@ def submit_move(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                                                     reason=reason, tz=deps.tz), broadcast=True,
                    notify=access.actor_of(body).user_id)
     refresh_meeting_message(client, deps, meeting.id)
+    send_outline(deps, client, meeting.id, moved=True)  # the family's outline again, with the new time
 
 
 def submit_cancel(ack, body: dict, client: WebClient, deps: Deps) -> None:
@@ -346,6 +382,7 @@ def submit_cancel(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                                                         reason=reason, tz=deps.tz), broadcast=True,
                    notify=access.actor_of(body).user_id)
     refresh_meeting_message(client, deps, meeting.id)
+    send_outline(deps, client, meeting.id, moved=True)  # the family's outline again, with the new time
 
 
 def register(app: App, deps: Deps) -> None:

@@ -16,7 +16,7 @@ from handlers.deps import Deps
 from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, Block, View
 from handlers.people import picked, profile
-from models import audit, cases, invites, names, reminders
+from models import audit, cases, dates, invites, names, reminders
 from models.audit import Actor
 from models.cases import PersonIn
 from models.tables import FAMILY_ROLES, PROFESSIONAL_ROLES, Case, Member, MemberStatus
@@ -135,17 +135,25 @@ def _refuse_change(ack, case: Case, actor: Actor, title: str) -> None:
     ack(response_action="update", view=access.notice_view(title, CHANGE_COUNCIL_ONLY))
 
 
+ALREADY_IN = "They are already in the core group."
+
+
 def add_to_channel(deps: Deps, client: WebClient, *, case: Case, person: PersonIn, actor,
-                   manager: tuple[str, str] | None = None) -> tuple[int | None, str | None]:
+                   manager: tuple[str, str] | None = None, only_new: bool = False) -> tuple[int | None, str | None]:
     """Record a person of this workspace (member or guest) and invite them to the case channel.
 
     Returns (member id, None), or (None, why not) when Slack refuses: a single-channel guest who is
     already in another channel, for example. They are recorded first, so the channel-join event that
-    the invitation causes finds a member; a refusal takes the record back out.
+    the invitation causes finds a member; a refusal takes the record back out. With `only_new`, someone
+    already in the group (added by someone else a moment ago) is (None, ALREADY_IN) and nothing changes.
     """
     with deps.session() as session:
-        member, _ = cases.add_slack_member(session, case=case, person=person, actor=actor, manager=manager)
+        member, newly_active = cases.add_slack_member(session, case=case, person=person, actor=actor,
+                                                      manager=manager)
         member_id = member.id
+        if only_new and not newly_active:
+            session.rollback()
+            return None, ALREADY_IN
     try:
         client.conversations_invite(channel=case.channel_id, users=person.user_id)
     except SlackApiError as error:
@@ -194,7 +202,7 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
     if not errors:
         with deps.session() as session:
             if cases.active_member(session, case.id, team_id, user_id):
-                errors[Block.USER] = "They are already in the core group."
+                errors[Block.USER] = ALREADY_IN
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -206,7 +214,7 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
             return
     try:
         member_id, problem = add_to_channel(deps, client, case=case, person=person, actor=actor,
-                                            manager=picked(client, manager, case.team_id))
+                                            manager=picked(client, manager, case.team_id), only_new=True)
     except BaseException:
         with deps.session() as session:
             audit.release(session, key)
@@ -289,8 +297,9 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if role not in FAMILY_ROLES + PROFESSIONAL_ROLES:
         errors[Block.ROLE] = "Please choose a role."
     away = forms.parse_date(raw.get(Block.AWAY_UNTIL), Block.AWAY_UNTIL, errors, required=False)
-    if away and away < deps.today():
-        errors[Block.AWAY_UNTIL] = "Choose a date from today onwards, or leave it empty."
+    problem = away and dates.check_away_until(away, today=deps.today())
+    if problem:
+        errors[Block.AWAY_UNTIL] = problem
     manager = raw.get(Block.MANAGER)
     manager_of = picked(client, manager, actor.team_id)  # picked from the workspace of whoever changes the details
     with deps.session() as session:
@@ -358,7 +367,10 @@ def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
         else:
             slack_user = member.slack_user_id
             external = member.slack_team_id not in (None, case.team_id)
-            cases.remove_member(session, member=member, actor=actor)
+            if not cases.remove_member(session, member=member, actor=actor):  # removed meanwhile (left the channel)
+                ack(response_action="update", view=access.notice_view(
+                    "Remove from group", "That person is no longer in the core group."))
+                return
             reminders.member_changed(session, member=member, now=deps.now())
             text = f"{member_blocks.who(remover)} removed {kit.esc(names.shown(member))}" \
                    f" ({kit.esc(member.role)}) from the core group. What they wrote stays in the record."

@@ -14,10 +14,9 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from handlers import outbox
 from handlers.blocks.recap import EVENT_TYPE, recap_messages
-from handlers.chart import share_charts
 from handlers.deps import Deps
-from handlers.meetings import post_meeting, refresh_meeting_message
 from models import names
 from models import recap as records
 from models import recap_posting as lifecycle
@@ -105,19 +104,26 @@ def post_recap(deps: Deps, client: WebClient, recap_id: int) -> None:
     log.info("recap %s posted in %s message(s)", recap_id, len(messages))
 
 
-def follow_up(deps: Deps, client: WebClient, recap_id: int) -> None:
-    """After the first version: the ended meeting's message says so, and the next meeting is posted."""
+def follow_up(deps: Deps, client: WebClient, recap_id: int) -> int | None:
+    """What a posted recap is followed by (written to the outbox when it was marked posted): the ended meeting's
+    message says so, the next meeting is posted (after the first version), and the charts; sent now, once. A crash
+    here loses none of them: the scheduler's run sends whatever is left. Returns the next meeting's id when its
+    message was posted here."""
     with deps.session() as session:
         recap = session.get(Recap, recap_id)
-        if recap.version != 1:
-            return
-        meeting = session.get(Meeting, recap.meeting_id)
-        case = session.get(Case, meeting.case_id)
-        booked = records.scheduled_after(session, meeting)
-        next_id = booked.id if booked is not None and not booked.message_ts else None
-    refresh_meeting_message(client, deps, meeting.id)
-    if next_id is not None:
-        post_meeting(client, deps, case, next_id)
+        if recap.status != RecapStatus.POSTED:
+            return None
+        keys = lifecycle.follow_ups(session, recap, now=deps.now(), write=False)
+    booked = None
+    for key in keys:
+        try:
+            sent = outbox.send_now(deps, client, key)
+        except Exception as exc:  # the database failing: the scheduler's run sends it later
+            log.error("outbox %s not sent now: %s", key, type(exc).__name__)
+            continue
+        if sent == "sent" and key.startswith("meeting:") and key.endswith(":post"):
+            booked = int(key.split(":")[1])
+    return booked
 
 
 def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:
@@ -130,8 +136,13 @@ def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:
     except (SlackClientError, OSError) as error:  # no answer in time: checked against the channel when resumed
         log.warning("recap %s not posted yet: %s", recap_id, type(error).__name__)
         return False
-    follow_up(deps, client, recap_id)
-    share_charts(deps, client, recap_id)  # the trajectory charts in the recap's thread (handlers/chart.py)
+    booked = follow_up(deps, client, recap_id)  # the meeting's message, the next meeting, the charts
+    from handlers.family import ask_to_prepare  # the lead social worker is asked to prepare the family version
+    from handlers.family_outline import send_outline
+
+    ask_to_prepare(deps, client, recap_id)
+    if booked is not None:
+        send_outline(deps, client, booked)  # the next meeting's outline for the family, to the lead social worker
     return True
 
 

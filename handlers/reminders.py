@@ -30,7 +30,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import delivery, oversight_report
+from handlers import delivery, journal, outbox, oversight_report
 from handlers.blocks import reminders as texts
 from handlers.chart import share_missing_charts
 from handlers.deps import Deps
@@ -135,10 +135,10 @@ class Dispatcher:
         return look_up_names(deps, client, not_before=self._names_not_before)
 
     def post_pending_recaps(self) -> None:
-        """Records of meetings left half-posted by a crash, and charts whose upload failed: posted at start and
-        on every run; and names Slack would not give before are asked for again. A problem with any of these
-        must not stop the reminders."""
-        for finish in (post_pending_recaps, share_missing_charts, self.look_up_names):
+        """Forms answered but not saved yet (the journal), records of meetings left half-posted by a crash, and
+        charts whose upload failed: at start and on every run; and names Slack would not give before are asked
+        for again. A problem with any of these must not stop the reminders."""
+        for finish in (journal.process_pending, post_pending_recaps, share_missing_charts, self.look_up_names):
             try:
                 finish(self.deps, self.client)
             except Exception as exc:
@@ -158,6 +158,19 @@ class Dispatcher:
     # --- one batch ----------------------------------------------------------------------------------
 
     def _batch(self, rows: list[Claimed], outcome: Counter) -> None:
+        mail = [row for row in rows if row.kind in ledger.OUTBOX]  # what commits promised: handlers/outbox.py
+        rows = [row for row in rows if row.kind not in ledger.OUTBOX]
+        for index, row in enumerate(mail):
+            if self._stopping.is_set():
+                with self.deps.session() as session:
+                    ledger.release(session, [r.id for r in mail[index:]] + [r.id for r in rows], self.instance)
+                return
+            try:
+                outcome[f"outbox {outbox.send_claimed(self.deps, self.client, row, self.instance)}"] += 1
+            except Exception as exc:  # the database failing mid-way: the claim runs out and it is tried again
+                log.error("outbox %s failed: %s", row.id, type(exc).__name__)
+        if not rows:
+            return
         now = self.deps.now()
         decided: list[tuple[Claimed, dispatch.Decision]] = []
         broken: list[tuple[Claimed, Exception]] = []

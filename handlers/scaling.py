@@ -12,14 +12,16 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import access, case_post, forms
+from handlers import access, case_post, forms, outbox
 from handlers.blocks import scaling as scaling_blocks
 from handlers.commands import Invocation, SubCommand, start_from_button
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
 from handlers.plain import jargon_gate
 from models import audit, cases, current_meeting, plan, scaling
+from models import outbox as models_outbox
 from models.cases import DomainError
+from models.ledger import Kind
 from models.tables import (
     Case,
     Child,
@@ -134,17 +136,32 @@ def submit_ask(ack, body: dict, client: WebClient, deps: Deps) -> None:
         else:
             question = session.get(ScalingQuestion, existing_id)
         scaling_round = scaling.round_for(session, question_id=question.id, meeting_id=meeting_id, actor=actor)
-        message = scaling_blocks.open_message(case_id=case.id, round_id=scaling_round.id, question=question,
-                                              answered=scaling.answered(session, scaling_round.id),
-                                              **_details(session, question))
         round_id = scaling_round.id
+        # The question's message is written to the outbox with the round, and posted after the commit, once.
+        key = models_outbox.scaling_question(session, case_id=case.id, meeting_id=meeting_id, round_id=round_id,
+                                             now=deps.now(), notify=actor.user_id)
     ack()
-    ts = case_post.post(client, channel=case.channel_id, thread_ts=None, message=message, what="a scaling question",
-                        notify=access.actor_of(body).user_id)
-    if ts:
-        with deps.session() as session:
-            scaling.set_message(session, round_id=round_id, channel_id=case.channel_id, ts=ts)
+    outbox.send_all_now(deps, client, [key])
     log.info("scaling round %s asked on case %s", round_id, case.id)
+
+
+@outbox.sender(Kind.SCALING, unconfirmed=access.NOT_CONFIRMED)
+def post_question(job: outbox.Job) -> None:
+    """The scaling question's message in the case channel, once; its timestamp is recorded even when Slack's answer
+    was lost (found by its metadata), since "Show the scores" redraws that message."""
+    deps, round_id = job.deps, job.detail["round"]
+    with deps.session() as session:
+        scaling_round = session.get(ScalingRound, round_id)
+        if scaling_round is None or scaling_round.message_ts:
+            raise outbox.Skipped("posted_already")
+        question = session.get(ScalingQuestion, scaling_round.question_id)
+        case = session.get(Case, question.case_id)
+        message = scaling_blocks.open_message(case_id=case.id, round_id=round_id, question=question,
+                                              answered=scaling.answered(session, round_id),
+                                              **_details(session, question))
+    channel, ts = job.post(channel=case.channel_id, message=message)
+    with deps.session() as session:
+        scaling.set_message(session, round_id=round_id, channel_id=channel, ts=ts)
 
 
 def _round_in_case(session, case: Case, round_id) -> tuple[ScalingRound, ScalingQuestion, Meeting] | None:
@@ -182,6 +199,10 @@ def give_score_clicked(ack, body: dict, client: WebClient, respond, deps: Deps) 
 def redraw(client: WebClient, deps: Deps, case: Case, round_id: int) -> tuple[list[dict], str | None, str | None]:
     """Redraw the question's message: who has scored, or (once shown) everyone's scores.
     Returns what does not fit in one message (for its thread), the channel and the message ts."""
+    with deps.reading() as session:
+        posted = session.get(ScalingRound, round_id).message_ts
+    if not posted:  # its post is still in the outbox (Slack failed, or its answer was lost): send or find it now
+        outbox.send_now(deps, client, f"scaling:{round_id}:question")
     with deps.session() as session:
         scaling_round = session.get(ScalingRound, round_id)
         if not scaling_round.message_ts:
@@ -272,8 +293,8 @@ def reveal_clicked(ack, body: dict, client: WebClient, respond, deps: Deps) -> N
         if not scaling.scores(session, scaling_round.id):
             access.tell(client, body, NOBODY_YET, respond)
             return
-        first_time = scaling_round.revealed_at is None
-        scaling.reveal(session, round_id=scaling_round.id, actor=access.actor_of(body), now=deps.now())
+        # Several clicks at the same moment: one reveals (and posts what does not fit); the rest only redraw.
+        first_time = scaling.reveal(session, round_id=scaling_round.id, actor=access.actor_of(body), now=deps.now())
         round_id = scaling_round.id
     more, channel, ts = redraw(client, deps, case, round_id)
     if first_time:

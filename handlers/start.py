@@ -10,22 +10,21 @@ import logging
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from handlers import access, forms
+from handlers import access, forms, outbox
 from handlers.blocks import kit
+from handlers.blocks import meetings as meeting_blocks
 from handlers.blocks import start as start_blocks
 from handlers.blocks.members import who
 from handlers.blocks.updates import block_for, id_from
-from handlers.case_post import SLACK_FAILED
-from handlers.chair import post_chair_panel
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Block, View
-from handlers.meetings import refresh_meeting_message
 from handlers.updates import update_messages
 from models import agenda, audit, cases, meetings, plan
+from models import outbox as models_outbox
 from models.cases import DomainError
+from models.ledger import Kind
 from models.tables import AttendanceStatus, Case, Meeting, MeetingStatus, Member, MemberStatus
 
 log = logging.getLogger(__name__)
@@ -132,24 +131,29 @@ def submit_start(ack, body: dict, client: WebClient, deps: Deps) -> None:
                 return
             meetings.start(session, meeting=session.get(Meeting, meeting.id), present=marked,
                            actor=access.actor_of(body), now=deps.now(), chaired_by=chaired_by)
+            # What follows in Slack is written down with the start itself, and sent after the commit.
+            opening = models_outbox.opening(session, case_id=case.id, meeting_id=meeting.id, now=deps.now(),
+                                            notify=access.actor_of(body).user_id)
     except DomainError as error:
         ack(response_action="update", view=access.notice_view("Start the meeting", str(error)))
         return
     ack()
     log.info("meeting %s started", meeting.id)
-    post_start(client, deps, case, meeting.id, notify=access.actor_of(body).user_id)
-    refresh_meeting_message(client, deps, meeting.id)
-    post_chair_panel(client, deps, case, meeting.id, notify=access.actor_of(body).user_id)
+    outbox.send_all_now(deps, client, opening)  # the opening post, the meeting's message, the chair's buttons
 
 
-NOT_POSTED = ("Slack did not confirm the attendance, agenda and written updates in the case channel, so please"
-              " check that everyone can see them there.")
+NOT_POSTED = ("Slack did not confirm the attendance, agenda and written updates in the case channel yet. They are"
+              " kept, and will be posted there as soon as Slack takes them.")
 
 
-def post_start(client: WebClient, deps: Deps, case: Case, meeting_id: int, notify: str | None = None) -> None:
-    """The opening post (attendance and agenda), then the written updates of those not there, in its thread."""
+@outbox.sender(Kind.OPENING, unconfirmed="The meeting has started. " + NOT_POSTED)
+def post_start(job: outbox.Job) -> None:
+    """The opening post (attendance and agenda), then the written updates of those not there, in its thread: each
+    message once, resumed after a crash (handlers/outbox.py)."""
+    deps, meeting_id = job.deps, job.row.meeting_id
     with deps.session() as session:
         meeting = session.get(Meeting, meeting_id)
+        case = session.get(Case, meeting.case_id)
         status = meetings.attendance(session, meeting_id)
         people = {m.id: m for m in cases.members(session, case.id, include_removed=True)}
         by_status = {s: [people[i] for i, st in status.items() if st == s and i in people]
@@ -174,15 +178,24 @@ def post_start(client: WebClient, deps: Deps, case: Case, meeting_id: int, notif
                               if m.status == MemberStatus.ACTIVE))
     # A very long opening post (many people, a long agenda) goes on in its thread, within Slack's limits.
     first, *more = [kit.message(post["text"], part) for part in kit.split_messages(post["blocks"])]
-    try:
-        posted = client.chat_postMessage(channel=case.channel_id, **first)
-        for message in [*more, plan_now, intro, *updates]:
-            client.chat_postMessage(channel=case.channel_id, thread_ts=posted["ts"], **message)
-    except SLACK_FAILED as error:
-        code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
-        log.warning("could not post the start of meeting %s: %s", meeting_id, code)
-        if notify:
-            access.tell_in_channel(client, case.channel_id, notify, "The meeting has started. " + NOT_POSTED)
+    channel, ts = job.post(channel=case.channel_id, message=first)
+    for part, message in enumerate([*more, plan_now, intro, *updates], start=1):
+        job.post(channel=channel, message=message, part=part, thread_ts=ts)
+
+
+@outbox.sender(Kind.CHAIR_PANEL, unconfirmed=access.NOT_CONFIRMED)
+def post_chair_panel(job: outbox.Job) -> None:
+    """The chair's buttons in the meeting's thread (the channel when it has none): a chair from another
+    organisation runs the meeting by them, so they are posted once whatever happens to the process."""
+    deps = job.deps
+    with deps.session() as session:
+        meeting = session.get(Meeting, job.row.meeting_id)
+        case = session.get(Case, meeting.case_id)
+        chair_id = meetings.chair_id_of(meeting)
+        chair = session.get(Member, chair_id) if chair_id else None
+        message = meeting_blocks.chair_panel(case_id=case.id, meeting=meeting, chair=chair)
+        channel, thread = meeting.channel_id or case.channel_id, meeting.message_ts
+    job.post(channel=channel, message=message, thread_ts=thread)
 
 
 def register(app: App, deps: Deps) -> None:

@@ -16,7 +16,8 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
-from handlers import access, forms
+from handlers import access, forms, outbox
+from handlers import journal as journal_handlers
 from handlers.blocks import kit
 from handlers.blocks import updates as update_blocks
 from handlers.blocks.meetings import when_text
@@ -26,11 +27,13 @@ from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.home import refresh_home_later
 from handlers.ids import Action, Block, View
-from handlers.meetings import post_in_thread, refresh_meeting_message
+from handlers.meetings import refresh_meeting_message
 from handlers.plain import jargon_gate
-from models import audit, cases, meetings
+from models import audit, cases, journal, meetings
+from models import outbox as models_outbox
 from models.audit import Actor
 from models.cases import DomainError
+from models.ledger import Kind
 from models.meetings import long_date
 from models.tables import Action as ActionRow
 from models.tables import AttendanceStatus, Case, Meeting, MeetingStatus, Member, MemberStatus, Update
@@ -188,10 +191,11 @@ def jargon_fields(raw: dict) -> list[str]:
 # --- saving and posting -----------------------------------------------------------------------
 
 
-def check_update(ack, body: dict, deps: Deps) -> dict | None:
+def check_update(ack, body: dict, deps: Deps) -> str | None:
     """Check a submitted update and answer Slack: the form's errors, a notice, the plain-language suggestions, or
-    (when all is well) a plain acknowledgement. Returns what `save_update_later` needs, or None when there is
-    nothing to save. Reads only, one statement: it runs before the answer, often for many people at once."""
+    (when all is well) a plain acknowledgement once the form is in the journal. Returns its journal key, or None
+    when there is nothing to save. One read and one insert: it runs before the answer, often for many people at
+    once."""
     standing = access.check_standing(deps, ack, body, meeting_id=access.metadata(body).get("m"), title="Your update")
     if standing is None:
         return None
@@ -200,58 +204,81 @@ def check_update(ack, body: dict, deps: Deps) -> dict | None:
         ack(response_action="update", view=access.notice_view("Your update", why_not))
         return None
     raw = forms.values(body)
-    update_in, errors = read_update(raw)
+    _update_in, errors = read_update(raw)
     if errors:
         ack(response_action="errors", errors=errors)
         return None
     if not jargon_gate(ack, body, fields=jargon_fields(raw), values=raw):
         return None
-    # Everything the person could correct in the form has been checked: answer Slack now, and save on the pool
-    # for work after an answer. Before a meeting many people send their updates at once; saving (with the
-    # reminders it changes) is the slow part, and it must not hold up the answers to other people's forms.
-    # What can still stop the save is a race (the meeting started, or another of their forms was saved a moment
-    # ago): they are told privately.
+    # Everything the person could correct in the form has been checked. Before a meeting many people send their
+    # updates at once, and saving (with the reminders it changes) is the slow part: the form is taken down in the
+    # journal (one insert, committed), answered, and saved from the journal after the answer, so that what the
+    # person is told was saved survives a crash. What can still stop the save is a race (the meeting started, or
+    # another of their forms was saved a moment ago): they are told privately.
+    actor = access.actor_of(body)
+    key = f"view:{body['view']['id']}"
+    journal.write(deps.engine, key=key, kind=JOURNAL_KIND, payload={
+        "raw": raw, "case": standing.case_id, "channel": standing.channel_id, "member": standing.member_id,
+        "meeting": standing.meeting_id, "team": actor.team_id, "user": actor.user_id})
     ack()
-    return {"case_id": standing.case_id, "channel_id": standing.channel_id, "member_id": standing.member_id,
-            "meeting_id": standing.meeting_id, "update_in": update_in, "actor": access.actor_of(body),
-            "view_id": body["view"]["id"]}
+    return key
 
 
-def save_update_later(client: WebClient, deps: Deps, *, case_id: int, channel_id: str | None, member_id: int,
-                      meeting_id: int, update_in: UpdateIn, actor: Actor, view_id: str) -> None:
-    """Save a checked update (once per submitted form), then post it in the meeting's thread."""
+JOURNAL_KIND = "update"
+
+
+@journal_handlers.processor(JOURNAL_KIND)
+def save_from_journal(client: WebClient, deps: Deps, key: str) -> bool:
+    """Save a journalled update (exactly once: the entry is taken in the saving transaction), then post it in the
+    meeting's thread through the outbox. False if the entry was processed already."""
+    told = None
     try:
         with deps.session() as session:
-            if not audit.claim_once(session, f"view:{view_id}"):
-                return
-            update = save_update(session, meeting=session.get(Meeting, meeting_id),
-                                 member=session.get(Member, member_id), update_in=update_in,
-                                 actor=actor, now=deps.now())
-            update_id = update.id
-            case = session.get(Case, case_id)
-    except DomainError as error:
-        access.tell_in_channel(client, channel_id, actor.user_id, f"Your update was not saved. {error}")
-        return
-    except IntegrityError:  # another version from the same person was saved at the same moment
-        access.tell_in_channel(client, channel_id, actor.user_id, SAVED_ELSEWHERE)
-        return
-    except SQLAlchemyError as error:  # the database failed after the form was answered: say so, never drop it
-        log.error("update for meeting %s not saved: %s", meeting_id, type(error).__name__)
-        access.tell_in_channel(client, channel_id, actor.user_id, NOT_SAVED)
-        return
-    log.info("update %s for meeting %s", update_id, meeting_id)
-    post_update(client, deps, case, update_id, scored=len(update_in.scores), notify=actor.user_id)
+            taken = journal.take(session, key=key, now=deps.now())
+            if taken is None:
+                return False
+            entry_id, _kind, entry = taken
+            update_in, _errors = read_update(entry["raw"])  # checked before the answer
+            actor = Actor(team_id=entry["team"], user_id=entry["user"])
+            meeting_id = entry["meeting"]
+            posts: list[str] = []
+            outcome = "saved"
+            try:
+                with session.begin_nested():
+                    if audit.claim_once(session, key):
+                        update = save_update(session, meeting=session.get(Meeting, meeting_id),
+                                             member=session.get(Member, entry["member"]), update_in=update_in,
+                                             actor=actor, now=deps.now())
+                        posts.append(models_outbox.update_post(
+                            session, case_id=entry["case"], meeting_id=meeting_id, update_id=update.id,
+                            scored=len(update_in.scores), now=deps.now(), notify=actor.user_id))
+                        log.info("update %s for meeting %s", update.id, meeting_id)
+                    else:
+                        outcome = "duplicate"
+            except DomainError as error:
+                outcome, told = "refused", f"Your update was not saved. {error}"
+            except IntegrityError:  # another version from the same person was saved at the same moment
+                outcome, told = "clash", SAVED_ELSEWHERE
+            journal.set_outcome(session, entry_id, outcome)
+    except SQLAlchemyError as error:  # the database failed: the entry stays in the journal and is saved later
+        log.error("update for entry %s not saved yet: %s", key, type(error).__name__)
+        return False
+    if told:
+        access.tell_in_channel(client, entry["channel"], actor.user_id, told)
+        return True
+    outbox.send_all_now(deps, client, posts)
     refresh_meeting_message(client, deps, meeting_id)
     if not update_in.attending:
-        chair_sent_apologies(deps, client, meeting_id=meeting_id, member_id=member_id)
+        chair_sent_apologies(deps, client, meeting_id=meeting_id, member_id=entry["member"])
     refresh_home_later(deps, client, actor.team_id, actor.user_id)  # "updates asked of you" has changed
+    return True
 
 
 def answer_update(ack, body: dict, client: WebClient, deps: Deps) -> None:
-    """Check and answer a submitted update; if it is to be saved, save it after the answer."""
-    checked = check_update(ack, body, deps)
-    if checked is not None:
-        deps.later(save_update_later, client, deps, **checked)
+    """Check and answer a submitted update; if it is to be saved, save it (from the journal) after the answer."""
+    key = check_update(ack, body, deps)
+    if key is not None:
+        deps.later(save_from_journal, client, deps, key)
 
 
 def update_messages(session: Session, update: Update, *, scored: int = 0, as_sent: bool = True) -> list[dict]:
@@ -268,23 +295,24 @@ def update_messages(session: Session, update: Update, *, scored: int = 0, as_sen
     return [{"text": text, "blocks": group} for group in kit.split_messages(blocks)]
 
 
-def post_update(client: WebClient, deps: Deps, case: Case, update_id: int, *, scored: int = 0,
-                notify: str | None = None) -> None:
-    """Post the update in the meeting's thread and remember where."""
+@outbox.sender(Kind.UPDATE_POST, unconfirmed=access.NOT_CONFIRMED)
+def post_update(job: outbox.Job) -> None:
+    """A saved update in the meeting's thread (each message once, resumed after a crash), and where it is."""
+    deps, detail = job.deps, job.detail
     with deps.session() as session:
-        update = session.get(Update, update_id)
+        update = session.get(Update, detail["update"])
         meeting = session.get(Meeting, update.meeting_id)
-        messages = update_messages(session, update, scored=scored)
+        case = session.get(Case, meeting.case_id)
+        messages = update_messages(session, update, scored=detail.get("scored") or 0)
+        channel, thread = meeting.channel_id or case.channel_id, meeting.message_ts
     first = None
-    for message in messages:
-        posted = post_in_thread(client, case, meeting, message, notify=notify)
-        notify = None if posted is None else notify  # told once is enough
-        first = first or posted
-    if first:
-        with deps.session() as session:
-            update = session.get(Update, update_id)
-            update.message_ts = first["ts"]
-            session.add(update)
+    for part, message in enumerate(messages):
+        _channel, ts = job.post(channel=channel, message=message, part=part, thread_ts=thread)
+        first = first or ts
+    with deps.session() as session:
+        update = session.get(Update, detail["update"])
+        update.message_ts = first
+        session.add(update)
 
 
 # --- entry points -----------------------------------------------------------------------------

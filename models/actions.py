@@ -13,10 +13,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit, reminders
+from models import audit, dates, reminders
 from models.audit import Actor
 from models.calendar import WorkingCalendar
 from models.cases import DomainError
+from models.db import change_once
 from models.tables import (
     Action,
     ActionEvent,
@@ -154,15 +155,19 @@ def change_due(session: Session, *, action: Action, new_due: date, reason: str, 
         raise DomainError("Say why the date is changing.", field="reason")
     if len(reason) > MAX_NOTE:
         raise DomainError(f"Keep the reason under {MAX_NOTE:,} characters.", field="reason")
-    if new_due <= today:
-        raise DomainError("Choose a date after today.", field="date")
+    problem = dates.check_due(new_due, today=today, after_today=True)
+    if problem:
+        raise DomainError(problem, field="date")
     if action.status != ActionStatus.OPEN:
         raise DomainError("This action is already done, so its date cannot change.", field="date")
     old_due = action.due_date
-    if old_due < today and not _carried_since(session, action.id, old_due):
-        action.carried_forward += 1
-    action.due_date = new_due
-    session.add(action)
+    carried = action.carried_forward + (1 if old_due < today and not _carried_since(session, action.id, old_due)
+                                        else 0)
+    # Conditional on what was read: an action marked done, or given another date, a moment ago is not changed.
+    if not change_once(session, Action, action.id, Action.status == ActionStatus.OPEN, Action.due_date == old_due,
+                       due_date=new_due, carried_forward=carried):
+        raise DomainError("Someone changed this action a moment ago. Close this form and look at it again.",
+                          field="date")
     session.add(ActionEvent(action_id=action.id, kind=ActionEventKind.DUE_CHANGED, note=reason, old_due=old_due,
                             new_due=new_due, at=now, by_member_id=member_id))
     session.flush()

@@ -3,8 +3,9 @@
 `coregroup export-case REF` (bot/tools.py) calls `export_case`. Each table that holds case data has
 a section: the rows that belong to the case, found through `case_id` or through the parent record
 (an action's history through its action, a score through its round and question). Rows are exported
-whole, every column, ordered by id. `processed_requests` is left out: it holds delivery keys of
-Slack requests, not case data.
+whole, every column, ordered by id. `processed_requests` and `form_returns` are left out: they hold
+delivery keys of Slack requests and where an open form redraws its list (a view id or a response URL),
+not case data.
 
 Documents (the minutes and the family version) are added by builders named in DOCUMENT_BUILDERS,
 so that this module does not import heavy document libraries: each is "module:function", and the
@@ -59,13 +60,16 @@ DOCUMENT_BUILDERS: list[str] = [
 ]
 
 # Tables that hold no case data, and so have no section.
-NOT_CASE_DATA = frozenset({"processed_requests",
+# Once-only keys; the submission journal, whose entries are emptied once processed (what they held is
+# exported from the records it was saved as);
+NOT_CASE_DATA = frozenset({"processed_requests", "form_returns", "submission_journal",
                            # oversight: staff roles (their grants are in the audit trail), working days, and
                            # figures and charts kept for the App Home, which hold no case's data
                            "staff_roles", "working_days", "oversight_charts", "oversight_figures"})
 
 # Text columns that hold JSON: exported as JSON, so the reader does not meet JSON inside a string.
-JSON_COLUMNS = {("recaps", "content"), ("scheduled_messages", "detail"), ("audit_events", "detail")}
+JSON_COLUMNS = {("recaps", "content"), ("family_versions", "content"), ("scheduled_messages", "detail"),
+                ("audit_events", "detail")}
 
 
 def _sections(case_id: int) -> list[tuple[type[SQLModel], ColumnElement[bool]]]:

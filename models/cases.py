@@ -8,11 +8,12 @@ from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy import Engine, and_, bindparam
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models import audit
 from models.audit import Actor
-from models.db import OneRead
+from models.db import OneRead, change_once
 from models.tables import (
     Case,
     CaseStatus,
@@ -281,16 +282,33 @@ def add_slack_member(
     manager: tuple[str, str] | None = None, relationship: str | None = None,
 ) -> tuple[Member, bool]:
     """Add (or bring back) a Slack person. Returns the member and whether they were not active before."""
-    existing = session.exec(
-        select(Member).where(
-            Member.case_id == case.id,
-            Member.slack_team_id == person.team_id,
-            Member.slack_user_id == person.user_id,
-        )
-    ).first()
-    was_active = existing is not None and existing.status == MemberStatus.ACTIVE
-    member = existing or Member(case_id=case.id, slack_team_id=person.team_id, slack_user_id=person.user_id,
-                                name=person.name, role=person.role)
+    def find() -> Member | None:
+        return session.exec(select(Member).where(
+            Member.case_id == case.id, Member.slack_team_id == person.team_id, Member.slack_user_id == person.user_id,
+        )).first()
+
+    existing = find()
+    if existing is None:  # new: the unique (case, person) decides between two people adding them at once
+        created = Member(case_id=case.id, slack_team_id=person.team_id, slack_user_id=person.user_id,
+                         name=person.name, role=person.role)
+        savepoint = session.begin_nested()
+        try:
+            session.add(created)
+            session.flush()
+        except IntegrityError:
+            savepoint.rollback()
+            existing = find()
+            if existing is None:
+                raise
+        else:
+            savepoint.commit()
+    if existing is None:
+        member, newly_active = created, True
+    else:  # back (or still) in the group: made active by one conditional update, so announced once
+        member = existing
+        newly_active = existing.status != MemberStatus.ACTIVE and change_once(
+            session, Member, existing.id, Member.status != MemberStatus.ACTIVE, status=MemberStatus.ACTIVE,
+            removed_at=None)
     if person.name and (person.name != person.user_id or not member.name):  # an id never replaces a known name
         member.name = person.name
     member.role = person.role
@@ -304,7 +322,7 @@ def add_slack_member(
     session.flush()
     audit.record(session, actor=actor, action="member.added", record_type="member", record_id=member.id,
                  case_id=case.id)
-    return member, not was_active
+    return member, newly_active
 
 
 def add_person_without_slack(
@@ -340,11 +358,14 @@ def update_member(
     return member
 
 
-def remove_member(session: Session, *, member: Member, actor: Actor) -> Member:
-    """Mark a member removed; their history (updates, scores, actions) is kept."""
-    member.status = MemberStatus.REMOVED
-    member.removed_at = utcnow()
-    session.add(member)
+def remove_member(session: Session, *, member: Member, actor: Actor) -> bool:
+    """Mark a member removed; their history (updates, scores, actions) is kept.
+
+    One conditional update: False when they were removed already (by a simultaneous event, the channel
+    check or another person), and then nothing is recorded again."""
+    if not change_once(session, Member, member.id, Member.status != MemberStatus.REMOVED,
+                       status=MemberStatus.REMOVED, removed_at=utcnow()):
+        return False
     audit.record(session, actor=actor, action="member.removed", record_type="member", record_id=member.id,
                  case_id=member.case_id)
-    return member
+    return True

@@ -76,16 +76,21 @@ def trajectory(session: Session, question_id: int, *, up_to: Meeting | None = No
         return None
     order: list[int] = []
     labels: dict[int, tuple[str, str]] = {}
+    by_family: set[int] = set()  # scores given by the family, recorded on their behalf
     for _, summary in rows:
         for line in summary.scores:
             if line.member_id not in labels:
                 order.append(line.member_id)
                 labels[line.member_id] = (line.role, line.name)
+            if line.recorded_by:
+                by_family.add(line.member_id)
     roles = [role for role, _ in labels.values()]
     people = []
     for member_id in order:
         role, name = labels[member_id]
         label = role if roles.count(role) == 1 else f"{role} ({name})"
+        if member_id in by_family:
+            label += ", given by the family"
         scores = []
         for _, summary in rows:
             mine = next((line.score for line in summary.scores if line.member_id == member_id), None)

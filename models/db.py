@@ -202,3 +202,28 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def change_once(session: Session, model: type, row_id: int, *conditions, **values) -> bool:
+    """A one-way change of one row as a single conditional statement
+    (`UPDATE … SET values WHERE id = row_id AND conditions RETURNING id`), in the caller's transaction.
+
+    True for the one caller whose statement changed the row; False when the row is not (or no longer) as the
+    conditions say. On PostgreSQL a second, simultaneous caller waits for the first's row lock and then finds
+    the conditions false, so a read in Python followed by a write can never let both through. The row, when
+    already in the session, is refreshed to what was written."""
+    from sqlalchemy import update
+
+    changed = session.exec(
+        update(model).where(model.id == row_id, *conditions).values(**values).returning(model.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if changed is None:
+        return False
+    row = session.get(model, row_id)
+    if row is not None:
+        session.refresh(row)
+        from models import meeting_facts
+
+        meeting_facts.note(session, row)  # oversight's facts of the row's case are worked out again at commit
+    return True

@@ -8,7 +8,7 @@ No Slack here: handlers/reminders.py turns a `Send` into a message and delivers 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session, col, select
@@ -112,6 +112,8 @@ class DriftItem:
 @dataclass
 class Drift:
     items: list[DriftItem]
+    # Approved family versions not recorded as given to the family after 5 working days (models.family_versions).
+    family_not_given: list = field(default_factory=list)
 
 
 @dataclass
@@ -352,8 +354,14 @@ def overdue_items(session: Session, case_id: int, today: date) -> list[DriftItem
 
 
 def _drift(session: Session, case: Case, row: Claimed, now: datetime) -> Decision:
+    from models import family_versions
+
     items = overdue_items(session, case.id, _today(now))
-    return Send(case=case, facts=Drift(items=items)) if items else Skip("nothing_overdue")
+    not_given = family_versions.not_given(session, reminders.policy().calendar, today=_today(now),
+                                          case_ids=[case.id])
+    if not items and not not_given:
+        return Skip("nothing_overdue")
+    return Send(case=case, facts=Drift(items=items, family_not_given=not_given))
 
 
 # --- the case -------------------------------------------------------------------------------------

@@ -6,6 +6,9 @@ conference date, the lead social worker). `models.minutes` and `models.family` t
 outline (headings, paragraphs, bullets, tables), and `to_docx` writes an outline with python-docx,
 which is imported only when a document is written.
 
+The family version is never made from the record directly: only an approved family version
+(models/family_versions.py) becomes a family document. Every document is A4.
+
 `case_documents` is the builder `coregroup export-case` calls (models.case_export.DOCUMENT_BUILDERS).
 """
 
@@ -138,11 +141,14 @@ def clean(text: object) -> str:
 
 
 def to_docx(outline: Iterable[tuple[str, object]], *, title: str, body_size: float = 11) -> bytes:
-    """The outline as a .docx file."""
+    """The outline as a .docx file on A4 paper (python-docx's blank document is US Letter)."""
     from docx import Document  # loaded only when a document is written
-    from docx.shared import Pt
+    from docx.shared import Mm, Pt
 
     document = Document()
+    for part in document.sections:
+        part.page_width, part.page_height = Mm(210), Mm(297)
+        part.left_margin = part.right_margin = part.top_margin = part.bottom_margin = Mm(20)
     normal = document.styles["Normal"]
     normal.font.name = "Arial"
     normal.font.size = Pt(body_size)
@@ -190,18 +196,31 @@ def minutes_docx(record: Record) -> bytes:
     return to_docx(minutes_outline(record), title=minutes_title(record))
 
 
-def family_docx(record: Record) -> bytes:
+def family_docx(content: dict) -> bytes:
+    """The approved family version (models.family_versions) as a document: only what was approved."""
     from models.family import family_outline, family_title
 
-    return to_docx(family_outline(record), title=family_title(record), body_size=13)
+    return to_docx(family_outline(content), title=family_title(content), body_size=13)
 
 
-def documents_for(record: Record) -> list[tuple[str, bytes]]:
-    """(file name, bytes) of the minutes and the family version."""
-    return [(minutes_name(record), minutes_docx(record)), (family_name(record), family_docx(record))]
+def approved_family(session: Session, meeting_id: int) -> tuple[int, dict] | None:
+    """(version number, content) of the meeting's newest approved family version, or None."""
+    from models import family_versions
+
+    row = family_versions.approved(session, meeting_id)
+    return (row.version, family_versions.content_of(row)) if row is not None else None
+
+
+def documents_for(record: Record, family: tuple[int, dict] | None = None) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of the minutes and, when one is approved, the family version."""
+    files = [(minutes_name(record), minutes_docx(record))]
+    if family is not None:
+        files.append((family_name(record), family_docx(family[1])))
+    return files
 
 
 def case_documents(session: Session, case: Case) -> Iterator[tuple[str, bytes]]:
-    """For `coregroup export-case`: both documents of every meeting's newest posted record."""
-    for _meeting, recap in posted_recaps(session, case.id):
-        yield from documents_for(gather(session, recap))
+    """For `coregroup export-case`: the minutes of every meeting's newest posted record, and its approved
+    family version where there is one (never an unapproved one)."""
+    for meeting, recap in posted_recaps(session, case.id):
+        yield from documents_for(gather(session, recap), approved_family(session, meeting.id))

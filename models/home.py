@@ -38,6 +38,8 @@ class HomeData:
     meetings: list[MeetingItem] = field(default_factory=list)
     updates_asked: list[MeetingItem] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
+    # Family versions approved but not yet given to the family after 5 working days (cases where they lead).
+    family_not_given: list = field(default_factory=list)
 
 
 def for_person(session: Session, *, team_id: str, user_id: str, now: datetime) -> HomeData:
@@ -73,6 +75,12 @@ def for_person(session: Session, *, team_id: str, user_id: str, now: datetime) -
                 and meeting.status != "in_progress"):
             data.updates_asked.append(item)
     data.meetings.sort(key=lambda item: item.meeting.scheduled_start)
+    leading = [case.id for member, case in memberships if member.is_lead]
+    if leading:
+        from models import family_versions, reminders
+
+        data.family_not_given = family_versions.not_given(session, reminders.policy().calendar, today=now.date(),
+                                                          case_ids=leading)[:10]
     return data
 
 

@@ -61,6 +61,14 @@ class Kind(StrEnum):
     MISSED_REPORT = "case.missed"  # what could not be sent in time
     SETUP = "case.setup"  # two working days after a case opens: the lead social worker, what is still missing
     THREAD = "thread.parent"  # not sent by the dispatcher: the channel thread for someone we cannot DM
+    # The outbox (models/outbox.py, handlers/outbox.py): what follows a commit, due at once, at any hour.
+    OPENING = "outbox.opening"  # a started meeting's attendance, agenda and written updates
+    MEETING_POST = "outbox.meeting"  # a meeting's own message (the next meeting, booked by a recap)
+    REDRAW = "outbox.redraw"  # a meeting's message brought up to date (started, ended)
+    UPDATE_POST = "outbox.update"  # a saved update in the meeting's thread
+    CHART = "outbox.chart"  # a trajectory chart in a posted recap's thread
+    SCALING = "outbox.scaling"  # a scaling question asked in the channel
+    CHAIR_PANEL = "outbox.chair_panel"  # the chair's buttons in a started meeting's thread
     OVERSIGHT_REPORT = "oversight.monthly"  # the month's oversight report, to COREGROUP_REPORT_CHANNEL (no case)
 
 
@@ -69,7 +77,9 @@ FAN_OUT = {Kind.REMIND_2D: Kind.REMIND_2D_MEMBER, Kind.REMIND_MORNING: Kind.REMI
 MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEKEEPING, Kind.OPEN_CHAIR,
                  Kind.OPEN_LEAD, Kind.OPEN_CLOSE)
 OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nobody ended
-ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR)  # everything else waits for working hours
+OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING,
+          Kind.CHAIR_PANEL)
+ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, *OUTBOX)  # everything else waits for working hours
 
 
 @dataclass
@@ -219,6 +229,18 @@ def claim_due(session: Session, *, now: datetime, me: str, lease_until: datetime
     rows = _claim(session, expired, limit=limit, me=me, lease_until=lease_until, reclaimed=True)
     rows += _claim(session, pending, limit=limit - len(rows), me=me, lease_until=lease_until, reclaimed=False)
     return sorted(rows, key=lambda r: (r.due_at, r.id))
+
+
+def claim_key(session: Session, key: str, *, now: datetime, me: str, lease_until: datetime) -> Claimed | None:
+    """Claim one row by its key, whatever its retry time (the outbox sending it at once): pending, or claimed by
+    an instance whose lease ran out (then `reclaimed`: it may have been sent). None if it is not there to take."""
+    row = ScheduledMessage.key == key
+    expired = select(ScheduledMessage.id).where(row, ScheduledMessage.status == MessageStatus.CLAIMED,
+                                                col(ScheduledMessage.claimed_until) < now)
+    pending = select(ScheduledMessage.id).where(row, ScheduledMessage.status == MessageStatus.PENDING)
+    found = _claim(session, expired, limit=1, me=me, lease_until=lease_until, reclaimed=True)
+    found = found or _claim(session, pending, limit=1, me=me, lease_until=lease_until, reclaimed=False)
+    return found[0] if found else None
 
 
 def _mine(row_id: int, me: str):

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
 
-from models import audit, meetings, reminders
+from models import audit, dates, meetings, reminders
 from models.audit import Actor
 from models.cases import DomainError
 from models.tables import (
@@ -85,11 +85,8 @@ def check_close(*, case: Case, outcome: str | None, reason: str, closed_on: date
         errors["reason"] = f"Please keep the reason under {MAX_REASON_CHARS:,} characters (it is {len(reason):,} now)."
     if closed_on is None:
         errors["date"] = "Please choose the date the case closed."
-    elif closed_on > today:
-        errors["date"] = "Choose today or an earlier date: close the case when it has happened."
-    elif closed_on < case.initial_conference_date:
-        errors["date"] = (f"The case cannot close before its initial conference on"
-                          f" {case.initial_conference_date:%-d %B %Y}.")
+    elif problem := dates.check_closed_on(closed_on, today=today, initial=case.initial_conference_date):
+        errors["date"] = problem
     return errors
 
 

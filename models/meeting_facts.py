@@ -94,17 +94,43 @@ GROUP BY b.meeting_id, b.org, b.case_id, b.team_id, b.day, b.month"""
 _COUNTS = ("present", "apologies_update", "apologies_only", "absent")
 
 
-def _add_by_day(session: Session, *, sign: str, where: str, params: dict) -> None:
-    """Add (sign '+') or take away ('-') these cases' attendance facts to attendance_by_day (an upsert: two
-    transactions adding to the same day at once each add theirs)."""
-    sums = ", ".join(f"{sign}SUM(f.{c})" for c in _COUNTS)
+def _add_by_day(session: Session, *, where: str, params: dict) -> None:
+    """Add these cases' attendance facts to attendance_by_day (for the rebuild: all at once)."""
+    sums = ", ".join(f"SUM(f.{c})" for c in _COUNTS)
+    session.execute(text(f"INSERT INTO attendance_by_day (team_id, day, org, month, {', '.join(_COUNTS)})"
+                         f" SELECT f.team_id, f.day, f.org, MIN(f.month), {sums} FROM meeting_attendance_facts f"
+                         f" WHERE {where} GROUP BY f.team_id, f.day, f.org"), params)
+
+
+def _by_day_of(session: Session, params: dict) -> dict[tuple, list[int]]:
+    """These cases' attendance facts summed by workspace, day (with its month) and organisation."""
+    sums = ", ".join(f"SUM(f.{c})" for c in _COUNTS)
+    rows = session.execute(text(f"SELECT f.team_id, f.day, f.org, f.month, {sums} FROM meeting_attendance_facts f"
+                                " WHERE f.case_id IN :ids GROUP BY f.team_id, f.day, f.org, f.month")
+                           .bindparams(bindparam("ids", expanding=True)), params)
+    return {tuple(row[:4]): [int(v or 0) for v in row[4:]] for row in rows}
+
+
+def _apply_by_day(session: Session, before: dict[tuple, list[int]], after: dict[tuple, list[int]]) -> None:
+    """Add to attendance_by_day what changed (after minus before), key by key in one order (so two transactions
+    adding to the same days lock them in the same order and cannot deadlock), and take away days left at nought."""
+    changes = []
+    for key in sorted(set(before) | set(after), key=lambda k: (k[0], str(k[1]), k[2])):
+        old, new = before.get(key, [0] * len(_COUNTS)), after.get(key, [0] * len(_COUNTS))
+        delta = [n - o for n, o in zip(new, old, strict=True)]
+        if any(delta):
+            changes.append(dict(zip(("team_id", "day", "org", "month"), key, strict=True))
+                           | dict(zip(_COUNTS, delta, strict=True)))
+    if not changes:
+        return
+    columns = ", ".join(_COUNTS)
+    values = ", ".join(f":{c}" for c in _COUNTS)
     updates = ", ".join(f"{c} = attendance_by_day.{c} + excluded.{c}" for c in _COUNTS)
-    statement = (f"INSERT INTO attendance_by_day (team_id, day, org, month, {', '.join(_COUNTS)})"
-                 f" SELECT f.team_id, f.day, f.org, MIN(f.month), {sums} FROM meeting_attendance_facts f"
-                 f" WHERE {where} GROUP BY f.team_id, f.day, f.org"
-                 f" ON CONFLICT (team_id, day, org) DO UPDATE SET {updates}")
-    session.execute(text(statement).bindparams(bindparam("ids", expanding=True)) if params else text(statement),
-                    params)
+    session.execute(text(f"INSERT INTO attendance_by_day (team_id, day, org, month, {columns})"
+                         f" VALUES (:team_id, :day, :org, :month, {values})"
+                         f" ON CONFLICT (team_id, day, org) DO UPDATE SET {updates}"), changes)
+    session.execute(text("DELETE FROM attendance_by_day WHERE team_id = :team_id AND day = :day AND org = :org"
+                         f" AND {' + '.join(_COUNTS)} = 0"), changes)
 
 
 def refresh(session: Session, case_ids: Iterable[int]) -> None:
@@ -121,13 +147,11 @@ def refresh(session: Session, case_ids: Iterable[int]) -> None:
         session.execute(text("SELECT id FROM cases WHERE id IN :ids ORDER BY id FOR UPDATE")
                         .bindparams(bindparam("ids", expanding=True)), params)
     facts, attendance = _sql(dialect, all_cases=False)
-    _add_by_day(session, sign="-", where="f.case_id IN :ids", params=params)
+    before = _by_day_of(session, params)
     for statement in ("DELETE FROM meeting_attendance_facts WHERE case_id IN :ids",
                       "DELETE FROM meeting_facts WHERE case_id IN :ids", facts, attendance):
         session.execute(text(statement).bindparams(bindparam("ids", expanding=True)), params)
-    _add_by_day(session, sign="+", where="f.case_id IN :ids", params=params)
-    session.execute(text("DELETE FROM attendance_by_day WHERE team_id IN (SELECT team_id FROM cases WHERE id IN :ids)"
-                         f" AND {' + '.join(_COUNTS)} = 0").bindparams(bindparam("ids", expanding=True)), params)
+    _apply_by_day(session, before, _by_day_of(session, params))
 
 
 def rebuild(session: Session) -> int:
@@ -145,7 +169,7 @@ def rebuild(session: Session) -> int:
     facts, attendance = _sql(dialect, all_cases=True)
     count = session.execute(text(facts)).rowcount
     session.execute(text(attendance))
-    _add_by_day(session, sign="+", where="1 = 1", params={})
+    _add_by_day(session, where="1 = 1", params={})
     session.execute(text("ANALYZE meeting_facts"))  # the planner's statistics (both databases)
     session.execute(text("ANALYZE meeting_attendance_facts"))
     session.execute(text("ANALYZE attendance_by_day"))
@@ -160,17 +184,23 @@ def touch(session: Session, *, case_id: int | None = None, meeting_id: int | Non
         session.info.setdefault(_MEETINGS, set()).add(meeting_id)
 
 
-@event.listens_for(Session, "after_flush")
-def _noted(session: Session, _context) -> None:
+def note(session: Session, obj: object) -> None:
+    """Note the case of a changed row, if the facts come from rows of its kind (models.db.change_once calls this
+    for its single conditional UPDATEs, which the flush hooks do not see)."""
     from models.tables import Attendance, Case, FamilyHandover, Meeting, Member, Recap, Update
 
+    if isinstance(obj, Case):
+        touch(session, case_id=obj.id)
+    elif isinstance(obj, Meeting | Member | FamilyHandover):
+        touch(session, case_id=obj.case_id)
+    elif isinstance(obj, Recap | Attendance | Update):
+        touch(session, meeting_id=obj.meeting_id)
+
+
+@event.listens_for(Session, "after_flush")
+def _noted(session: Session, _context) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Case):
-            touch(session, case_id=obj.id)
-        elif isinstance(obj, Meeting | Member | FamilyHandover):
-            touch(session, case_id=obj.case_id)
-        elif isinstance(obj, Recap | Attendance | Update):
-            touch(session, meeting_id=obj.meeting_id)
+        note(session, obj)
 
 
 @event.listens_for(Session, "before_commit")

@@ -12,13 +12,15 @@ from datetime import date, datetime
 from functools import lru_cache
 
 import holidays
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from models import audit, cases, reminders
+from models import audit, cases, dates, reminders
 from models.audit import Actor
 from models.calendar import NextDue, WorkingCalendar
 from models.cases import DomainError
+from models.db import change_once
 from models.tables import (
     Attendance,
     AttendanceStatus,
@@ -138,6 +140,9 @@ def check_start(calendar: WorkingCalendar, *, start: datetime, now: datetime) ->
     day = calendar.local(start).date()
     if start <= now:
         return "That time has already passed. Please choose a time in the future."
+    too_far = dates.check_meeting_day(day, today=calendar.local(now).date())
+    if too_far:
+        return too_far
     if day.weekday() >= 5:
         return f"{long_date(day)} is a {day:%A}, not a working day. Please choose a weekday."
     if calendar.is_bank_holiday(day):
@@ -178,10 +183,8 @@ def deadline_warning(calendar: WorkingCalendar, *, case: Case, start: datetime, 
 
 
 def check_review_date(review: date, *, today: date) -> str | None:
-    """Why this cannot be the next review conference, or None."""
-    if review <= today:
-        return "The next review conference must be after today. Please choose a date in the future."
-    return None
+    """Why this cannot be the next review conference, or None (the rule is models.dates')."""
+    return dates.check_review_conference(review, today=today)
 
 
 def set_review_date(session: Session, *, case_id: int, review: date, actor: Actor, now: datetime,
@@ -193,12 +196,13 @@ def set_review_date(session: Session, *, case_id: int, review: date, actor: Acto
     problem = check_review_date(review, today=today)
     if problem:
         raise DomainError(problem, field="review")
-    case = session.get(Case, case_id)
-    if case.review_conference_date == review:
+    # Conditional: two people recording the same new date at once record (and announce) it once.
+    changed = change_once(session, Case, case_id, or_(col(Case.review_conference_date).is_(None),
+                                                       col(Case.review_conference_date) != review),
+                          review_conference_date=review)
+    if not changed:
         return False
-    case.review_conference_date = review
-    session.add(case)
-    session.flush()
+    case = session.get(Case, case_id)
     audit.record(session, actor=actor, action="case.review_date_set", record_type="case", record_id=case.id,
                  case_id=case.id)
     reminders.plan_case(session, case, now)
@@ -247,9 +251,12 @@ def schedule(session: Session, *, case: Case, start: datetime, duration_minutes:
     return meeting
 
 
+NOT_SCHEDULED = "This meeting has already started, ended or been cancelled, so it cannot be changed."
+
+
 def _must_be_scheduled(meeting: Meeting) -> None:
     if meeting.status != MeetingStatus.SCHEDULED:
-        raise DomainError("This meeting has already started, ended or been cancelled, so it cannot be changed.")
+        raise DomainError(NOT_SCHEDULED)
 
 
 def move(session: Session, *, meeting: Meeting, start: datetime, reason: str, actor: Actor, now: datetime,
@@ -259,12 +266,13 @@ def move(session: Session, *, meeting: Meeting, start: datetime, reason: str, ac
     if not reason.strip():
         raise DomainError("Please give a reason for moving the meeting.", field="reason")
     member = _member_of(session, meeting.case_id, actor)
-    change = MeetingChange(meeting_id=meeting.id, kind="moved", old_start=meeting.scheduled_start, new_start=start,
+    old_start = meeting.scheduled_start
+    moved = {"scheduled_start": start} | ({"location": location} if location is not None else {})
+    # Conditional: a meeting cancelled or started a moment ago is not moved.
+    if not change_once(session, Meeting, meeting.id, Meeting.status == MeetingStatus.SCHEDULED, **moved):
+        raise DomainError(NOT_SCHEDULED)
+    change = MeetingChange(meeting_id=meeting.id, kind="moved", old_start=old_start, new_start=start,
                            reason=reason.strip(), at=now, by_member_id=member.id if member else None)
-    meeting.scheduled_start = start
-    if location is not None:
-        meeting.location = location
-    session.add(meeting)
     session.add(change)
     session.flush()
     audit.record(session, actor=actor, action="meeting.moved", record_type="meeting", record_id=meeting.id,
@@ -279,11 +287,13 @@ def cancel(session: Session, *, meeting: Meeting, reason: str, actor: Actor, now
     if not reason.strip():
         raise DomainError("Please give a reason for cancelling the meeting.", field="reason")
     member = _member_of(session, meeting.case_id, actor)
+    # Conditional: of two people cancelling (or one starting) at the same moment, one changes it.
+    if not change_once(session, Meeting, meeting.id, Meeting.status == MeetingStatus.SCHEDULED,
+                       status=MeetingStatus.CANCELLED,
+                       source_key=f"{_key(meeting.case_id, meeting.number)}:cancelled:{meeting.id}"):
+        raise DomainError(NOT_SCHEDULED)
     change = MeetingChange(meeting_id=meeting.id, kind="cancelled", old_start=meeting.scheduled_start,
                            reason=reason.strip(), at=now, by_member_id=member.id if member else None)
-    meeting.status = MeetingStatus.CANCELLED
-    meeting.source_key = f"{_key(meeting.case_id, meeting.number)}:cancelled:{meeting.id}"
-    session.add(meeting)
     session.add(change)
     session.flush()
     audit.record(session, actor=actor, action="meeting.cancelled", record_type="meeting", record_id=meeting.id,
@@ -370,12 +380,15 @@ def change_chair(session: Session, *, meeting: Meeting, chair: Member, actor: Ac
     _must_be_scheduled(meeting)
     if chair.case_id != meeting.case_id or not can_chair(chair):
         raise DomainError(CHAIR_WHO, field="chair")
-    if meeting.chair_member_id == chair.id:
-        return False
     was = meeting.chair_member_id
-    meeting.chair_member_id = chair.id
-    session.add(meeting)
-    session.flush()
+    # One statement: two people pressing "Chair it myself" at once on PostgreSQL change the chair (and tell the
+    # group) once; the second finds them the chair already.
+    if not change_once(session, Meeting, meeting.id, Meeting.status == MeetingStatus.SCHEDULED,
+                       or_(col(Meeting.chair_member_id).is_(None), Meeting.chair_member_id != chair.id),
+                       chair_member_id=chair.id):
+        session.refresh(meeting)
+        _must_be_scheduled(meeting)
+        return False
     audit.record(session, actor=actor, action="meeting.chair_changed", record_type="meeting", record_id=meeting.id,
                  case_id=meeting.case_id, was=was, chair=chair.id)
     reminders.meeting_changed(session, meeting=meeting, now=now)
@@ -452,20 +465,19 @@ def start_attendance(session: Session, meeting: Meeting, *, starter: Member | No
 def start(session: Session, *, meeting: Meeting, present: dict[int, str], actor: Actor, now: datetime,
           chaired_by: int | None = None) -> Meeting:
     """Open the meeting: attendance as the chair confirmed it, who chairs it, status in progress."""
-    if meeting.status != MeetingStatus.SCHEDULED:
+    if any(status not in (AttendanceStatus.PRESENT, AttendanceStatus.APOLOGIES, AttendanceStatus.ABSENT)
+           for status in present.values()):
+        raise DomainError("Attendance is present, apologies or absent.")
+    # One conditional update: of two chairs starting at the same moment, one starts it.
+    if not change_once(session, Meeting, meeting.id, Meeting.status == MeetingStatus.SCHEDULED,
+                       status=MeetingStatus.IN_PROGRESS, started_at=now,
+                       chaired_by_member_id=chaired_by if chaired_by is not None else meeting.chair_member_id):
         raise DomainError("This meeting has already started, ended or been cancelled.")
     for member_id, status in present.items():
         member = session.get(Member, member_id)
         if member is None or member.case_id != meeting.case_id:
             continue
-        if status not in (AttendanceStatus.PRESENT, AttendanceStatus.APOLOGIES, AttendanceStatus.ABSENT):
-            raise DomainError("Attendance is present, apologies or absent.")
         set_attendance(session, meeting=meeting, member=member, status=status, actor=actor, now=now)
-    meeting.status = MeetingStatus.IN_PROGRESS
-    meeting.started_at = now
-    meeting.chaired_by_member_id = chaired_by if chaired_by is not None else meeting.chair_member_id
-    session.add(meeting)
-    session.flush()
     audit.record(session, actor=actor, action="meeting.started", record_type="meeting", record_id=meeting.id,
                  case_id=meeting.case_id, chaired_by=meeting.chaired_by_member_id)
     reminders.meeting_changed(session, meeting=meeting, now=now)

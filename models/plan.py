@@ -10,6 +10,7 @@ from sqlmodel import Session, col, or_, select
 from models import audit
 from models.audit import Actor
 from models.cases import DomainError
+from models.db import change_once
 from models.tables import PlanItem, PlanItemKind
 from models.types import utcnow
 
@@ -79,8 +80,9 @@ def replace_items(session: Session, *, case_id: int, kind: str, texts: list[str]
                      case_id=case_id)
     for item in current:
         if item.id not in kept:
-            item.removed_at = now
-            session.add(item)
+            # Conditional: of two people editing the plan at once, one removes the item (and records it).
+            if not change_once(session, PlanItem, item.id, col(PlanItem.removed_at).is_(None), removed_at=now):
+                continue
             changed = True
             audit.record(session, actor=actor, action="plan_item.removed", record_type="plan_item",
                          record_id=item.id, case_id=case_id)

@@ -115,6 +115,8 @@ def _updates(session: Session, meeting: Meeting, everyone: dict[int, Member], re
             "needs_to_happen": update.needs_to_happen, "child_views": update.child_views,
             "progress": [{"action_id": p.action_id, "what": action_text.get(p.action_id, ""), "status": p.status,
                           "note": p.note} for p in progress.get(update.id, [])],
+            "recorded_by": _person(everyone.get(update.recorded_by_member_id))
+            if update.recorded_by_member_id else None,
         })
     return result
 
@@ -190,7 +192,8 @@ def _scaling(session: Session, meeting: Meeting, zone: ZoneInfo) -> list[dict]:
             "question": question.question, "zero_means": question.zero_means, "ten_means": question.ten_means,
             "child": summary.child_label, "danger": summary.danger_text, "revealed": summary.revealed,
             "scores": [{"name": s.name, "role": s.role, "score": s.score, "reason": s.reason,
-                        "to_move_up": s.to_move_up, "in_writing": s.in_writing} for s in summary.scores],
+                        "to_move_up": s.to_move_up, "in_writing": s.in_writing, "recorded_by": s.recorded_by}
+                       for s in summary.scores],
             "low": summary.low, "high": summary.high, "median": summary.median, "spread": summary.spread,
             "differs": summary.differs, "previous_median": summary.previous_median,
             "previous_date": summary.previous_date.isoformat() if summary.previous_date else None,

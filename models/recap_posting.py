@@ -16,10 +16,12 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import actions, audit, left_open, meeting_facts, meetings, reminders
+from models import actions, audit, chart, left_open, meeting_facts, meetings, outbox, reminders
 from models.audit import Actor
 from models.cases import DomainError
-from models.recap import CHANNEL, OUTSIDE_SLACK, content_of
+from models.db import change_once
+from models.ledger import Kind
+from models.recap import CHANNEL, OUTSIDE_SLACK, content_of, scheduled_after
 from models.tables import (
     Case,
     Meeting,
@@ -127,16 +129,40 @@ def part_posted(session: Session, *, recap_id: int, part: int, channel_id: str, 
 
 
 def mark_posted(session: Session, *, recap_id: int, now: datetime) -> Recap:
+    """Posting → posted, once (a conditional update): the audit row, and what follows from it in Slack (written to
+    the outbox), are written by the one that changed it."""
     recap = session.get(Recap, recap_id)
-    recap.status = RecapStatus.POSTED
-    recap.posted_at = now
-    recap.posting_until = None
-    session.add(recap)
+    if not change_once(session, Recap, recap_id, col(Recap.status) == RecapStatus.POSTING,
+                       status=RecapStatus.POSTED, posted_at=now, posting_until=None):
+        return recap
     meeting = session.get(Meeting, recap.meeting_id)
     audit.record(session, actor=Actor.app(), action="recap.posted", record_type="recap", record_id=recap.id,
                  case_id=meeting.case_id, meeting_id=meeting.id, version=recap.version)
     reminders.record_posted(session, meeting=meeting, now=now)
+    follow_ups(session, recap, now=now)
     return recap
+
+
+def follow_ups(session: Session, recap: Recap, *, now: datetime, write: bool = True) -> list[str]:
+    """The outbox rows a posted recap is followed by (their keys; written unless `write` is False): after the first
+    version, the ended meeting's message says so and the next meeting (booked by the record) is posted; after
+    every version, a trajectory chart for each standing question asked, in its thread."""
+    meeting = session.get(Meeting, recap.meeting_id)
+    case_id = meeting.case_id
+    enqueue = outbox.enqueue if write else (lambda session, *, key, **_: key)
+    keys = []
+    if recap.version == 1:
+        keys.append(enqueue(session, key=f"meeting:{meeting.id}:redraw:ended", kind=Kind.REDRAW, case_id=case_id,
+                            meeting_id=meeting.id, now=now))
+        booked = scheduled_after(session, meeting)
+        if booked is not None and not booked.message_ts:
+            keys.append(enqueue(session, key=f"meeting:{booked.id}:post", kind=Kind.MEETING_POST, case_id=case_id,
+                                meeting_id=booked.id, now=now))
+    for index, question_id in enumerate(chart.questions_to_chart(session, meeting), start=1):
+        keys.append(enqueue(session, key=f"chart:{recap.id}:{question_id}", kind=Kind.CHART, case_id=case_id,
+                            meeting_id=meeting.id, now=now,
+                            detail={"recap": recap.id, "question": question_id, "index": index}))
+    return keys
 
 
 def superseded(session: Session, recap: Recap) -> Recap | None:

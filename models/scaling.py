@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from models import audit, names, reminders
 from models.audit import Actor
 from models.cases import DomainError
+from models.db import change_once
 from models.tables import (
     Attendance,
     AttendanceStatus,
@@ -52,6 +53,7 @@ class ScoreLine:
     reason: str
     to_move_up: str
     in_writing: bool = False  # sent by someone unable to attend (in their update)
+    recorded_by: dict | None = None  # {"id", "name", "role"} of who recorded it on the family's behalf
 
 
 @dataclass
@@ -124,11 +126,10 @@ def standing_questions(session: Session, case_id: int) -> list[ScalingQuestion]:
 
 
 def retire(session: Session, *, question: ScalingQuestion, actor: Actor, now: datetime) -> ScalingQuestion:
-    """Stop carrying a standing question forward; its past rounds are kept."""
-    question.retired_at = now
-    session.add(question)
-    audit.record(session, actor=actor, action="scaling.question_retired", record_type="scaling_question",
-                 record_id=question.id, case_id=question.case_id)
+    """Stop carrying a standing question forward (once); its past rounds are kept."""
+    if change_once(session, ScalingQuestion, question.id, col(ScalingQuestion.retired_at).is_(None), retired_at=now):
+        audit.record(session, actor=actor, action="scaling.question_retired", record_type="scaling_question",
+                     record_id=question.id, case_id=question.case_id)
     return question
 
 
@@ -165,7 +166,7 @@ def round_for(session: Session, *, question_id: int, meeting_id: int, actor: Act
 
 
 def record_score(session: Session, *, round_id: int, member_id: int, score: int, reason: str, to_move_up: str,
-                 actor: Actor) -> Score:
+                 actor: Actor, recorded_by_member_id: int | None = None) -> Score:
     """A member's score for a round; scoring again replaces their earlier score."""
     if not isinstance(score, int) or not 0 <= score <= 10:
         raise DomainError("Choose a score from 0 to 10.", field="score")
@@ -180,7 +181,7 @@ def record_score(session: Session, *, round_id: int, member_id: int, score: int,
     existing = score_of(session, round_id, member_id)
     if existing is None:
         created = Score(round_id=round_id, member_id=member_id, score=score, reason=reason, to_move_up=to_move_up,
-                        submitted_at=now)
+                        submitted_at=now, recorded_by_member_id=recorded_by_member_id)
         savepoint = session.begin_nested()
         try:
             session.add(created)
@@ -196,6 +197,7 @@ def record_score(session: Session, *, round_id: int, member_id: int, score: int,
                          record_id=created.id, case_id=question.case_id, round_id=round_id, member_id=member_id)
             return created
     existing.score, existing.reason, existing.to_move_up, existing.submitted_at = score, reason, to_move_up, now
+    existing.recorded_by_member_id = recorded_by_member_id
     session.add(existing)
     session.flush()
     audit.record(session, actor=actor, action="scaling.score_replaced", record_type="score", record_id=existing.id,
@@ -221,16 +223,16 @@ def answered(session: Session, round_id: int) -> list[Member]:
     return [found[i] for i in ids if i in found]
 
 
-def reveal(session: Session, *, round_id: int, actor: Actor, now: datetime) -> ScalingRound:
-    """Show the scores together (idempotent: the first reveal's time is kept)."""
+def reveal(session: Session, *, round_id: int, actor: Actor, now: datetime) -> bool:
+    """Show the scores together, once: True for the one call that revealed them (a conditional update, so
+    several clicks at the same moment reveal once, with one audit row); the first reveal's time is kept."""
+    if not change_once(session, ScalingRound, round_id, col(ScalingRound.revealed_at).is_(None), revealed_at=now):
+        return False
     scaling_round = session.get(ScalingRound, round_id)
-    if scaling_round.revealed_at is None:
-        scaling_round.revealed_at = now
-        session.add(scaling_round)
-        question = session.get(ScalingQuestion, scaling_round.question_id)
-        audit.record(session, actor=actor, action="scaling.revealed", record_type="scaling_round",
-                     record_id=round_id, case_id=question.case_id)
-    return scaling_round
+    question = session.get(ScalingQuestion, scaling_round.question_id)
+    audit.record(session, actor=actor, action="scaling.revealed", record_type="scaling_round",
+                 record_id=round_id, case_id=question.case_id)
+    return True
 
 
 def set_message(session: Session, *, round_id: int, channel_id: str, ts: str) -> ScalingRound:
@@ -260,8 +262,14 @@ def _lines(session: Session, scaling_round: ScalingRound) -> list[ScoreLine]:
         return []
     away = set(session.exec(select(Attendance.member_id).where(
         Attendance.meeting_id == scaling_round.meeting_id, col(Attendance.status).in_(NOT_THERE))))
+    recorders = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(
+        [s.recorded_by_member_id for s, _ in given if s.recorded_by_member_id])))} if any(
+        s.recorded_by_member_id for s, _ in given) else {}
     lines = [ScoreLine(member_id=s.member_id, name=names.shown(person), role=person.role, score=s.score,
-                       reason=s.reason, to_move_up=s.to_move_up, in_writing=s.member_id in away)
+                       reason=s.reason, to_move_up=s.to_move_up,
+                       in_writing=s.member_id in away and not s.recorded_by_member_id,
+                       recorded_by={"id": r.id, "name": names.shown(r), "role": r.role}
+                       if (r := recorders.get(s.recorded_by_member_id)) else None)
              for s, person in given]
     return sorted(lines, key=lambda line: (line.score, line.name))
 

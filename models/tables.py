@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
@@ -296,6 +296,8 @@ class Update(SQLModel, table=True):
     child_views: str = _text(default="")
     submitted_at: datetime = _when(default_factory=utcnow)
     message_ts: str | None = Field(default=None, max_length=32)
+    # Set when the lead social worker or the chair recorded the family's views on their behalf (issue 12).
+    recorded_by_member_id: int | None = Field(default=None, foreign_key="members.id")
 
 
 class UpdateActionProgress(SQLModel, table=True):
@@ -354,6 +356,8 @@ class Score(SQLModel, table=True):
     reason: str = _text()
     to_move_up: str = _text(default="")
     submitted_at: datetime = _when(default_factory=utcnow)
+    # Set when someone recorded the score on behalf of a member without Slack (the family).
+    recorded_by_member_id: int | None = Field(default=None, foreign_key="members.id")
 
 
 # --- decisions and the record ------------------------------------------------------------------
@@ -505,19 +509,31 @@ def is_professional(role: str) -> bool:
     return role not in FAMILY_ROLES
 
 
-# --- the family's version of the record (issue 12 owns these; minimal identical definitions) -----------
+# --- the family's part (issue 12) ---------------------------------------------------------------
+
+
+class FamilyVersionStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
 
 
 class FamilyVersion(SQLModel, table=True):
+    """The family's version of a meeting's record, prepared and approved by the lead social worker or the chair.
+
+    `content` is JSON of exactly what the family reads (the sections as approved). Approved versions never
+    change; a new one is a new version number for the meeting.
+    """
+
     __tablename__ = "family_versions"
+    __table_args__ = (UniqueConstraint("meeting_id", "version", name="uq_family_version"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     meeting_id: int = Field(foreign_key="meetings.id", index=True)
     recap_id: int | None = Field(default=None, foreign_key="recaps.id")
     version: int = 1
-    status: str = Field(default="draft", max_length=16)  # draft, approved
-    content: str = _text(default="")
+    status: str = Field(default=FamilyVersionStatus.DRAFT, max_length=16)
+    content: str = _text()
     includes_child_words: bool = False
     prepared_by_member_id: int | None = Field(default=None, foreign_key="members.id")
     approved_by_member_id: int | None = Field(default=None, foreign_key="members.id")
@@ -526,6 +542,8 @@ class FamilyVersion(SQLModel, table=True):
 
 
 class FamilyHandover(SQLModel, table=True):
+    """When, how and to whom an approved family version was given."""
+
     __tablename__ = "family_handovers"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -533,9 +551,9 @@ class FamilyHandover(SQLModel, table=True):
     case_id: int = Field(foreign_key="cases.id", index=True)
     meeting_id: int = Field(foreign_key="meetings.id", index=True)
     given_on: date
-    how: str = Field(default="", max_length=40)
+    how: str = Field(max_length=40)
     interpreter: bool = False
-    given_to: str = _text(default="")
+    given_to: str = Field(max_length=120)
     recorded_by_member_id: int | None = Field(default=None, foreign_key="members.id")
     recorded_at: datetime = _when(default_factory=utcnow)
 
@@ -600,6 +618,36 @@ class OversightFigures(SQLModel, table=True):
     scope_key: str = Field(primary_key=True, max_length=120)
     computed_at: datetime = _when()
     figures: str = _text()  # JSON: months and counts only, never a case reference or text
+class FormReturn(SQLModel, table=True):
+    """Where to redraw after a form opened from a list is saved: the list's own view, or the response URL of
+    the message it is on. Written when the app opens the form (keyed by the id Slack gave the new view, for the
+    person it was opened for) and read back by the id of the view Slack says was submitted, so nothing in a
+    form's private metadata can point a redraw at someone else's view or at any other URL."""
+
+    __tablename__ = "form_returns"
+
+    view_id: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    list_view_id: str | None = Field(default=None, max_length=64)
+    response_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _when(default_factory=utcnow, index=True)
+
+
+class SubmissionJournal(SQLModel, table=True):
+    """A submitted form taken down as it came (its values and ids), committed before the person is answered, and
+    saved from here (handlers/journal.py): what a person is told was saved survives any crash after the answer."""
+
+    __tablename__ = "submission_journal"
+    __table_args__ = (Index("ix_submission_journal_unprocessed", "processed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # "view:<view id>": Slack sending the same form twice is one entry
+    kind: str = Field(max_length=40)  # what the form is ("update")
+    payload: str = _text()  # JSON: the form's values and the ids checked before the answer
+    created_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, server_default=func.now()))
+    processed_at: datetime | None = _when(default=None)
+    outcome: str | None = Field(default=None, max_length=40)  # saved, refused (the person was told why), ...
 
 
 class MeetingFact(SQLModel, table=True):

@@ -86,9 +86,13 @@ def versions(session: Session, meeting_id: int, member_id: int) -> list[Update]:
 
 
 def save_update(session: Session, *, meeting: Meeting, member: Member, update_in: UpdateIn, actor: Actor,
-                now: datetime) -> Update:
-    """Store a new version of the member's update, with attendance, action progress and scores."""
-    if meeting.status != MeetingStatus.SCHEDULED:
+                now: datetime, recorded_by: Member | None = None) -> Update:
+    """Store a new version of the member's update, with attendance, action progress and scores.
+
+    `recorded_by`: the lead social worker or the chair recording the views and scores of a family member
+    without Slack, before or during the meeting. Their attendance is left as it is (nobody said it)."""
+    open_states = (MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS) if recorded_by else (MeetingStatus.SCHEDULED,)
+    if meeting.status not in open_states:
         raise DomainError(TOO_LATE)
     if member.case_id != meeting.case_id:
         raise DomainError("Only members of this core group can send an update for its meeting.")
@@ -101,16 +105,19 @@ def save_update(session: Session, *, meeting: Meeting, member: Member, update_in
         attending=update_in.attending, contacts=update_in.contacts, child_seen=update_in.child_seen,
         seen_alone=update_in.seen_alone, working_well=update_in.working_well, worries=update_in.worries,
         needs_to_happen=update_in.needs_to_happen, child_views=update_in.child_views, submitted_at=now,
+        recorded_by_member_id=recorded_by.id if recorded_by else None,
     )
     session.add(update)
     session.flush()
     audit.record(session, actor=actor, action="update.sent", record_type="update", record_id=update.id,
                  case_id=meeting.case_id, meeting_id=meeting.id, version=update.version)
-    set_attendance(session, meeting=meeting, member=member, now=now, actor=actor,
-                   status=AttendanceStatus.ATTENDING if update_in.attending else AttendanceStatus.APOLOGIES)
+    if recorded_by is None:
+        set_attendance(session, meeting=meeting, member=member, now=now, actor=actor,
+                       status=AttendanceStatus.ATTENDING if update_in.attending else AttendanceStatus.APOLOGIES)
     _record_progress(session, update=update, member=member, meeting=meeting, items=update_in.progress, actor=actor,
                      now=now)
-    _record_scores(session, meeting=meeting, member=member, scores=update_in.scores, actor=actor)
+    _record_scores(session, meeting=meeting, member=member, scores=update_in.scores, actor=actor,
+                   recorded_by=recorded_by)
     return update
 
 
@@ -129,7 +136,7 @@ def _record_progress(session: Session, *, update: Update, member: Member, meetin
 
 
 def _record_scores(session: Session, *, meeting: Meeting, member: Member, scores: list[ScoreIn],
-                   actor: Actor) -> None:
+                   actor: Actor, recorded_by: Member | None = None) -> None:
     if not scores:
         return
     allowed = {question.id for question in scaling.standing_questions(session, meeting.case_id)}
@@ -138,4 +145,5 @@ def _record_scores(session: Session, *, meeting: Meeting, member: Member, scores
             continue
         scaling_round = scaling.round_for(session, question_id=item.question_id, meeting_id=meeting.id)
         scaling.record_score(session, round_id=scaling_round.id, member_id=member.id, score=item.score,
-                             reason=item.reason, to_move_up=item.to_move_up, actor=actor)
+                             reason=item.reason, to_move_up=item.to_move_up, actor=actor,
+                             recorded_by_member_id=recorded_by.id if recorded_by else None)

@@ -205,7 +205,9 @@ class CaseWalk:
             self.scale()
             self.decisions()
             self.actions_in_meeting()
+            self.family_views()
             self.end()
+            self.family_version()
             self.cancel_next()
             self.home()
             self.channel_events()
@@ -500,6 +502,29 @@ class CaseWalk:
             Block.RECAP_CHILD_MISSING: self.t("recap.child_missing", "")})
         value, message = self.private_button(Action.RECAP_POST)
         self.click("hv", Action.RECAP_POST, value, message=message)
+
+    def family_views(self) -> None:
+        """The mother is not on Slack: the lead social worker records her views during the meeting."""
+        value, message = self.channel_button(Action.FAMILY_PANEL)  # on the welcome message
+        self.click("sw", Action.FAMILY_PANEL, value, message=message)
+        self.command("sw", "family")
+        value, message = self.private_button(Action.FAMILY_VIEWS)
+        self.click("sw", Action.FAMILY_VIEWS, value, message=message)
+        mother = self.rows(select(Member).where(Member.case_id == self.case_id, Member.role == "Parent"))[0]
+        self.submit("sw", self.view(View.FAMILY_VIEWS), {
+            Block.FAMILY_MEMBER: str(mother.id),
+            Block.FAMILY_WORRIES: self.t("family.worries", "Money is tight this month.")})
+
+    def family_version(self) -> None:
+        """The lead social worker prepares and approves the family version, and records that it was given."""
+        value, message = self.private_button(Action.FAMILY_PREPARE)  # the prompt in their direct messages
+        self.click("sw", Action.FAMILY_PREPARE, value, message=message)
+        self.submit("sw", self.view(View.FAMILY_PREPARE))
+        value, message = self.private_button(Action.FAMILY_APPROVE)
+        self.click("sw", Action.FAMILY_APPROVE, value, message=message)
+        value, message = self.private_button(Action.FAMILY_GIVEN)
+        self.click("sw", Action.FAMILY_GIVEN, value, message=message)
+        self.submit("sw", self.view(View.FAMILY_GIVEN), {Block.GIVEN_HOW: "post"})
 
     def cancel_next(self) -> None:
         value, message = self.channel_button(Action.ATTENDING)  # the next meeting, booked by the record

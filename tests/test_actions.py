@@ -199,8 +199,7 @@ def test_list_done_progress_and_new_date_with_reason(people, slack, app):
     reply = hv_user.submit(view, {Block.DATE: _today().isoformat(), Block.REASON: ""})
     assert set(reply.json()["errors"]) == {Block.DATE, Block.REASON}
     new_due = _today() + timedelta(days=10)
-    reply = hv_user.submit(dict(view, id="VNEWDATE2"), {Block.DATE: new_due.isoformat(),
-                                                        Block.REASON: "The clinic was closed"})
+    reply = hv_user.submit(view, {Block.DATE: new_due.isoformat(), Block.REASON: "The clinic was closed"})
     assert reply.body == ""
     moved = _action(app.engine, late)
     assert (moved.due_date, moved.carried_forward) == (new_due, 1)

@@ -223,9 +223,11 @@ RECORD_OF: dict[str, tuple[str, Callable[[Row], int]]] = {
     "recap_recipients": ("recap", lambda r: r["recap_id"]),
     "recap_acknowledgements": ("recap", lambda r: r["recap_id"]),
     "family_versions": ("family_version", lambda r: r["id"]),
-    "family_handovers": ("family_version", lambda r: r["family_version_id"]),
+    "family_handovers": ("family_handover", lambda r: r["id"]),
 }
-NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events",  # the ledger, once-only keys, the trail
+# the ledger, once-only keys, the trail, and where an open form redraws its list (a view id or response URL)
+NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events", "form_returns",
+                 "submission_journal",  # forms taken down before their answer, emptied once saved
                  # oversight: roles (audited as staff.granted/revoked), working days, cached figures and charts
                  "staff_roles", "working_days", "oversight_charts", "oversight_figures"}
 

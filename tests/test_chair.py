@@ -56,7 +56,8 @@ def dm_messages(slack, user_id: str) -> list[dict]:
     """Messages in the direct message conversation the app opened with this person."""
     channels = {c.response["channel"]["id"] for c in slack.calls_to("conversations.open")
                 if c.args.get("users") == user_id and c.response.get("ok")}
-    return [m for channel in channels for m in slack.messages(channel)]
+    # Not the files the app shares there (the outline for the family, sent to the lead when a meeting is booked).
+    return [m for channel in channels for m in slack.messages(channel) if not m.get("files")]
 
 
 def element(message: dict, action_id: str) -> dict | None:

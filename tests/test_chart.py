@@ -152,11 +152,12 @@ def test_each_standing_question_gets_its_chart_in_the_recaps_thread(people, slac
     completed = _uploads(slack, world.channel_id)
     assert len(completed) == 2, "one chart for each of the two standing questions"
     assert all(c.args["thread_ts"] == recap.message_ts and c.response["ok"] for c in completed)
-    assert len(slack.calls_to("files.getUploadURLExternal")) == 2
+    # Only the charts: the outline for the family of the meeting booked next goes to the lead's direct message.
+    assert len([c for c in slack.calls_to("files.getUploadURLExternal") if c.args["filename"].endswith(".png")]) == 2
     titles = [c.args["files"][0]["title"] for c in completed]
     assert titles == ["Scores over time: How safe is Child A at home?",
                       "Scores over time: How well is Child A doing at school?"]
-    asked = slack.calls_to("files.getUploadURLExternal")
+    asked = [c for c in slack.calls_to("files.getUploadURLExternal") if c.args["filename"].endswith(".png")]
     assert "Middle score: 4 on" in asked[0].args["alt_txt"] and "5.5 on" in asked[0].args["alt_txt"]
     for call in completed:
         stored = slack.uploaded_files[call.args["files"][0]["id"]]
@@ -239,7 +240,8 @@ def test_a_chart_whose_answer_was_lost_is_found_in_the_thread_not_uploaded_twice
                           retry_handlers=[])
     slack.delay_next("files.completeUploadExternal", 2.5)
     assert upload_charts(app.deps, impatient, recap.id) == 1  # the second chart; the first is in doubt
-    slack.wait_for("files.completeUploadExternal", count=2, timeout=10, where=lambda c: c.response.get("ok"))
+    slack.wait_for("files.completeUploadExternal", count=2, timeout=10,  # the charts (not the family's outline)
+                   where=lambda c: c.response.get("ok") and c.args.get("channel_id") == world.channel_id)
     assert sorted(_chart_files(slack, world.channel_id, recap.message_ts)) == sorted(TITLES)
 
     asked = len(slack.calls_to("files.getUploadURLExternal"))

@@ -32,18 +32,27 @@ EXPECTED = [
     "CoreGroup posts in a direct message to Social Worker A:",  # the reminders
     "SCALING: EVERYONE'S SCORES",
     "RECORD OF CORE GROUP MEETING 1",
+    "Meeting 2 for CP-DEMO-0001 is booked: Tuesday 8 December 2026. Here is an outline for the family",
     "Your action for CP-DEMO-0001 is overdue",  # the nudge, sent by the dispatcher with the clock moved on
     "[Done] [Add progress] [New date]",
     "✅ *Visit the family at home twice, once after school*",
     "• *DSL* (designated safeguarding lead): try “the school's safeguarding lead”",  # the plain-language check
     "*Update from @Teacher A*",
+    "“Record the family's views”",  # the mother is not on Slack: the social worker records her views and score
     "_sent in writing_",
+    "*7* · Mother of Child A (Parent) · _given by the family, recorded by Social Worker A_",
     "It has gone *up* by 2.",
     "About 9 minutes left",  # the chair's timekeeping prompt
     "RECORD OF CORE GROUP MEETING 2",
-    "*Trend (middle score):* 3.5 (10 November 2026) → 5.5 (8 December 2026)",
+    "_(given by the family, recorded by Social Worker A, social worker)_",
+    "*Trend (middle score):* 3.5 (10 November 2026) → 6 (8 December 2026)",  # with the mother's score of 7
     "📎 Scores over time: How safe is Child A at home? (scaling-chart-1.png",
+    "Please prepare the family version",
     "Read by 1 of 4: Police Officer A",
+    "The child's own words (left out unless you tick below)",
+    "[Approve for the family]",
+    "You approved version 1 of the family version of meeting 2.",
+    "📄 *Given to the family.* The family version of meeting 2 was given to Mother of Child A on Tuesday 8",
     "CoreGroup shares 2 files in a direct message to Social Worker A:",
 ]
 
@@ -113,7 +122,10 @@ def test_the_demo_writes_the_minutes_the_family_version_and_the_charts(demo):
     ran, folder = demo
     assert ran.returncode == 0, ran.stderr[-3000:]
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["CP-DEMO-0001-meeting-2-family-version.docx", "CP-DEMO-0001-meeting-2-minutes-version-1.docx",
+    assert names == ["CP-DEMO-0001-meeting-1-outline-for-the-family.docx",
+                     "CP-DEMO-0001-meeting-2-family-version.docx", "CP-DEMO-0001-meeting-2-minutes-version-1.docx",
+                     "CP-DEMO-0001-meeting-2-outline-for-the-family.docx",
+                     "CP-DEMO-0001-meeting-3-outline-for-the-family.docx",
                      "meeting-2-scaling-chart-1.png", "meeting-2-scaling-chart-2.png", "oversight-chart.png",
                      "oversight-report.csv", "oversight-report.xlsx"]
     minutes = Document(str(folder / "CP-DEMO-0001-meeting-2-minutes-version-1.docx"))
@@ -121,7 +133,9 @@ def test_the_demo_writes_the_minutes_the_family_version_and_the_charts(demo):
     assert "Record of core group meeting 2" in text and "the DSL will keep checking in" in text
     family = Document(str(folder / "CP-DEMO-0001-meeting-2-family-version.docx"))
     plain = "\n".join(p.text for p in family.paragraphs)
-    assert "the designated safeguarding lead will keep checking in" in plain
+    # Approved by the social worker with the defaults: the child's own words and the school's update left out.
+    assert "keep checking in" not in plain and "like club days best" not in plain
+    assert "I worry about money and the gas bill." in plain and "gave a score of 7" in plain  # the mother's own
     assert [s.term for s in check(plain) if is_initials(s.key)] == []
     assert "Who will do what by when" in plain and "Refer the family for money advice" in plain
     for name in ("meeting-2-scaling-chart-1.png", "meeting-2-scaling-chart-2.png"):
@@ -166,3 +180,23 @@ def test_messages_are_shown_as_people_read_them():
                                                                                         "text": "Who"},
                                          "element": {"type": "users_select", "action_id": "x"}}]}
     assert "  Who: Health Visitor A" in render.view_text(render.filled(form, {"b": "U0HV"}), names)[1]
+
+
+def test_every_family_document_the_demo_writes_is_a4_and_easy_to_read(demo):
+    """The readability target (models/readability.py) on every document the family receives; README gives the
+    figures."""
+    from docx import Document
+
+    from models.readability import measure_text
+
+    ran, folder = demo
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    family = sorted(p for p in folder.iterdir() if "family" in p.name and p.suffix == ".docx")
+    assert len(family) == 4, family  # three outlines and the family version
+    for path in family:
+        document = Document(str(path))
+        section = document.sections[0]
+        assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297), path.name
+        reading = measure_text("\n".join(p.text for p in document.paragraphs))
+        print(f"{path.name}: reading ease {reading.ease}, {reading.words_per_sentence} words a sentence")
+        assert reading.meets_target, (path.name, reading)

@@ -19,19 +19,21 @@ from handlers.export import NO_DM, NOTHING_YET
 from handlers.ids import Action
 from models import documents
 from models import recap as records
-from models.family import SECTIONS, family_outline
+from models.family import SECTIONS, build, family_outline, prefill
 from models.minutes import DISTRIBUTION, RECAP_ORDER, VERSIONS
 from models.plain import check, is_initials
 from models.tables import AuditEvent, Case, CaseStatus, Meeting, Recap, RecapStatus
+from tests.family_world import prepare_and_approve
 from tests.helpers import ephemeral_texts, new_case
 from tests.recap_world import Plan, running_meeting
 from tests.test_end import KEY_POINTS, MEMBERS, end_and_post
 
 TEAM = "T0COUNCIL"
 DECISION = "The HV will visit weekly and refer Child A to CAMHS."
-FAMILY_SECTIONS = ("What we are worried about", "What is going well", "What needs to happen",
-                   "Who will do what by when", "What the child said",  # the case is about one child
-                   "What the group will tell the review conference", "When we meet next")
+# The family version is prepared and approved by the lead social worker before it can be exported (issue 12); by
+# default it leaves out the child's own words, so there is no "What the child said" unless that box is ticked.
+FAMILY_SECTIONS = ("The main points", "What we are worried about", "What is going well", "What needs to happen",
+                   "Who will do what by when", "What you told us", "What happens next", "When we meet next")
 
 
 def _docx(data: bytes):
@@ -77,6 +79,7 @@ def _exported(slack, user_id: str) -> dict[str, bytes]:
 def test_export_sends_both_documents_to_the_askers_direct_message(people, slack, app, world):
     recap = end_and_post(people, slack, world)
     people["hv"].click(Action.RECAP_READ, {"c": world.case_id, "r": recap.id}, channel=world.channel_id)
+    prepare_and_approve(people, slack)
     slack.reset()
 
     people["sw"].command("export", channel=world.channel_id)
@@ -86,7 +89,8 @@ def test_export_sends_both_documents_to_the_askers_direct_message(people, slack,
     assert completed.args["channel_id"].startswith("D") and completed.args["channel_id"] != world.channel_id
     assert not [m for m in slack.messages(world.channel_id) if m.get("files") and m["ts"] > recap.message_ts
                 and m.get("thread_ts") != recap.message_ts], "nothing may be uploaded to the case channel"
-    files = _exported(slack, people["sw"].user_id)
+    files = {name: data for name, data in _exported(slack, people["sw"].user_id).items()
+             if "outline" not in name}  # the lead social worker also has the next meeting's outline for the family
     assert sorted(files) == ["CP-TEST-0001-meeting-2-family-version.docx",
                              "CP-TEST-0001-meeting-2-minutes-version-1.docx"]
     assert any("sent you the minutes of meeting 2 (version 1)" in t for t in ephemeral_texts(slack))
@@ -121,11 +125,14 @@ def test_export_sends_both_documents_to_the_askers_direct_message(people, slack,
     assert "Refer to child and adolescent mental health services 1" in plain  # the overdue action, spelled out
     assert "The group thinks the risks to the child are getting smaller." in plain  # one child
     assert "carry on for now" in plain and "Monday 8 February 2027" in plain  # recommendation, review date
-    assert "Child A says they feel happier at home." in plain
-    assert "The next core group meeting is on" in plain
+    assert "Child A says they feel happier at home." not in plain, "the child's own words only when ticked"
+    assert "Mother of Child A says the help with mornings is working." in plain  # the parents' views, as theirs
+    assert "The next meeting is on" in plain
 
     with Session(app.engine) as session:
-        event = session.exec(select(AuditEvent).where(AuditEvent.action == "recap.exported")).one()
+        # The first export was the approved family version sent to the social worker who approved it.
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "recap.exported")
+                             .order_by(AuditEvent.id)).all()[-1]
     assert (event.record_id, event.case_id, event.actor_user_id) == (recap.id, world.case_id, people["sw"].user_id)
 
 
@@ -195,6 +202,7 @@ def test_choose_another_meeting_and_export_a_closed_case(people, slack, app, wor
 
 def test_export_case_holds_both_documents_of_each_meeting(people, slack, app, engine, world, tmp_path, monkeypatch):
     end_and_post(people, slack, world)
+    prepare_and_approve(people, slack)
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     path = tmp_path / "case.zip"
     assert cli.main(["export-case", "CP-TEST-0001", "--output", str(path)]) == 0
@@ -203,7 +211,8 @@ def test_export_case_holds_both_documents_of_each_meeting(people, slack, app, en
         assert manifest["documents"] == ["CP-TEST-0001-meeting-2-minutes-version-1.docx",
                                          "CP-TEST-0001-meeting-2-family-version.docx"]
         family = _docx(archive.read("CP-TEST-0001-export/documents/CP-TEST-0001-meeting-2-family-version.docx"))
-    assert [h for h in headings(family) if h in SECTIONS][:2] == ["What we are worried about", "What is going well"]
+    assert [h for h in headings(family) if h in SECTIONS][:3] == ["The main points", "What we are worried about",
+                                                                  "What is going well"]
 
 
 def test_a_correction_is_its_own_version_with_its_reason(people, slack, app, world):
@@ -254,7 +263,8 @@ def jargon_world(people, slack, app):
                                                           what="Share the PLO letter with Mum"))
 
 
-def _family_and_minutes(people, slack, world) -> tuple[str, str]:
+def _family_and_minutes(people, slack, world, *, tick: tuple[str, ...] = ()) -> tuple[str, str]:
+    prepare_and_approve(people, slack, tick=tick)
     slack.reset()
     people["sw"].command("export", channel=world.channel_id)
     files = _exported(slack, people["sw"].user_id)
@@ -280,14 +290,14 @@ def test_the_family_version_puts_jargon_in_plain_words_and_says_what_is_late(peo
     assert "Some words in this summary" in plain and "Public law outline: the pre-court process." in plain
 
     # The overdue action (due three days ago, a Friday) says plainly that it is late.
-    assert ("Health Visitor A (health visitor) will do this: Share the public law outline letter with Mum 1. This was"
-            " due by Friday 20 November 2026 and is not done yet.") in plain
-    assert "By Friday 20 November 2026" not in plain
+    assert ("Health Visitor A (health visitor): Share the public law outline letter with Mum 1. This is late. It"
+            " was due by Friday 20 November 2026.") in plain
+    assert "Due by Friday 20 November 2026" not in plain
 
 
 def test_one_child_is_a_child_and_two_are_children(people, slack, app, world):
     recap = end_and_post(people, slack, world)
-    plain, minutes = _family_and_minutes(people, slack, world)
+    plain, minutes = _family_and_minutes(people, slack, world, tick=("child",))
     assert "the children" not in plain.lower() and "What the child said" in plain
     assert "The group thinks the risks to the child are getting smaller." in plain
     assert "Continue the plan: the child stays on the child protection plan." in minutes
@@ -296,10 +306,10 @@ def test_one_child_is_a_child_and_two_are_children(people, slack, app, world):
     with Session(app.engine) as session:
         record = documents.gather(session, session.get(Recap, recap.id))
     record.content["children"] = ["Child A (7)", "Child B (4)"]
-    outline = family_outline(record)
+    outline = family_outline(build(record, prefill(record), child=True, others=False))
     headings_of = [text for kind, text in outline if kind == "h1"]
     assert "What the children said" in headings_of and "What the child said" not in headings_of
-    assert ("p", "The group thinks the risks to the children are getting smaller.") in outline
+    assert ("bullet", "The group thinks the risks to the children are getting smaller.") in outline
     minutes_two = text_of(_docx(documents.minutes_docx(record)))
     assert "Continue the plan: the children stay on the child protection plan." in minutes_two
 

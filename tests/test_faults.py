@@ -23,12 +23,12 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from sqlmodel import Session, select
 
 from bot.app import SOMETHING_WENT_WRONG
-from bot.slack import retry_handlers
+from bot.slack import make_client, retry_handlers
 from handlers.ids import Action, Block, View
 from handlers.recap import post_pending_recaps
 from models.db import make_engine
 from models.tables import Action as ActionRow
-from models.tables import Case, Child, Decision, Member, PlanItem, Recap, RecapStatus, Update
+from models.tables import Case, Child, Decision, Member, PlanItem, Recap, RecapStatus, SubmissionJournal, Update
 from tests.appprocess import AppProcess
 from tests.harness import Response, SlackUser
 from tests.helpers import new_case, opened_view, schedule_meeting
@@ -414,13 +414,14 @@ def test_with_the_database_down_an_update_form_keeps_what_was_typed(people, slac
     assert count(app, Update, Update.worries == "Rent.") == 0
 
 
-def test_with_the_database_failing_after_an_update_was_answered_the_person_is_told(people, slack, app, case,
-                                                                                   monkeypatch):
-    """An update is answered as soon as it is checked and saved just after; if the database fails in between,
-    the person is told privately that it was not saved, and nothing half-saved is left."""
+def test_with_the_database_failing_after_an_update_was_answered_it_is_saved_from_the_journal_later(
+        people, slack, app, case, monkeypatch):
+    """An update is answered once it is checked and taken down in the journal (committed), and saved just after.
+    If the database fails in between, nothing half-saved is left, the person is not told a falsehood ("not saved":
+    it is kept), and the scheduler's next run saves it and posts it, once."""
     from sqlalchemy.exc import OperationalError
 
-    from handlers import updates
+    from handlers import journal, updates
 
     def database_gone(*args, **kwargs):
         raise OperationalError("INSERT", {}, ConnectionError("server closed the connection unexpectedly"))
@@ -430,12 +431,21 @@ def test_with_the_database_failing_after_an_update_was_answered_the_person_is_to
     reply = people["teacher"].submit(opened_view(slack, View.UPDATE), {
         Block.UPDATE_ATTENDING: "apologies", Block.UPDATE_WORRIES: "Child A missed two days of school."})
     assert reply.status == 200 and reply.body == ""
-    told = [c for c in slack.calls if c.method == "chat.postEphemeral" and c.args["user"] == "U0TEACH"]
-    assert [c.args["text"] for c in told] == [updates.NOT_SAVED]
+    assert [c for c in slack.calls if c.method == "chat.postEphemeral" and c.args["user"] == "U0TEACH"] == []
     assert "Child A missed" not in json.dumps([c.args for c in slack.calls if c.method == "chat.postMessage"])
     with Session(app.engine) as session:
         assert session.exec(select(Update)).all() == []
     assert app.executor.errors == []
+
+    monkeypatch.undo()  # the database is back: the scheduler's run (here called directly) saves it
+    client = make_client(app.settings)
+    assert journal.process_pending(app.deps, client) == 1
+    assert journal.process_pending(app.deps, client) == 0
+    assert count(app, Update, Update.worries == "Child A missed two days of school.") == 1
+    posted = [c for c in slack.calls if c.method == "chat.postMessage" and "Child A missed" in json.dumps(c.args)]
+    assert len(posted) == 1
+    with Session(app.engine) as session:  # the journal keeps no copy of what was saved
+        assert [(e.outcome, e.payload) for e in session.exec(select(SubmissionJournal))] == [("saved", "{}")]
 
 
 # --- the app killed while posting a record --------------------------------------------------------------------

@@ -39,7 +39,7 @@ from tests.recap_world import preview_value, recap_messages_in, running_meeting
 
 # What the walk leaves behind, made once (tests/case_walk.py).
 RECORDS = {"cases": 2, "children": 3, "members": 11, "plan_items": 3, "actions": 3, "action_events": 6,
-           "meetings": 2, "meeting_changes": 2, "attendance": 6, "updates": 3, "update_action_progress": 2,
+           "meetings": 2, "meeting_changes": 2, "attendance": 6, "updates": 4, "update_action_progress": 2,
            "scaling_questions": 1, "scaling_rounds": 1, "scores": 2, "decisions": 2, "recaps": 2,
            "recap_recipients": 12, "recap_acknowledgements": 1}
 

@@ -75,6 +75,8 @@ ACTIONS: dict[Action, Any] = {
     Action.HERE_MY_DETAILS: REFUSED, Action.HERE_PLAN: REFUSED, Action.HERE_MEMBERS: REFUSED,
     Action.EXPORT_PICK: REFUSED, Action.MEETING_START: REFUSED, Action.MEETING_END: REFUSED,
     Action.CHAIR_ACTION: REFUSED, Action.CHAIR_TAKE: REFUSED, Action.CHAIR_PICK: REFUSED,
+    Action.FAMILY_PREPARE: REFUSED, Action.FAMILY_APPROVE: REFUSED, Action.FAMILY_GIVEN: REFUSED,
+    Action.FAMILY_VIEWS: REFUSED, Action.FAMILY_PANEL: REFUSED,
 }
 VIEWS: dict[View, Any] = {
     View.NEW_CASE: Open("sets up a new case; the person becomes its first member (other organisations refused)"),
@@ -84,12 +86,14 @@ VIEWS: dict[View, Any] = {
     View.START: REFUSED, View.SCALE_ASK: REFUSED, View.SCALE_SCORE: REFUSED, View.DECISION: REFUSED,
     View.ACTION_ADD: REFUSED, View.ACTION_PROGRESS: REFUSED, View.ACTION_NEW_DATE: REFUSED, View.END: REFUSED,
     View.RECAP_CORRECT: REFUSED, View.CLOSE: REFUSED, View.AWAY: UNUSED, View.CHAIR_PICK: REFUSED,
+    View.FAMILY_PREPARE: REFUSED, View.FAMILY_GIVEN: REFUSED, View.FAMILY_VIEWS: REFUSED,
 }
 SHORTCUTS: dict[Shortcut, Any] = {Shortcut.RECORD_DECISION: REFUSED, Shortcut.MAKE_ACTION: REFUSED}
 COMMANDS: dict[str, Any] = {
     "help": Open("lists the sub-commands"), "new": Open("opens the new-case form"),
     **{name: REFUSED for name in ("members", "member", "plan", "schedule", "meeting", "update", "start", "scale",
-                                  "decision", "action", "actions", "end", "close", "export")},
+                                  "decision", "action", "actions", "end", "close", "export",
+                                  "family")},
 }
 EVENTS: dict[str, str] = {
     "member_joined_channel": "someone not in the core group who joins the channel is named in it for the lead"
@@ -105,7 +109,7 @@ EVENTS: dict[str, str] = {
 def registered_events() -> set[str]:
     found = set()
     for path in (ROOT / "handlers").glob("*.py"):
-        found |= set(re.findall(r'@app\.event\("([a-z_]+)"\)', path.read_text()))
+        found |= set(re.findall(r'@app\.event\("([a-z_]+)"[,)]', path.read_text()))
     return found
 
 

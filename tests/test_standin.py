@@ -390,3 +390,26 @@ def test_response_url(standin: SlackStandIn) -> None:
     assert (bad.status_code, bad.body) == (400, "invalid_blocks")
     calls = standin.wait_for("response_url", count=2)
     assert calls[0].args["text"] == "Done" and calls[0].url == url
+
+
+def test_conversations_members_pages_as_slack_does(standin: SlackStandIn, client: WebClient):
+    users = [f"U0MEMBER{n:02d}" for n in range(5)]
+    for user in users:
+        standin.add_user(user, name=user)
+    channel = standin.add_channel("cp-test-members", is_private=True, members=users).id
+    seen, cursor, pages = [], "", 0
+    while True:
+        page = client.conversations_members(channel=channel, limit=2, **({"cursor": cursor} if cursor else {}))
+        seen += page["members"]
+        pages += 1
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted([*users, SlackStandIn.BOT_USER]) and len(seen) == len(set(seen)) and pages == 3
+    with pytest.raises(SlackApiError) as bad_cursor:
+        client.conversations_members(channel=channel, cursor="not-a-cursor")
+    assert bad_cursor.value.response["error"] == "invalid_cursor"
+    standin.channels[channel].members.discard(SlackStandIn.BOT_USER)
+    with pytest.raises(SlackApiError) as not_in:
+        client.conversations_members(channel=channel)
+    assert not_in.value.response["error"] == "channel_not_found"

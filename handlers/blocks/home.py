@@ -102,6 +102,14 @@ def home_view(data: HomeData, *, today: date, tz: str | tzinfo, page: int = 0,
         blocks += _meeting_blocks(item, tz)
     blocks += _pager("meetings", "meetings", len(data.meetings), meeting_page, meeting_pages, state)
 
+    if data.family_not_given:
+        blocks.append(kit.header("Family versions not yet given"))
+        for item in data.family_not_given:
+            blocks.append(kit.section(
+                f"*{kit.esc(item.reference)}*: the family version of meeting {item.meeting_number} was approved"
+                f" {item.working_days} working days ago and is not recorded as given to the family. Use"
+                " `/coregroup family` in the case channel to record it."))
+
     if data.updates_asked:
         blocks.append(kit.header("Updates asked of you"))
         for item in asked:

@@ -88,8 +88,17 @@ def _attendance(content: dict) -> list[dict]:
     return _part("Attendance and apologies", "\n".join(groups) or "Nobody is recorded as a member.")
 
 
+def given_by_family(recorded_by: dict | None) -> str:
+    """" _(given by the family, recorded by Sam Social Worker, social worker)_", or "" for someone's own words."""
+    if not recorded_by:
+        return ""
+    role = recorded_by["role"] or ""
+    role = role if role[:2].isupper() else role[:1].lower() + role[1:]
+    return f" _(given by the family, recorded by {kit.esc(recorded_by['name'])}, {kit.esc(role)})_"
+
+
 def _update_text(update: dict) -> str:
-    lines = [f"*{kit.esc(update['name'])}* ({kit.esc(update['role'])})"]
+    lines = [f"*{kit.esc(update['name'])}* ({kit.esc(update['role'])}){given_by_family(update.get('recorded_by'))}"]
     lines.append(_labelled("Contacts with the family since the last meeting", update["contacts"]))
     if update["child_seen"]:
         seen = f"*Was the child seen?* {SEEN.get(update['child_seen'], kit.esc(update['child_seen']))}."
@@ -185,6 +194,7 @@ def _question_text(q: dict) -> str:
             line += f" _To move it up:_ {kit.esc(s['to_move_up'])}"
         if s.get("in_writing"):
             line += " _(sent in writing)_"
+        line += given_by_family(s.get("recorded_by"))
         lines.append(line)
     lines.append(f"Lowest {_score(q['low'])}, highest {_score(q['high'])}, middle score {_score(q['median'])}.")
     if q["differs"]:

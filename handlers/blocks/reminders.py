@@ -159,9 +159,18 @@ def drift(case: Case, facts: dispatch.Drift) -> Message:
         lines.append(line)
     count = len(facts.items)
     text = f"{count} overdue action{'s' if count != 1 else ''} in {kit.esc(case.reference)} this week."
-    blocks = [kit.header("Overdue actions this week"), *kit.sections("\n".join(_items(lines))),
-              kit.context("Drift matters. At the next meeting, talk about whether it has increased the risk to"
-                          " the children, and agree what will happen now.")]
+    blocks = []
+    if facts.items:
+        blocks = [kit.header("Overdue actions this week"), *kit.sections("\n".join(_items(lines))),
+                  kit.context("Drift matters. At the next meeting, talk about whether it has increased the risk to"
+                              " the children, and agree what will happen now.")]
+    if facts.family_not_given:
+        given = [f"• The family version of meeting {n.meeting_number} was approved {n.working_days} working days"
+                 f" ago and is not recorded as given to the family." for n in facts.family_not_given]
+        blocks += [kit.header("Family versions not yet given"), *kit.sections("\n".join(given)),
+                   kit.context("The lead social worker records it with `/coregroup family` once the family has it.")]
+        text = (text + " " if facts.items else f"In {kit.esc(case.reference)} this week: ") + (
+            f"{len(given)} family version{'s' if len(given) != 1 else ''} not yet given to the family.")
     return text, blocks
 
 

@@ -150,6 +150,8 @@ def score_modal(*, case_id: int, round_id: int, question: ScalingQuestion, previ
 
 def score_line(line: ScoreLine) -> str:
     written = " · _sent in writing_" if line.in_writing else ""
+    if line.recorded_by:
+        written += f" · _given by the family, recorded by {kit.esc(line.recorded_by['name'])}_"
     text = f"*{line.score}* · {kit.esc(line.name)} ({kit.esc(line.role)}){written}\n_Why:_ {kit.esc(line.reason)}"
     if line.to_move_up:
         text += f"\n_To move it up one point:_ {kit.esc(line.to_move_up)}"

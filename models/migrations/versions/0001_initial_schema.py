@@ -92,6 +92,18 @@ def upgrade() -> None:
     sa.UniqueConstraint('channel_id'),
     sa.UniqueConstraint('reference')
     )
+    op.create_table('form_returns',
+    sa.Column('view_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('list_view_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('response_url', sa.Text(), nullable=True),
+    sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('view_id')
+    )
+    with op.batch_alter_table('form_returns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_form_returns_created_at'), ['created_at'], unique=False)
+
     op.create_table('meeting_attendance_facts',
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('org', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -150,6 +162,20 @@ def upgrade() -> None:
     sa.Column('at', models.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    op.create_table('submission_journal',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('created_at', models.types.UTCDateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=True),
+    sa.Column('processed_at', models.types.UTCDateTime(), nullable=True),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('submission_journal', schema=None) as batch_op:
+        batch_op.create_index('ix_submission_journal_unprocessed', ['processed_at'], unique=False)
+
     op.create_table('working_days',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
@@ -408,8 +434,10 @@ def upgrade() -> None:
     sa.Column('child_views', sa.Text(), nullable=False),
     sa.Column('submitted_at', models.types.UTCDateTime(), nullable=False),
     sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('recorded_by_member_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], ),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], ),
+    sa.ForeignKeyConstraint(['recorded_by_member_id'], ['members.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('meeting_id', 'member_id', 'version', name='uq_update_version')
     )
@@ -450,7 +478,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], ),
     sa.ForeignKeyConstraint(['prepared_by_member_id'], ['members.id'], ),
     sa.ForeignKeyConstraint(['recap_id'], ['recaps.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('meeting_id', 'version', name='uq_family_version')
     )
     with op.batch_alter_table('family_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_family_versions_case_id'), ['case_id'], unique=False)
@@ -524,7 +553,9 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('to_move_up', sa.Text(), nullable=False),
     sa.Column('submitted_at', models.types.UTCDateTime(), nullable=False),
+    sa.Column('recorded_by_member_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], ),
+    sa.ForeignKeyConstraint(['recorded_by_member_id'], ['members.id'], ),
     sa.ForeignKeyConstraint(['round_id'], ['scaling_rounds.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('round_id', 'member_id', name='uq_score')
@@ -553,7 +584,7 @@ def upgrade() -> None:
     sa.Column('given_on', sa.Date(), nullable=False),
     sa.Column('how', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('interpreter', sa.Boolean(), nullable=False),
-    sa.Column('given_to', sa.Text(), nullable=False),
+    sa.Column('given_to', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('recorded_by_member_id', sa.Integer(), nullable=True),
     sa.Column('recorded_at', models.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
@@ -672,6 +703,10 @@ def downgrade() -> None:
 
     op.drop_table('children')
     op.drop_table('working_days')
+    with op.batch_alter_table('submission_journal', schema=None) as batch_op:
+        batch_op.drop_index('ix_submission_journal_unprocessed')
+
+    op.drop_table('submission_journal')
     op.drop_table('processed_requests')
     op.drop_table('oversight_figures')
     op.drop_table('oversight_charts')
@@ -687,6 +722,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_meeting_attendance_facts_case')
 
     op.drop_table('meeting_attendance_facts')
+    with op.batch_alter_table('form_returns', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_form_returns_created_at'))
+
+    op.drop_table('form_returns')
     op.drop_table('cases')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_case_id'))

@@ -1,0 +1,55 @@
+"""The outbox: a Slack side effect that must follow a change is written as a ledger row in the change's own
+transaction, due at once, so that it happens even if the process dies straight after the commit.
+
+The rows live in the scheduled-message ledger (`scheduled_messages`, kinds `outbox.*`, models/ledger.py): they
+are claimed, leased, marked sent and looked for in Slack by the key in their metadata exactly as the scheduled
+messages are, and the scheduler's run (at start and every interval) takes up any the request's own thread did
+not finish. handlers/outbox.py sends them. No Slack here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from models import ledger
+from models.ledger import Kind, Planned
+
+
+def enqueue(session: Session, *, key: str, kind: Kind, case_id: int, now: datetime, meeting_id: int | None = None,
+            member_id: int | None = None, detail: dict | None = None) -> str:
+    """Write the row (once per key) in the caller's transaction; returns the key, for sending it after the commit."""
+    ledger.insert_new(session, [Planned(key=key, kind=kind, case_id=case_id, due_at=now, meeting_id=meeting_id,
+                                        member_id=member_id, detail=detail)], now=now)
+    return key
+
+
+def opening(session: Session, *, case_id: int, meeting_id: int, now: datetime, notify: str | None = None
+            ) -> list[str]:
+    """A meeting has started: its opening post (attendance, agenda, written updates), its message redrawn, and the
+    chair's buttons in its thread."""
+    return [enqueue(session, key=f"meeting:{meeting_id}:opening", kind=Kind.OPENING, case_id=case_id,
+                    meeting_id=meeting_id, now=now, detail={"notify": notify} if notify else None),
+            redraw(session, case_id=case_id, meeting_id=meeting_id, now=now, why="started"),
+            enqueue(session, key=f"meeting:{meeting_id}:chair_panel", kind=Kind.CHAIR_PANEL, case_id=case_id,
+                    meeting_id=meeting_id, now=now)]
+
+
+def redraw(session: Session, *, case_id: int, meeting_id: int, now: datetime, why: str) -> str:
+    """A meeting's message drawn again (it started, it ended). The recap's follow-up and charts are written by
+    models.recap_posting.follow_ups."""
+    return enqueue(session, key=f"meeting:{meeting_id}:redraw:{why}", kind=Kind.REDRAW, case_id=case_id,
+                   meeting_id=meeting_id, now=now)
+
+
+def update_post(session: Session, *, case_id: int, meeting_id: int, update_id: int, scored: int, now: datetime,
+                notify: str | None = None) -> str:
+    return enqueue(session, key=f"update:{update_id}:post", kind=Kind.UPDATE_POST, case_id=case_id,
+                   meeting_id=meeting_id, now=now, detail={"update": update_id, "scored": scored, "notify": notify})
+
+
+def scaling_question(session: Session, *, case_id: int, meeting_id: int, round_id: int, now: datetime,
+                     notify: str | None = None) -> str:
+    return enqueue(session, key=f"scaling:{round_id}:question", kind=Kind.SCALING, case_id=case_id,
+                   meeting_id=meeting_id, now=now, detail={"round": round_id, "notify": notify})
