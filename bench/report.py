@@ -10,6 +10,7 @@ group every six weeks (the first on working day 7 to 12 after the initial confer
 worker, health visitor, teacher, police officer, GP, parent), attendance for every member at every meeting
 (present, apologies with and without a written update, absent), a posted record, a family version for most
 meetings, three actions per meeting (some overdue, some carried forward) and the lapse escalations.
+The load goes behind the app's back, so the oversight facts (models/meeting_facts.py) are then rebuilt, timed.
 
 Timed (median of 3, after one warm-up run), with today 1 December 2026:
 
