@@ -23,8 +23,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers import access, case_post, delivery, forms
+from handlers import access, case_post, delivery, forms, outbox
 from handlers.blocks import kit
+from handlers.blocks import reminders as reminder_texts
 from handlers.commands import Invocation, SubCommand, start_from_button
 from handlers.commands import value as button_value
 from handlers.deps import Deps
@@ -33,6 +34,7 @@ from models import audit, cases, documents, family, meetings, readability, scali
 from models import family_versions as fv
 from models import recap as records
 from models.cases import DomainError
+from models.ledger import Kind
 from models.tables import Case, FamilyVersion, FamilyVersionStatus, Meeting, MeetingStatus, Member, Recap
 from models.updates import ScoreIn, UpdateIn
 
@@ -66,9 +68,12 @@ def _posted(session, meeting_id: int) -> Recap | None:
 # --- asked after the record is posted ----------------------------------------------------------------------
 
 
-def ask_to_prepare(deps: Deps, client: WebClient, recap_id: int) -> None:
+@outbox.sender(Kind.FAMILY_ASK)
+def ask_to_prepare(job: outbox.Job) -> None:
     """A direct message to the lead social worker (else the chair) asking them to prepare the family version.
-    Sent once per posted version of the record."""
+    Written to the outbox when a version of the record is marked posted (models/recap_posting.follow_ups), so it
+    is sent once per posted version, and sent later by the scheduler's run if the process died or Slack refused."""
+    deps, client, recap_id = job.deps, job.client, job.detail["recap"]
     with deps.session() as session:
         recap = session.get(Recap, recap_id)
         meeting = session.get(Meeting, recap.meeting_id)
@@ -78,9 +83,7 @@ def ask_to_prepare(deps: Deps, client: WebClient, recap_id: int) -> None:
         person = lead if lead is not None and lead.slack_user_id else chair
         if person is None or not person.slack_user_id:
             log.info("no one with Slack to prepare the family version of recap %s", recap_id)
-            return
-        if not audit.claim_once(session, f"family-ask:{recap_id}"):
-            return
+            raise outbox.Skipped("nobody_in_slack")
         session.expunge_all()
     record = (f"The record of meeting {meeting.number}" if recap.version == 1 else
               f"Version {recap.version} of the record of meeting {meeting.number} (a correction)")
@@ -91,12 +94,21 @@ def ask_to_prepare(deps: Deps, client: WebClient, recap_id: int) -> None:
                           " include them."),
               kit.actions(kit.button("Prepare the family version", Action.FAMILY_PREPARE,
                                      button_value(c=case.id, m=meeting.id), style="primary"))]
-    try:
-        delivery.send_to_member(deps, client, member=person, text=text, blocks=blocks, case=case,
-                                key=f"family-ask:{recap_id}")
-    except (SlackApiError, SlackClientError, OSError) as error:
-        log.warning("could not ask member %s to prepare the family version of recap %s: %s", person.id, recap_id,
-                    type(error).__name__)
+    unsure = job.unsure
+    if not job.posted(0):  # the direct message, else (direct messages refused) the person's thread in the channel
+        try:
+            job.post(channel=delivery.open_dm(client, person.slack_user_id), message={"text": text, "blocks": blocks})
+            return
+        except SlackApiError as error:
+            if delivery.error_code(error) not in delivery.DM_REFUSED:
+                raise
+            log.info("direct message to member %s refused: the family version asked for in the channel", person.id)
+            job.unsure = unsure  # an earlier attempt may have posted in the thread
+    if job.posted(0):
+        return
+    parent = delivery.member_thread(deps, client, case=case, member=person)
+    text, blocks = reminder_texts.addressed(person, text, blocks)
+    job.post(channel=case.channel_id, thread_ts=parent, message={"text": text, "blocks": blocks})
 
 
 # --- preparing -----------------------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ class Kind(StrEnum):
     CHART = "outbox.chart"  # a trajectory chart in a posted recap's thread
     SCALING = "outbox.scaling"  # a scaling question asked in the channel
     CHAIR_PANEL = "outbox.chair_panel"  # the chair's buttons in a started meeting's thread
+    FAMILY_ASK = "outbox.family_ask"  # the lead social worker asked to prepare a posted record's family version
+    FAMILY_GIVEN = "outbox.family_given"  # "given to the family", in the record's thread
     OVERSIGHT_REPORT = "oversight.monthly"  # the month's oversight report, to COREGROUP_REPORT_CHANNEL (no case)
 
 
@@ -78,7 +80,7 @@ MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEK
                  Kind.OPEN_LEAD, Kind.OPEN_CLOSE)
 OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nobody ended
 OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING,
-          Kind.CHAIR_PANEL)
+          Kind.CHAIR_PANEL, Kind.FAMILY_ASK, Kind.FAMILY_GIVEN)
 ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, *OUTBOX)  # everything else waits for working hours
 
 

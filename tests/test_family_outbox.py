@@ -1,0 +1,51 @@
+"""The family's posts that follow a commit go through the outbox (handlers/outbox.py): the request to prepare the
+family version after a record is posted, and "given to the family" in the record's thread. When Slack refuses
+them more times than the client retries, the scheduler's run sends them later, once."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from handlers.ids import Action
+from tests.family_world import buttons, dm_texts, prepare_and_approve
+from tests.helpers import new_case
+from tests.recap_world import Plan, running_meeting
+from tests.reminder_world import dispatcher
+from tests.test_end import MEMBERS, end_and_post
+
+ASK = "Please prepare the family version"
+
+
+@pytest.fixture
+def world(people, slack, app):
+    info = new_case(people, slack, members=MEMBERS)
+    return running_meeting(app.engine, info, people, Plan())
+
+
+def _refuse(slack, words: str) -> None:
+    """Slack refuses the post holding `words`: the first try and both of the client's retries (bot/slack.py)."""
+    slack.fail_next("chat.postMessage", status=503, error="service_unavailable", retry_after=0, times=3,
+                    where=lambda args: words in json.dumps(args))
+
+
+def _later(app, slack) -> None:
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=1), tick=True):  # the retry is due
+        dispatcher(app.engine, slack).run_once()
+    dispatcher(app.engine, slack).run_once()  # a second run has nothing left to send
+
+
+def test_the_request_to_prepare_the_family_version_is_sent_later_once_when_slack_refused_it(
+        people, slack, app, world):
+    _refuse(slack, ASK)
+    end_and_post(people, slack, world)
+    assert ASK not in dm_texts(slack, people["sw"].user_id)
+
+    _later(app, slack)
+    asks = [m for m in slack.messages(people["sw"].user_id) if ASK in (m.get("text") or "")]
+    assert len(asks) == 1
+    assert buttons(asks, Action.FAMILY_PREPARE)  # and it works: the family version can be prepared from it
+    prepare_and_approve(people, slack)
