@@ -6,6 +6,8 @@
   words left out unless ticked. Saving keeps a draft and sends a preview with "Approve for the family";
   approving is one conditional update (models/family_versions.py) and sends the approved document.
 - "Record that it was given to the family": when, how, to whom; shown in the record's thread in the channel.
+  The request to prepare and the note in the thread go through the outbox (handlers/outbox.py): written with
+  the change that causes them, sent once, and sent later by the scheduler's run if Slack refused them.
 - "Record the family's views": views and scores of a family member without Slack, recorded on their behalf by
   the lead social worker or the chair, before or during the meeting.
 
@@ -32,10 +34,20 @@ from handlers.deps import Deps
 from handlers.ids import Action, Block, View, input_id
 from models import audit, cases, documents, family, meetings, readability, scaling
 from models import family_versions as fv
+from models import outbox as outbox_rows
 from models import recap as records
 from models.cases import DomainError
 from models.ledger import Kind
-from models.tables import Case, FamilyVersion, FamilyVersionStatus, Meeting, MeetingStatus, Member, Recap
+from models.tables import (
+    Case,
+    FamilyHandover,
+    FamilyVersion,
+    FamilyVersionStatus,
+    Meeting,
+    MeetingStatus,
+    Member,
+    Recap,
+)
 from models.updates import ScoreIn, UpdateIn
 
 log = logging.getLogger(__name__)
@@ -388,19 +400,30 @@ def submit_given(ack, body: dict, client: WebClient, deps: Deps) -> None:
             ack(response_action="errors", errors={Block.GIVEN_HOW: str(error)})
             return
         meeting = session.get(Meeting, row.meeting_id)
+        words = fv.handover_words(handover, number=meeting.number)
+        key = outbox_rows.enqueue(session, key=f"family-given:{handover.id}", kind=Kind.FAMILY_GIVEN,
+                                  case_id=case.id, meeting_id=meeting.id, now=deps.now(),
+                                  detail={"handover": handover.id, "notify": access.actor_of(body).user_id})
+    ack(response_action="update", view=access.notice_view("Given to the family", "Saved. " + kit.esc(words)))
+    outbox.send_all_now(deps, client, [key])
+
+
+@outbox.sender(Kind.FAMILY_GIVEN, unconfirmed="It is saved, but Slack did not take the note in the channel yet. It"
+                                              " will be posted there as soon as Slack takes it.")
+def post_given(job: outbox.Job) -> None:
+    """"Given to the family" in the record's thread (in the channel, if the record is not posted), once."""
+    with job.deps.session() as session:
+        handover = session.get(FamilyHandover, job.detail["handover"])
+        if handover is None:
+            raise outbox.Skipped("no_handover")
+        meeting = session.get(Meeting, handover.meeting_id)
+        case = session.get(Case, handover.case_id)
         recap = _posted(session, meeting.id)
         words = fv.handover_words(handover, number=meeting.number)
         channel = (recap.channel_id if recap else None) or case.channel_id
         thread = recap.message_ts if recap else None
-    ack(response_action="update", view=access.notice_view("Given to the family", "Saved. " + kit.esc(words)))
-    try:
-        client.chat_postMessage(channel=channel, thread_ts=thread, text=kit.esc(words),
-                                blocks=[kit.section("📄 *Given to the family.* " + kit.esc(words))])
-    except (SlackApiError, SlackClientError, OSError) as error:
-        log.warning("handover of family version %s saved; the channel post failed: %s", row.id, type(error).__name__)
-        access.tell_in_channel(client, access.channel_of(body) or case.channel_id, access.actor_of(body).user_id,
-                               "It is saved, but Slack did not take the note in the channel. Please check it"
-                               " there.")
+    job.post(channel=channel, thread_ts=thread, message={
+        "text": kit.esc(words), "blocks": [kit.section("📄 *Given to the family.* " + kit.esc(words))]})
 
 
 # --- the family's views and scores ------------------------------------------------------------------------

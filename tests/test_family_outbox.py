@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from handlers.ids import Action
+from handlers.ids import Action, Block, View
 from tests.family_world import buttons, dm_texts, prepare_and_approve
-from tests.helpers import new_case
+from tests.helpers import ephemeral_texts, new_case, opened_view
 from tests.recap_world import Plan, running_meeting
 from tests.reminder_world import dispatcher
 from tests.test_end import MEMBERS, end_and_post
 
 ASK = "Please prepare the family version"
+GIVEN = "read together at a home visit"
 
 
 @pytest.fixture
@@ -49,3 +50,26 @@ def test_the_request_to_prepare_the_family_version_is_sent_later_once_when_slack
     assert len(asks) == 1
     assert buttons(asks, Action.FAMILY_PREPARE)  # and it works: the family version can be prepared from it
     prepare_and_approve(people, slack)
+
+
+def test_given_to_the_family_is_posted_later_once_when_slack_refused_it(people, slack, app, world):
+    recap = end_and_post(people, slack, world)
+    prepare_and_approve(people, slack)
+    given_value = None
+    for call in slack.calls_to("response_url"):
+        found = buttons([call.args], Action.FAMILY_GIVEN)
+        given_value = found[-1] if found else given_value
+    people["sw"].click(Action.FAMILY_GIVEN, given_value, channel=people["sw"].user_id)
+    _refuse(slack, GIVEN)
+    reply = people["sw"].submit(opened_view(slack, View.FAMILY_GIVEN),
+                                {Block.GIVEN_ON: "2026-11-23", Block.GIVEN_HOW: "home_visit"})
+    assert reply.status == 200 and "Saved." in reply.body
+
+    def notes() -> list[dict]:
+        return [m for m in slack.messages(world.channel_id)
+                if m.get("thread_ts") == recap.message_ts and GIVEN in (m.get("text") or "")]
+
+    assert notes() == []
+    assert any("will be posted" in text for text in ephemeral_texts(slack))  # told it follows, not lost
+    _later(app, slack)
+    assert len(notes()) == 1
