@@ -71,6 +71,7 @@ class Kind(StrEnum):
     CHAIR_PANEL = "outbox.chair_panel"  # the chair's buttons in a started meeting's thread
     FAMILY_ASK = "outbox.family_ask"  # the lead social worker asked to prepare a posted record's family version
     FAMILY_GIVEN = "outbox.family_given"  # "given to the family", in the record's thread
+    FAMILY_OUTLINE = "outbox.family_outline"  # the family's outline of a booked (or moved) meeting, to the lead
     OVERSIGHT_REPORT = "oversight.monthly"  # the month's oversight report, to COREGROUP_REPORT_CHANNEL (no case)
 
 
@@ -80,7 +81,7 @@ MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEK
                  Kind.OPEN_LEAD, Kind.OPEN_CLOSE)
 OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nobody ended
 OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING,
-          Kind.CHAIR_PANEL, Kind.FAMILY_ASK, Kind.FAMILY_GIVEN)
+          Kind.CHAIR_PANEL, Kind.FAMILY_ASK, Kind.FAMILY_GIVEN, Kind.FAMILY_OUTLINE)
 ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, *OUTBOX)  # everything else waits for working hours
 
 

@@ -1,5 +1,6 @@
 """The family's posts that follow a commit go through the outbox (handlers/outbox.py): the request to prepare the
-family version after a record is posted, and "given to the family" in the record's thread. When Slack refuses
+family version after a record is posted, "given to the family" in the record's thread, and the outline for the
+family when a meeting is booked. When Slack refuses
 them more times than the client retries, the scheduler's run sends them later, once."""
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from sqlmodel import Session, select
 
 from handlers.ids import Action, Block, View
+from models.tables import AuditEvent
 from tests.family_world import buttons, dm_texts, prepare_and_approve
-from tests.helpers import ephemeral_texts, new_case, opened_view
+from tests.helpers import ephemeral_texts, new_case, opened_view, schedule_meeting
 from tests.recap_world import Plan, running_meeting
 from tests.reminder_world import dispatcher
 from tests.test_end import MEMBERS, end_and_post
@@ -73,3 +76,22 @@ def test_given_to_the_family_is_posted_later_once_when_slack_refused_it(people, 
     assert any("will be posted" in text for text in ephemeral_texts(slack))  # told it follows, not lost
     _later(app, slack)
     assert len(notes()) == 1
+
+
+def test_the_outline_for_the_family_is_uploaded_later_once_when_slack_refused_it(people, slack, app):
+    case = new_case(people, slack)
+    # Slack refuses the upload: the first try and both of the client's retries.
+    slack.fail_next("files.getUploadURLExternal", status=503, error="service_unavailable", retry_after=0, times=3)
+    meeting = schedule_meeting(people, slack, case, date="2026-11-25")
+
+    def outlines() -> list[dict]:
+        return [m for m in slack.messages(people["sw"].user_id) if m.get("files")]
+
+    assert outlines() == []
+    _later(app, slack)
+    [message] = outlines()
+    assert "is booked" in message["text"]
+    assert message["files"][0]["name"] == f"CP-TEST-0001-meeting-{meeting.number}-outline-for-the-family.docx"
+    with Session(app.engine) as session:
+        sent = session.exec(select(AuditEvent).where(AuditEvent.action == "family_outline.sent")).all()
+    assert len(sent) == 1
