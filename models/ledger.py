@@ -72,6 +72,7 @@ class Kind(StrEnum):
     FAMILY_ASK = "outbox.family_ask"  # the lead social worker asked to prepare a posted record's family version
     FAMILY_GIVEN = "outbox.family_given"  # "given to the family", in the record's thread
     FAMILY_OUTLINE = "outbox.family_outline"  # the family's outline of a booked (or moved) meeting, to the lead
+    CHANNEL_NOTE = "outbox.channel_note"  # the case channel told of a membership change (left, joined, linked)
     OVERSIGHT_REPORT = "oversight.monthly"  # the month's oversight report, to COREGROUP_REPORT_CHANNEL (no case)
 
 
@@ -81,7 +82,8 @@ MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEK
                  Kind.OPEN_LEAD, Kind.OPEN_CLOSE)
 OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nobody ended
 OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING,
-          Kind.CHAIR_PANEL, Kind.FAMILY_ASK, Kind.FAMILY_GIVEN, Kind.FAMILY_OUTLINE)
+          Kind.CHAIR_PANEL, Kind.FAMILY_ASK, Kind.FAMILY_GIVEN, Kind.FAMILY_OUTLINE,
+          Kind.CHANNEL_NOTE)
 ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, *OUTBOX)  # everything else waits for working hours
 
 

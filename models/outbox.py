@@ -67,3 +67,10 @@ def family_outline(session: Session, *, meeting: Meeting, now: datetime, moved: 
 
 def outline_key(meeting: Meeting) -> str:
     return f"outline:{meeting.id}:{reminders.stamp(meeting.scheduled_start)}"
+
+
+def channel_note(session: Session, *, case_id: int, what: str, text: str, now: datetime) -> str:
+    """The case channel told of a membership change (handlers/events.py). Written only by the transaction that made
+    the change (a conditional update or a once-only claim), so the key need only be unique: what, and when."""
+    return enqueue(session, key=f"note:{what}:{now.timestamp():.6f}", kind=Kind.CHANNEL_NOTE, case_id=case_id,
+                   now=now, detail={"text": text})
