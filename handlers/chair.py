@@ -7,7 +7,8 @@ button runs the same flow as its sub-command, with the same check: only the chai
 worker; anyone else is told why, privately.
 
 When the chair of a meeting that has not started sends apologies, the lead social worker is told at
-once, privately, with buttons to chair it themselves or pick another chair.
+once, privately, with buttons to chair it themselves or pick another chair: a scheduled message of its own
+(ledger kind meeting.chair_apologies), planned with the apologies, so a crash after saving them cannot lose it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ import logging
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers import access, delivery, forms
+from handlers import access, forms
 from handlers.actions import action_form
 from handlers.blocks import meetings as meeting_blocks
 from handlers.blocks.members import who
@@ -47,16 +47,6 @@ def chair_only(chair: Member | None, what: str) -> str:
 
 
 # --- the chair's panel ---------------------------------------------------------------------------------
-
-
-def post_chair_panel(client: WebClient, deps: Deps, case: Case, meeting_id: int, notify: str | None = None) -> None:
-    """Post the chair's buttons in the meeting's thread (the channel when it has none)."""
-    with deps.session() as session:
-        meeting = session.get(Meeting, meeting_id)
-        chair_id = meetings.chair_id_of(meeting)
-        chair = session.get(Member, chair_id) if chair_id else None
-        message = meeting_blocks.chair_panel(case_id=case.id, meeting=meeting, chair=chair)
-    post_in_thread(client, case, meeting, message, notify=notify)
 
 
 def _meeting_and_chair(deps: Deps, case: Case, meeting_id) -> tuple[Meeting | None, Member | None]:
@@ -92,44 +82,9 @@ def action_clicked(body: dict, client: WebClient, respond, deps: Deps) -> None:
 
 
 # --- the chair's apologies ----------------------------------------------------------------------------
-
-
-def alert_key(meeting_id: int, member_id: int) -> str:
-    return f"chair-apologies:{meeting_id}:{member_id}"
-
-
-def chair_sent_apologies(deps: Deps, client: WebClient, *, meeting_id: int, member_id: int) -> bool:
-    """If this member is the chair of a meeting that has not started and has sent apologies, tell the lead
-    social worker privately (once per meeting and chair). True when the alert was sent. The claim is taken
-    before sending, so two replies at once alert once; if Slack does not take the message the claim is given
-    back, so the chair's next reply (after "Send apologies", usually their written update) tries again."""
-    with deps.session() as session:
-        meeting = session.get(Meeting, meeting_id)
-        if meeting is None or meeting.status != MeetingStatus.SCHEDULED or meeting.chair_member_id != member_id:
-            return False
-        if meetings.attendance(session, meeting_id).get(member_id) != AttendanceStatus.APOLOGIES:
-            return False
-        lead = cases.lead_member(session, meeting.case_id)
-        if lead is None or not lead.slack_user_id:
-            log.warning("chair of meeting %s sent apologies; no lead social worker on Slack to tell", meeting_id)
-            return False
-        if not audit.claim_once(session, alert_key(meeting_id, member_id)):
-            return False
-        case = session.get(Case, meeting.case_id)
-        chair = session.get(Member, member_id)
-        message = meeting_blocks.chair_apologies_alert(case_id=case.id, reference=case.reference, meeting=meeting,
-                                                       chair=chair, tz=deps.tz, to_the_chair=lead.id == chair.id)
-    try:
-        delivery.send_to_member(deps, client, member=lead, text=message["text"], blocks=message["blocks"],
-                                case=case, key=alert_key(meeting_id, member_id))
-    except (SlackApiError, SlackClientError, OSError) as error:
-        code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
-        log.warning("could not tell the lead social worker about meeting %s's chair: %s", meeting_id, code)
-        with deps.session() as session:  # not sent: the chair's next reply (their update, usually) tries again
-            audit.release(session, alert_key(meeting_id, member_id))
-        return False
-    log.info("lead social worker told that the chair of meeting %s sent apologies", meeting_id)
-    return True
+# The alert to the lead social worker is a ledger row (models.reminders.attendance_changed, planned in the same
+# transaction as the apologies), sent at once by the scheduler, exactly once (models/dispatch.py `_chair_apologies`);
+# its buttons are handled here.
 
 
 def _set_chair(deps: Deps, client: WebClient, *, case: Case, meeting_id: int, chair_id: int, by: Member,

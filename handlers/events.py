@@ -60,7 +60,7 @@ class ApplyBeforeAnswering(Middleware):
 
 def left_text(name: str, role: str) -> str:
     return (f"{kit.esc(name)} ({kit.esc(role)}) left the channel, so they are no longer in the core group. What"
-            " they wrote stays in the record. To add them back, use `/coregroup members`.")
+            " they wrote stays in the record. To add them back, use *Who is in the group* on the pinned message.")
 
 
 def joined_text(user_id: str, *, external: bool, waiting: bool) -> str:
@@ -68,8 +68,8 @@ def joined_text(user_id: str, *, external: bool, waiting: bool) -> str:
         return (f"<@{user_id}> from another organisation joined this channel. If they are the person invited by"
                 " email, I will add them to the core group as soon as Slack confirms their invitation. If not,"
                 " please remove them from the channel: they should not see this case.")
-    return (f"<@{user_id}> joined this channel but is not in the core group yet. Add them with"
-            " `/coregroup members` so they can take part, or remove them from the channel if they should"
+    return (f"<@{user_id}> joined this channel but is not in the core group yet. Add them with *Who is in the"
+            " group* on the pinned message so they can take part, or remove them from the channel if they should"
             " not see this case.")
 
 

@@ -54,6 +54,8 @@ class Action(StrEnum):
     SEND_UPDATE = "meeting_send_update"
     MEETING_MOVE = "meeting_move"
     MEETING_CANCEL = "meeting_cancel"
+    # "Book the next meeting": the schedule form from a button (people from other organisations), value {"c": case_id}
+    MEETING_BOOK = "meeting_book"
     # scaling
     GIVE_SCORE = "scale_give_score"
     REVEAL = "scale_reveal"

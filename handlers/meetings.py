@@ -18,7 +18,7 @@ import handlers.family_outline  # noqa: F401  (registers the outline's sender)
 from handlers import access, case_post, forms, outbox
 from handlers.blocks import meetings as meeting_blocks
 from handlers.case_post import SLACK_FAILED
-from handlers.commands import Invocation, SubCommand
+from handlers.commands import Invocation, SubCommand, start_from_button
 from handlers.deps import Deps
 from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, Block, View
@@ -238,29 +238,42 @@ def redraw_meeting(job: outbox.Job) -> None:
 
 def refresh_meeting_message(client: WebClient, deps: Deps, meeting_id: int, note: str | None = None, *,
                             strict: bool = False) -> None:
-    """Bring the meeting's message up to date: time, place, replies, or that it started or was cancelled.
+    """Bring the meeting's message up to date: time, place, replies, or that it started or was cancelled. Once the
+    meeting is over (its record posted, or closed without one), the chair's panel in its thread says so too.
     `strict` (the outbox): Slack failing (a 5xx, rate limits past the client's retries) is raised, to be retried."""
+    message = panel = None
     with deps.session() as session:
         meeting = session.get(Meeting, meeting_id)
-        if meeting is None or not meeting.message_ts:
+        if meeting is None:
             return
-        replies = meetings.attendance(session, meeting.id)
-        people = {m.id: m for m in cases.members(session, meeting.case_id)}
-        attending = [people[i] for i, s in replies.items() if s == AttendanceStatus.ATTENDING and i in people]
-        apologies = [people[i] for i, s in replies.items() if s == AttendanceStatus.APOLOGIES and i in people]
-        if note is None and meeting.status == MeetingStatus.SCHEDULED and any(
-                change.kind == "moved" for change in meetings.changes(session, meeting.id)):
-            note = "This meeting was moved. The reason is in the thread."
-        message = meeting_blocks.meeting_message(meeting=meeting, chair=_chair(session, meeting), tz=deps.tz,
-                                                 case_id=meeting.case_id, attending=attending, apologies=apologies,
-                                                 note=note)
-        channel, ts = meeting.channel_id, meeting.message_ts
-    try:
-        client.chat_update(channel=channel, ts=ts, **message)
-    except SlackApiError as error:
-        if strict and error.response.status_code >= 429:
-            raise
-        log.info("could not refresh meeting %s: %s", meeting_id, error.response.get("error"))
+        if meeting.message_ts:
+            replies = meetings.attendance(session, meeting.id)
+            people = {m.id: m for m in cases.members(session, meeting.case_id)}
+            attending = [people[i] for i, s in replies.items() if s == AttendanceStatus.ATTENDING and i in people]
+            apologies = [people[i] for i, s in replies.items() if s == AttendanceStatus.APOLOGIES and i in people]
+            if note is None and meeting.status == MeetingStatus.SCHEDULED and any(
+                    change.kind == "moved" for change in meetings.changes(session, meeting.id)):
+                note = "This meeting was moved. The reason is in the thread."
+            message = meeting_blocks.meeting_message(meeting=meeting, chair=_chair(session, meeting), tz=deps.tz,
+                                                     case_id=meeting.case_id, attending=attending,
+                                                     apologies=apologies, note=note)
+        if meeting.chair_panel_ts and meeting.status in (MeetingStatus.ENDED, MeetingStatus.ENDED_WITHOUT_RECORD):
+            chair_id = meetings.chair_id_of(meeting)
+            panel = meeting_blocks.chair_panel(case_id=meeting.case_id, meeting=meeting,
+                                               chair=session.get(Member, chair_id) if chair_id else None)
+        # the panel is in the meeting's thread, or in the case channel when the meeting had no message (post_in_thread)
+        channel = meeting.channel_id or session.get(Case, meeting.case_id).channel_id
+        ts, panel_ts = meeting.message_ts, meeting.chair_panel_ts
+    for what, at, update in (("meeting", ts, message), ("chair's panel of meeting", panel_ts, panel)):
+        if update is None:
+            continue
+        try:
+            client.chat_update(channel=channel, ts=at, **update)
+        except SLACK_FAILED as error:
+            if strict and (not isinstance(error, SlackApiError) or error.response.status_code >= 429):
+                raise  # the outbox tries again
+            code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+            log.info("could not refresh the %s %s: %s", what, meeting_id, code)
 
 
 def post_in_thread(client: WebClient, case: Case, meeting: Meeting, message: dict, *, broadcast: bool = False,
@@ -390,6 +403,12 @@ def submit_cancel(ack, body: dict, client: WebClient, deps: Deps) -> None:
 def register(app: App, deps: Deps) -> None:
     deps.commands.add(SubCommand("schedule", "Arrange the next meeting: date, time, place and chair",
                                  show_schedule, aliases=("meeting",)))
+
+    @app.action(Action.MEETING_BOOK)
+    def book_clicked(ack, body, client, respond):
+        """"Book the next meeting": the schedule form, as `/coregroup schedule`, from any organisation."""
+        ack()
+        start_from_button(deps, "schedule", body, client, respond, access.button_value(body).get("c"))
 
     @app.action(Action.MEETING_MOVE)
     def move_clicked(ack, body, client, respond):

@@ -34,6 +34,7 @@ from handlers import delivery, journal, outbox, oversight_report
 from handlers.blocks import reminders as texts
 from handlers.chart import share_missing_charts
 from handlers.deps import Deps
+from handlers.meetings import refresh_meeting_message
 from handlers.people import look_up_names
 from handlers.recap_posting import post_pending_recaps
 from models import dispatch, ledger, planning, reminders
@@ -254,7 +255,7 @@ class Dispatcher:
                                             member=decision.member, user=decision.user)
             if found is not None:
                 log.info("scheduled message %s was already in Slack: recorded, not sent again", row.id)
-                return self._sent(row, found, now)
+                return self._followed_up(decision, self._sent(row, found, now))
         text, blocks = texts.for_send(decision, kind=row.kind, tz=self.tz,
                                       today=planning.local_day(reminders.policy().calendar, now))
         try:
@@ -278,7 +279,15 @@ class Dispatcher:
         except (SlackApiError, OSError) as exc:
             self._failed(row, exc, self.deps.now())
             return "failed"
-        return self._sent(row, result, self.deps.now())
+        return self._followed_up(decision, self._sent(row, result, self.deps.now()))
+
+    def _followed_up(self, decision: dispatch.Send, outcome: str) -> str:
+        """After the notice that a meeting left open was closed without a record: its message and the chair's
+        panel say it has ended and keep only Write the record, so nobody presses buttons that no longer work."""
+        facts = decision.facts
+        if outcome == "sent" and isinstance(facts, dispatch.LeftOpen) and facts.closed:
+            refresh_meeting_message(self.client, self.deps, facts.meeting.id)
+        return outcome
 
     def _send_report(self, row: Claimed, decision: dispatch.Send, now: datetime) -> str:
         if not self.deps.settings.report_channel:

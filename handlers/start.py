@@ -195,7 +195,11 @@ def post_chair_panel(job: outbox.Job) -> None:
         chair = session.get(Member, chair_id) if chair_id else None
         message = meeting_blocks.chair_panel(case_id=case.id, meeting=meeting, chair=chair)
         channel, thread = meeting.channel_id or case.channel_id, meeting.message_ts
-    job.post(channel=channel, message=message, thread_ts=thread)
+    _channel, ts = job.post(channel=channel, message=message, thread_ts=thread)
+    with deps.session() as session:  # kept, so the panel is redrawn when the meeting ends (handlers.meetings)
+        meeting = session.get(Meeting, job.row.meeting_id)
+        meeting.chair_panel_ts = ts
+        session.add(meeting)
 
 
 def register(app: App, deps: Deps) -> None:

@@ -22,7 +22,6 @@ from handlers.blocks import kit
 from handlers.blocks import updates as update_blocks
 from handlers.blocks.meetings import when_text
 from handlers.blocks.updates import TEXT_FIELDS, block_for
-from handlers.chair import chair_sent_apologies
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.home import refresh_home_later
@@ -43,7 +42,8 @@ from models.updates import standing_questions as scaling_questions
 log = logging.getLogger(__name__)
 
 NO_MEETING = ("No meeting is scheduled yet, so there is nothing to send an update for. When the next meeting is"
-              " arranged (`/coregroup schedule`), you can send your update for it.")
+              " arranged (anyone in the group can, with *Book the next meeting* on the pinned message in the case"
+              " channel), you can send your update for it.")
 SAVED_ELSEWHERE = ("Another update from you was saved at the same moment, so this one was not. Open the form"
                    " again to see what was saved and change it if you need to.")
 NOT_SAVED = ("Sorry, your update was not saved because of a problem on our side. Please open the form again and"
@@ -117,8 +117,6 @@ def record_reply(deps: Deps, client: WebClient, *, meeting_id: int, member_id: i
         actor = Actor(team_id=member.slack_team_id, user_id=member.slack_user_id)
         meetings.set_attendance(session, meeting=meeting, member=member, status=status, actor=actor, now=deps.now())
     refresh_meeting_message(client, deps, meeting_id)
-    if status == AttendanceStatus.APOLOGIES:
-        chair_sent_apologies(deps, client, meeting_id=meeting_id, member_id=member_id)
     refresh_home_later(deps, client, member.slack_team_id, member.slack_user_id)
     return True
 
@@ -268,8 +266,6 @@ def save_from_journal(client: WebClient, deps: Deps, key: str) -> bool:
         return True
     outbox.send_all_now(deps, client, posts)
     refresh_meeting_message(client, deps, meeting_id)
-    if not update_in.attending:
-        chair_sent_apologies(deps, client, meeting_id=meeting_id, member_id=entry["member"])
     refresh_home_later(deps, client, actor.team_id, actor.user_id)  # "updates asked of you" has changed
     return True
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from models import getting_started, left_open, meetings, planning, reminders
-from models.ledger import ANYTIME, FAN_OUT, Claimed, Kind, Planned
+from models.ledger import ANYTIME, FAN_OUT, UNTIL_DECIDED, Claimed, Kind, Planned
 from models.stalling import stalling
 from models.tables import (
     Action,
@@ -86,6 +86,16 @@ class LeftOpen:
     chair: Member | None
     to_lead: bool = False
     closed: bool = False
+
+
+@dataclass
+class ChairApologies:
+    """To the lead social worker: the chair of a meeting that has not started sent apologies. `to_the_chair`: the
+    lead social worker was the chair themselves."""
+
+    meeting: Meeting
+    chair: Member
+    to_the_chair: bool
 
 
 @dataclass
@@ -165,6 +175,8 @@ Decision = Skip | Missed | Expand | Send
 
 def too_late(row: Claimed, now: datetime) -> bool:
     policy = reminders.policy()
+    if row.kind in UNTIL_DECIDED:
+        return False
     if row.kind in ANYTIME:
         return now - row.due_at > policy.grace
     return planning.working_lateness(policy.calendar, row.due_at, now) > policy.grace
@@ -315,6 +327,24 @@ def _left_open(session: Session, case: Case, row: Claimed, now: datetime) -> Dec
     if not reachable(lead, today):
         return Skip("no_lead")
     return Send(case=case, member=lead, facts=LeftOpen(meeting=meeting, chair=chair, to_lead=True))
+
+
+def _chair_apologies(session: Session, case: Case, row: Claimed, now: datetime) -> Decision:
+    """Still the chair, still away, and the meeting not started: the lead social worker is told (the lead on Slack
+    now, whoever that is; away or not, as they are the one to find another chair)."""
+    meeting = session.get(Meeting, row.meeting_id)
+    if meeting is None or meeting.status != MeetingStatus.SCHEDULED or now >= meeting.scheduled_start:
+        return Skip("meeting_changed")
+    if meeting.chair_member_id != row.member_id:
+        return Skip("chair_changed")
+    if meetings.attendance(session, meeting.id).get(row.member_id) != AttendanceStatus.APOLOGIES:
+        return Skip("coming_after_all")
+    lead = lead_of(session, case.id)
+    if lead is None:
+        return Skip("no_lead")
+    chair = session.get(Member, row.member_id)
+    return Send(case=case, member=lead, facts=ChairApologies(meeting=meeting, chair=chair,
+                                                             to_the_chair=lead.id == chair.id))
 
 
 # --- actions --------------------------------------------------------------------------------------
@@ -476,4 +506,5 @@ _DECIDERS = {
     Kind.OPEN_CHAIR: _left_open, Kind.OPEN_LEAD: _left_open, Kind.OPEN_CLOSE: _left_open,
     Kind.DRIFT: _drift, Kind.LAPSE: _lapse, Kind.LAPSE_CHANNEL: _lapse, Kind.LAPSE_MANAGER: _lapse,
     Kind.REVIEW: _review, Kind.STALLING: _stalling, Kind.AWAY: _away, Kind.SETUP: _setup,
+    Kind.CHAIR_APOLOGIES: _chair_apologies,
 }

@@ -61,6 +61,7 @@ class Kind(StrEnum):
     MISSED_REPORT = "case.missed"  # what could not be sent in time
     SETUP = "case.setup"  # two working days after a case opens: the lead social worker, what is still missing
     THREAD = "thread.parent"  # not sent by the dispatcher: the channel thread for someone we cannot DM
+    CHAIR_APOLOGIES = "meeting.chair_apologies"  # at once: the chair sent apologies; the lead social worker is told
     # The outbox (models/outbox.py, handlers/outbox.py): what follows a commit, due at once, at any hour.
     OPENING = "outbox.opening"  # a started meeting's attendance, agenda and written updates
     MEETING_POST = "outbox.meeting"  # a meeting's own message (the next meeting, booked by a recap)
@@ -84,7 +85,8 @@ OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nob
 OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING,
           Kind.CHAIR_PANEL, Kind.FAMILY_ASK, Kind.FAMILY_GIVEN, Kind.FAMILY_OUTLINE,
           Kind.CHANNEL_NOTE)
-ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, *OUTBOX)  # everything else waits for working hours
+ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, Kind.CHAIR_APOLOGIES, *OUTBOX)  # everything else waits for working hours
+UNTIL_DECIDED = (Kind.CHAIR_APOLOGIES,)  # never too late by the clock: the decider says when it no longer matters
 
 
 @dataclass

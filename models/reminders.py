@@ -29,6 +29,7 @@ from models.tables import (
     Action,
     ActionStatus,
     Attendance,
+    AttendanceStatus,
     Case,
     CaseStatus,
     Meeting,
@@ -98,6 +99,24 @@ def attendance_changed(session: Session, *, attendance: Attendance, now: datetim
     meeting = session.get(Meeting, attendance.meeting_id)
     if meeting is not None:
         plan_meeting(session, meeting, now)
+        # The chair's apologies: the lead social worker's alert, withdrawn if they say they can come after all
+        # before it goes (and planned again if they then send apologies again).
+        away = (attendance.status == AttendanceStatus.APOLOGIES and meeting.status == MeetingStatus.SCHEDULED
+                and meeting.chair_member_id == attendance.member_id)
+        ledger.reconcile(session, kinds=[Kind.CHAIR_APOLOGIES], now=now, meeting_id=meeting.id,
+                         member_id=attendance.member_id,
+                         wanted=[chair_apologies(meeting, attendance.member_id, now)] if away else [])
+
+
+def chair_apologies_key(meeting_id: int, member_id: int) -> str:
+    return f"meeting:{meeting_id}:chair_apologies:m{member_id}"
+
+
+def chair_apologies(meeting: Meeting, member_id: int, now: datetime) -> Planned:
+    """The chair of a meeting that has not started sent apologies: the lead social worker is told at once, once per
+    meeting and chair. Planned in the apologies' own transaction, so a crash after saving them cannot lose it."""
+    return Planned(key=chair_apologies_key(meeting.id, member_id), kind=Kind.CHAIR_APOLOGIES,
+                   case_id=meeting.case_id, meeting_id=meeting.id, member_id=member_id, due_at=now)
 
 
 def member_changed(session: Session, *, member: Member, now: datetime) -> None:

@@ -248,6 +248,8 @@ class Meeting(SQLModel, table=True):
     source_key: str | None = Field(default=None, max_length=120, unique=True)
     # who actually chaired: recorded when the meeting starts (the chair, or whoever stood in for them)
     chaired_by_member_id: int | None = Field(default=None, foreign_key="members.id")
+    # the chair's panel in the meeting's thread (handlers/chair.py), updated when the meeting ends
+    chair_panel_ts: str | None = Field(default=None, max_length=32)
 
 
 class MeetingChange(SQLModel, table=True):

@@ -344,6 +344,8 @@ class CaseWalk:
         self.click("sw", Action.PICK_CASE, selected=json.dumps(chosen), message=message, channel="C0GENERAL")
 
     def schedule(self) -> None:
+        value, message = self.channel_button(Action.MEETING_BOOK)  # the form from a button, for any organisation
+        self.click("teacher", Action.MEETING_BOOK, value, message=message)
         self.command("sw", "schedule")
         hv = self.member("hv")
         self.submit("sw", self.view(View.SCHEDULE), {
@@ -400,7 +402,11 @@ class CaseWalk:
 
     def chair_changes(self) -> None:
         """The chair (hv) sent apologies: the lead social worker takes the chair; hv can come after all, and is
-        picked to chair again."""
+        picked to chair again. The alert to the lead social worker is a scheduled message: the scheduler's run
+        sends it."""
+        from tests.reminder_world import dispatcher
+
+        dispatcher(self.app.engine, self.slack).run_once()
         value, message = self.private_button(Action.CHAIR_TAKE)
         self.click("sw", Action.CHAIR_TAKE, value, message=message)
         value, message = self.channel_button(Action.ATTENDING)

@@ -5,13 +5,14 @@ whole meeting by buttons only; anyone else pressing the chair's buttons is told 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from sqlmodel import select
 
 from handlers.ids import Action, Block, View
+from models.ledger import Kind
 from models.tables import (
     Action as ActionRow,
 )
@@ -21,13 +22,16 @@ from models.tables import (
     Meeting,
     MeetingStatus,
     Member,
+    MessageStatus,
     Recap,
     RecapStatus,
     ScalingQuestion,
+    ScheduledMessage,
 )
 from tests.helpers import ephemeral_texts, mark_the_rest, new_case, opened_view, posted, schedule_meeting
 from tests.reads import get, rows
 from tests.recap_world import plain_text, preview_value, recap_messages_in
+from tests.reminder_world import dispatcher
 from tests.test_multi_agency import HV_ID, invite_and_join
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -77,6 +81,11 @@ def newest_with(slack, channel: str, action_id: str) -> tuple[str, dict]:
     raise AssertionError(f"no {action_id} button in {channel}")
 
 
+def scheduled_run(app, slack):
+    """One run of the scheduler (the real dispatcher), which sends the chair's-apologies alert that is due."""
+    return dispatcher(app.engine, slack).run_once()
+
+
 def views_opened(slack) -> list[str]:
     return [c.args["view"]["callback_id"] for c in slack.calls_to("views.open")]
 
@@ -90,6 +99,7 @@ def test_the_chairs_apologies_reach_the_lead_social_worker_privately_with_workin
     value, notice = newest_with(slack, case.channel_id, Action.SEND_APOLOGIES)
     channel_before = len(slack.messages(case.channel_id))
     people["hv"].click(Action.SEND_APOLOGIES, value, channel=case.channel_id, message=notice)
+    scheduled_run(app, slack)
 
     [alert] = dm_messages(slack, "U0SW")
     assert "has sent apologies" in alert["text"] and "<@U0HV>" in json.dumps(alert["blocks"])
@@ -100,6 +110,7 @@ def test_the_chairs_apologies_reach_the_lead_social_worker_privately_with_workin
     assert dm_messages(slack, "U0TEACH") == dm_messages(slack, "U0GP") == []
     # Sending apologies again does not alert again.
     people["hv"].click(Action.SEND_APOLOGIES, value, channel=case.channel_id, message=notice)
+    scheduled_run(app, slack)
     assert len(dm_messages(slack, "U0SW")) == 1
 
     # Only the lead social worker can take the chair from the alert; someone else is told why.
@@ -126,6 +137,7 @@ def test_the_chairs_apologies_reach_the_lead_social_worker_privately_with_workin
     # The new chair cannot come either: the lead social worker is told again, and chairs it themselves.
     value, notice = newest_with(slack, case.channel_id, Action.SEND_APOLOGIES)
     people["teacher"].click(Action.SEND_APOLOGIES, value, channel=case.channel_id, message=notice)
+    scheduled_run(app, slack)
     alerts = dm_messages(slack, "U0SW")
     assert len(alerts) == 2 and "<@U0TEACH>" in json.dumps(alerts[-1]["blocks"])
     people["sw"].click(Action.CHAIR_TAKE, element(alerts[-1], Action.CHAIR_TAKE)["value"], channel="D0SW",
@@ -158,23 +170,56 @@ def test_the_lead_social_worker_picks_another_chair_when_they_were_to_chair_them
     assert get(app, Meeting, meeting.id).chair_member_id == member(app, case, "U0SW").id
     value, notice = newest_with(slack, case.channel_id, Action.SEND_APOLOGIES)
     people["sw"].click(Action.SEND_APOLOGIES, value, channel=case.channel_id, message=notice)
+    scheduled_run(app, slack)
     [alert] = dm_messages(slack, "U0SW")
     assert element(alert, Action.CHAIR_TAKE) is None and element(alert, Action.CHAIR_PICK) is not None
 
 
-def test_an_alert_slack_did_not_take_is_sent_when_the_chair_sends_their_update(people, slack, app):
+def test_the_chairs_apologies_alert_survives_a_crash_and_slack_refusing_and_is_sent_once(people, slack, app):
+    """The alert is a scheduled message planned with the apologies, in the same transaction: the app that saved them
+    never sends it itself (as if it had stopped right after saving), and the scheduler sends it, once, trying again
+    when Slack does not take it. (It used to be sent straight after the save, and lost if the process died.)"""
+    case = new_case(people, slack, members=("hv",))
+    meeting = schedule_meeting(people, slack, case, date="2026-11-30", chair="hv")
+    value, notice = newest_with(slack, case.channel_id, Action.SEND_APOLOGIES)
+    people["hv"].click(Action.SEND_APOLOGIES, value, channel=case.channel_id, message=notice)
+    app.wait_idle()
+    assert dm_messages(slack, "U0SW") == []  # nothing sent by the request's own process
+    [row] = rows(app, select(ScheduledMessage).where(ScheduledMessage.kind == Kind.CHAIR_APOLOGIES))
+    assert row.status == MessageStatus.PENDING and row.meeting_id == meeting.id
+
+    # The first run: Slack does not take the message; it stays due and the next run sends it.
+    slack.fail_next("chat.postMessage", status=200, error="fatal_error")
+    scheduled_run(app, slack)
+    assert dm_messages(slack, "U0SW") == []
+    assert get(app, ScheduledMessage, row.id).status == MessageStatus.PENDING
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2), tick=True):
+        scheduled_run(app, slack)
+        [alert] = dm_messages(slack, "U0SW")
+        assert element(alert, Action.CHAIR_TAKE) is not None and "<@U0HV>" in json.dumps(alert["blocks"])
+        assert get(app, ScheduledMessage, row.id).status == MessageStatus.SENT
+        # Sent once: more runs, the chair's update (apologies again) and apologies pressed again send nothing more.
+        reply = people["hv"].submit(opened_view(slack, View.UPDATE), {
+            Block.UPDATE_WORRIES: "Child A missed two days of school."})
+        assert reply.body == ""
+        people["hv"].click(Action.SEND_APOLOGIES, value, channel=case.channel_id, message=notice)
+        scheduled_run(app, slack)
+        scheduled_run(app, slack)
+    assert len(dm_messages(slack, "U0SW")) == 1
+
+
+def test_a_chair_who_can_come_after_all_before_the_alert_goes_is_not_reported(people, slack, app):
     case = new_case(people, slack, members=("hv",))
     schedule_meeting(people, slack, case, date="2026-11-30", chair="hv")
     value, notice = newest_with(slack, case.channel_id, Action.SEND_APOLOGIES)
-    slack.fail_next("chat.postMessage", status=200, error="fatal_error")
     people["hv"].click(Action.SEND_APOLOGIES, value, channel=case.channel_id, message=notice)
+    people["hv"].click(Action.ATTENDING, value, channel=case.channel_id, message=notice)
+    scheduled_run(app, slack)
     assert dm_messages(slack, "U0SW") == []
-    reply = people["hv"].submit(opened_view(slack, View.UPDATE), {
-        Block.UPDATE_WORRIES: "Child A missed two days of school."})
-    assert reply.body == ""
-    app.wait_idle()
-    [alert] = dm_messages(slack, "U0SW")
-    assert element(alert, Action.CHAIR_TAKE) is not None
+    # Apologies again after all: the lead social worker is told.
+    people["hv"].click(Action.SEND_APOLOGIES, value, channel=case.channel_id, message=notice)
+    scheduled_run(app, slack)
+    assert len(dm_messages(slack, "U0SW")) == 1
 
 
 # --- a chair from another organisation, by buttons only ------------------------------------------------------
@@ -233,6 +278,14 @@ def test_a_chair_from_another_organisation_runs_a_whole_meeting_by_buttons(peopl
     assert recap.status == RecapStatus.POSTED and json.loads(recap.content)["meeting"]["chair"]["id"] == hv.id
     record = plain_text(recap_messages_in(slack, case.channel_id))
     assert "after-school club on Tuesdays" in record and "Visit the family at home after school" in record
+    # The chair's panel (the same message, updated in place) now says the meeting has ended, with no buttons left
+    # to press; so does the meeting's notice.
+    [panel_now] = [m for m in slack.messages(case.channel_id) if m["ts"] == panel["ts"]]
+    assert "has ended" in panel_now["text"] and "record has been posted" in json.dumps(panel_now["blocks"])
+    assert not [b for b in panel_now["blocks"] if b["type"] == "actions"]
+    assert get(app, Meeting, meeting.id).chair_panel_ts == panel["ts"]
+    [notice_now] = [m for m in slack.messages(case.channel_id) if m["ts"] == meeting.message_ts]
+    assert element(notice_now, Action.MEETING_END) is None and element(notice_now, Action.SCALE_START) is None
 
 
 def test_anyone_but_the_chair_pressing_the_chairs_buttons_is_told_why(people, slack, app):

@@ -420,7 +420,11 @@ def test_a_chair_recommending_the_plan_ends_may_leave_the_next_meeting_unbooked(
     assert recap.status == RecapStatus.POSTED
     text = plain_text(recap_messages_in(slack, world.channel_id))
     assert "End the plan" in text
-    assert "No date was set. Use `/coregroup schedule` to arrange the next meeting." in text
+    # No slash command a member from another organisation could not use: the record's message has the button.
+    assert "No date was set. Anyone in the group can arrange the next meeting with *Book the next meeting*" in text
+    first = recap_messages_in(slack, world.channel_id)[0]
+    assert "Book the next meeting" in [e["text"]["text"] for b in first["blocks"] if b["type"] == "actions"
+                                       for e in b["elements"]]
     assert scheduled(app, world) == []
     with Session(app.engine) as session:
         assert session.get(Meeting, world.meeting_id).status == MeetingStatus.ENDED

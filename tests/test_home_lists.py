@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.slack import make_client
 from handlers.blocks import kit
@@ -159,3 +159,36 @@ def test_the_home_is_redrawn_for_someone_after_they_send_their_update(app, peopl
     assert "Your update has been sent" in json.dumps(view)
     refresh_home_later(app.deps, make_client(app.settings), hv.team_id, None)  # nobody to draw for: nothing
     assert len(slack.calls_to("views.publish")) == before + 1
+
+
+def _button(view: dict, label: str) -> dict | None:
+    return next((e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+                 if e["text"]["text"] == label), None)
+
+
+def test_attending_from_the_home_tab_records_it_and_says_so(app, people, slack):
+    case = new_case(people, slack)
+    meeting = schedule_meeting(people, slack, case, date="2026-11-30")
+    hv = people["hv"]
+    _open_home(app, hv)
+    view = _published(slack)
+    assert "You have not said whether you can attend" in _section(view, "Your next meetings")
+    attending = _button(view, "Attending")
+    assert attending is not None and attending["action_id"] == Action.ATTENDING
+    assert _button(view, "Send my update") is not None and _button(view, "Send apologies") is not None
+    before = len(slack.calls_to("views.publish"))
+
+    # The same button as on the reminders: the reply is recorded, the person is told privately, the tab redrawn.
+    hv.click(attending["action_id"], json.loads(attending["value"]), view={"id": "VHOME", "type": "home"})
+    with Session(app.engine) as session:
+        replies = session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)).all()
+        hv_id = session.exec(select(Member.id).where(Member.case_id == case.case_id,
+                                                      Member.slack_user_id == hv.user_id)).one()
+    assert [(r.member_id, r.status) for r in replies] == [(hv_id, AttendanceStatus.ATTENDING)]
+    told = [c.args.get("text", "") for c in slack.calls_to("chat.postMessage") + slack.calls_to("chat.postEphemeral")
+            if hv.user_id in (c.args.get("channel"), c.args.get("user"))]
+    assert any("you are down as attending core group meeting" in t for t in told)
+    slack.wait_for("views.publish", count=before + 1, where=lambda c: c.args.get("user_id") == hv.user_id)
+    view = _published(slack)
+    assert "You said you will attend." in _section(view, "Your next meetings")
+    assert _button(view, "Attending") is None and _button(view, "Send apologies") is not None

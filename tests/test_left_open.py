@@ -78,6 +78,7 @@ def test_a_meeting_left_open_is_chased_closed_and_still_escalated_then_recorded_
     give_managers(app, case)
     meeting = schedule_meeting(people, slack, case, date="2026-11-26", chair="hv", length=90)
     start_meeting(people, slack, app, case, meeting)
+    [panel] = posted(slack, case.channel_id, "Chair's buttons for core group meeting 1")
 
     # 11:50: not yet 30 minutes past the planned end (11:30), so nobody is asked.
     run(app, slack, at("2026-11-26T11:50"))
@@ -104,6 +105,14 @@ def test_a_meeting_left_open_is_chased_closed_and_still_escalated_then_recorded_
     assert get(app, Meeting, meeting.id).status == MeetingStatus.ENDED_WITHOUT_RECORD
     audit = rows(app, select(AuditEvent).where(AuditEvent.action == "meeting.ended_without_record"))
     assert [e.record_id for e in audit] == [meeting.id]
+    # The chair's panel in the meeting's thread, updated in place, says so and keeps only Write the record; the
+    # meeting's notice likewise (the scaling, decision and action buttons no longer work).
+    def labels(ts: str) -> tuple[dict, list[str]]:
+        [now] = [m for m in slack.messages(case.channel_id) if m["ts"] == ts]
+        return now, [e["text"]["text"] for b in now["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    panel_now, panel_buttons = labels(panel["ts"])
+    assert "ended without a record" in panel_now["text"] and panel_buttons == ["Write the record"]
+    assert labels(get(app, Meeting, meeting.id).message_ts)[1] == ["Write the record"]
 
     # Tuesday 1 December, the first working morning after the deadline: the meeting without a record does not
     # count as held, so the group and the managers are told the core group has not met.
@@ -113,6 +122,16 @@ def test_a_meeting_left_open_is_chased_closed_and_still_escalated_then_recorded_
     [to_manager] = [t for t in dms(slack, "U0MGR") if "has not met within its agreed interval" in t]
     assert "Health Visitor A" in to_manager and "Teacher A" in to_manager
     assert "was closed without a record" in to_manager and "Child" not in to_manager
+    # Everything the lapse notice asks for has a button (a chair from another organisation has no slash commands):
+    # writing the record, and booking the next meeting (none is booked).
+    assert "/coregroup" not in json.dumps(lapse) and "/coregroup" not in to_manager
+    lapse_buttons = {e["text"]["text"]: e for b in lapse["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert set(lapse_buttons) == {"Write the record", "Book the next meeting"}
+    assert json.loads(lapse_buttons["Write the record"]["value"])["m"] == meeting.id
+    with time_machine.travel(at("2026-12-01T09:30"), tick=True):
+        book = lapse_buttons["Book the next meeting"]
+        people["teacher"].click(book["action_id"], json.loads(book["value"]), channel=case.channel_id, message=lapse)
+        assert opened_view(slack, View.SCHEDULE)["callback_id"] == View.SCHEDULE
 
     # The record is written afterwards through the normal end flow, from the button on the notice (a chair from
     # another organisation has no slash commands), and then the meeting counts as held.
@@ -131,6 +150,8 @@ def test_a_meeting_left_open_is_chased_closed_and_still_escalated_then_recorded_
         people["hv"].click(Action.RECAP_POST, preview_value(slack), channel=case.channel_id)
     assert one(app, select(Recap).where(Recap.meeting_id == meeting.id)).status == RecapStatus.POSTED
     assert get(app, Meeting, meeting.id).status == MeetingStatus.ENDED
+    panel_now, panel_buttons = labels(panel["ts"])
+    assert "has ended" in panel_now["text"] and panel_buttons == []
     # Held on 26 November: the next lapse check is six weeks on (7 January 2027), not another one now.
     lapse_rows = rows(app, select(ScheduledMessage).where(ScheduledMessage.kind == Kind.LAPSE,
                                                           ScheduledMessage.status == MessageStatus.PENDING))

@@ -204,7 +204,12 @@ def test_cancelling_takes_a_reason_is_posted_and_frees_the_next_meeting(people, 
     original = next(m for m in slack.messages(case.channel_id) if m["ts"] == meeting.message_ts)
     assert "Cancelled: Core group meeting 1" in json.dumps(original["blocks"])
     assert buttons(original) == {}
-    # The next meeting can now be arranged, and takes the cancelled one's number.
+    # The next meeting can now be arranged, from the notice's button as well (no slash command needed), and takes
+    # the cancelled one's number.
+    assert "/coregroup" not in json.dumps(note["blocks"])
+    assert buttons(note) == {Action.MEETING_BOOK: {"c": case.case_id}}
+    sw.click(Action.MEETING_BOOK, {"c": case.case_id}, channel=case.channel_id, message=note)
+    assert opened_view(slack, View.SCHEDULE)["callback_id"] == View.SCHEDULE
     again = schedule_meeting(people, slack, case)
     assert again.id != meeting.id and again.number == 1
     # The cancelled meeting's buttons no longer change anything.

@@ -406,3 +406,13 @@ def test_a_forged_person_or_manager_in_the_add_form_is_answered_clearly_and_noth
     assert _manager_of(engine, _member(engine, "U0GP").id) == (None, None)
     assert len(_rows(engine)[0]) == len(before[0]) + 1
     assert app.executor.errors == []
+
+
+def test_a_member_from_another_organisation_books_the_next_meeting_from_the_pinned_message(app, people, slack):
+    """No meeting booked, and no slash commands across organisations: the pinned message's Book the next meeting
+    opens the same schedule form as `/coregroup schedule`."""
+    case = new_case(people, slack)
+    hv = invite_and_join(app, people, slack, case)
+    welcome, value = welcome_button(slack, case.channel_id, Action.MEETING_BOOK)
+    hv.click(Action.MEETING_BOOK, value, channel=case.channel_id, message=welcome)
+    assert opened_view(slack, View.SCHEDULE)["callback_id"] == View.SCHEDULE

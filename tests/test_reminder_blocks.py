@@ -46,3 +46,14 @@ def test_long_lists_stay_within_block_kit_limits():
     carried = [(action(n, "y" * 500), OWNER) for n in range(60)]
     _, blocks = texts.stalling(CASE, Stalling(carried=carried, falling=[("How safe is Child A at home?", [6, 5, 3])]))
     assert block_errors(blocks) == []
+
+
+def test_the_review_reminder_offers_a_button_to_book_a_meeting_when_none_is_booked():
+    """A member from another organisation has no slash commands: what the reminder asks for is a button."""
+    text, blocks = texts.review(CASE, dispatch.Review(review=date(2027, 1, 20), booked=None, days=14), "Europe/London")
+    assert "/coregroup" not in text + json.dumps(blocks)
+    [book] = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert book["text"]["text"] == "Book the next meeting" and json.loads(book["value"]) == {"c": CASE.id}
+    meeting = Meeting(id=3, case_id=1, scheduled_start=datetime(2027, 1, 6, 10, tzinfo=UTC))
+    _, blocks = texts.review(CASE, dispatch.Review(review=date(2027, 1, 20), booked=meeting, days=14), "Europe/London")
+    assert not [b for b in blocks if b["type"] == "actions"]

@@ -26,7 +26,7 @@ def _line(item: Item) -> str:
 
 HOW = ("Everyone can give their own role, organisation and manager with *My role and agency*. The lead social"
        " worker adds the parents with *Who is in the group*, and books the first meeting with"
-       " `/coregroup schedule`.")
+       " *Book the first meeting*.")
 
 
 def checklist_message(case_id: int, reference: str, found: Checklist) -> dict:
@@ -40,7 +40,8 @@ def checklist_message(case_id: int, reference: str, found: Checklist) -> dict:
         blocks += [kit.context(HOW), kit.actions(
             kit.button("My role and agency", Action.HERE_MY_DETAILS, value, style="primary"),
             kit.button("Who is in the group", Action.HERE_MEMBERS, value),
-            kit.button("The plan", Action.HERE_PLAN, value))]
+            kit.button("The plan", Action.HERE_PLAN, value),
+            kit.button("Book the first meeting", Action.MEETING_BOOK, value))]
     text = f"Getting started: {len(found.missing)} thing{'s' if len(found.missing) != 1 else ''} still missing." \
         if not found.complete else "Getting started: all done."
     return kit.message(text, blocks)
@@ -55,4 +56,5 @@ def reminder(case_id: int, reference: str, missing: Sequence[Item]) -> tuple[str
     value = {"c": case_id}
     return text, [*kit.sections(body), kit.context(HOW), kit.actions(
         kit.button("Who is in the group", Action.HERE_MEMBERS, value, style="primary"),
-        kit.button("The plan", Action.HERE_PLAN, value))]
+        kit.button("The plan", Action.HERE_PLAN, value),
+        kit.button("Book the first meeting", Action.MEETING_BOOK, value))]

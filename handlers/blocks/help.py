@@ -74,6 +74,7 @@ def welcome_blocks(*, reference: str, children: Sequence[tuple[str, int | None]]
             kit.button("My role and agency", Action.HERE_MY_DETAILS, value),
             kit.button("The plan", Action.HERE_PLAN, value),
             kit.button("Who is in the group", Action.HERE_MEMBERS, value),
+            kit.button("Book the next meeting", Action.MEETING_BOOK, value),
             kit.button("The family's part", Action.FAMILY_PANEL, value),
         ),
         kit.context("The buttons on meeting notices and reminders, scaling questions, actions and the record of"

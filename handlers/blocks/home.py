@@ -58,7 +58,9 @@ def _meeting_blocks(item: MeetingItem, tz: str | tzinfo) -> list[dict]:
     blocks = [kit.section(f"{text}\n{reply}")]
     if item.meeting.status == "scheduled":
         value = {"c": item.case.id, "m": item.meeting.id}
+        buttons = [] if item.reply == "attending" else [kit.button("Attending", Action.ATTENDING, value)]
         blocks.append(kit.actions(
+            *buttons,
             kit.button("Send my update", Action.SEND_UPDATE, value),
             kit.button("Send apologies", Action.SEND_APOLOGIES, value),
         ))

@@ -138,9 +138,16 @@ def meeting_message(*, meeting: Meeting, chair: Member | None, tz: str | tzinfo,
     elif meeting.status == MeetingStatus.IN_PROGRESS:
         blocks.append(kit.context("This meeting has started. Updates can no longer be sent or changed."))
         blocks += chair_controls(case_id=case_id, meeting=meeting)
+    elif meeting.status == MeetingStatus.ENDED_WITHOUT_RECORD:
+        blocks.append(kit.context(ENDED_WITHOUT_RECORD_NOTE))
+        blocks += chair_controls(case_id=case_id, meeting=meeting)
     else:
         blocks.append(kit.context("This meeting has ended."))
     return kit.message(f"{title}: {when_text(meeting, tz)}", blocks)
+
+
+ENDED_WITHOUT_RECORD_NOTE = ("This meeting has ended, but nobody wrote its record. The chair or the lead social worker"
+                             " can still write it with *Write the record*.")
 
 
 CHAIR_BUTTONS_NOTE = "For the chair (or the lead social worker), from any organisation:"
@@ -157,20 +164,43 @@ def chair_controls(*, case_id: int, meeting: Meeting) -> list[dict]:
                    kit.button("Record a decision", Action.DECISION_START, {"c": case_id}),
                    kit.button("Add an action", Action.CHAIR_ACTION, value),
                    kit.button("End the meeting", Action.MEETING_END, value, style="primary")]
+    elif meeting.status == MeetingStatus.ENDED_WITHOUT_RECORD:  # the end flow still writes its record
+        buttons = [kit.button("Write the record", Action.MEETING_END, value, style="primary")]
     else:
         return []
     return [kit.context(CHAIR_BUTTONS_NOTE), kit.actions(*buttons, block_id="chair_controls")]
 
 
+def book_button(case_id: int, label: str = "Book the next meeting") -> dict:
+    """The schedule form (or the meeting already booked) from a button, for anyone in the group, from any
+    organisation (Slack shares no slash commands across organisations)."""
+    return kit.button(label, Action.MEETING_BOOK, {"c": case_id})
+
+
 def chair_panel(*, case_id: int, meeting: Meeting, chair: Member | None) -> dict:
     """The chair's panel, posted in the meeting's thread when it starts: every step of the meeting by buttons,
-    for a chair from another organisation (who cannot use slash commands in a shared channel)."""
+    for a chair from another organisation (who cannot use slash commands in a shared channel). Redrawn when the
+    meeting ends, so nobody presses buttons that no longer do anything: once its record is posted it has none;
+    closed without a record, it keeps only Write the record."""
     chaired = f"*Chair:* {who(chair)}" if chair else "*Chair:* _not recorded_"
+    title = f"Chair's buttons for core group meeting {meeting.number}"
+    if meeting.status == MeetingStatus.ENDED:
+        return kit.message(f"Core group meeting {meeting.number} has ended", [
+            kit.section(f"*Core group meeting {meeting.number} has ended*\n{chaired}\nIts record has been posted in"
+                        " the channel, so the chair's buttons are no longer needed.")])
+    if meeting.status == MeetingStatus.ENDED_WITHOUT_RECORD:
+        return kit.message(f"Core group meeting {meeting.number} has ended without a record", [
+            kit.section(f"*Core group meeting {meeting.number} has ended without a record*\n{chaired}\nNobody ended"
+                        " it, so it was closed after two working days. The chair or the lead social worker can"
+                        " still write its record."),
+            kit.actions(*chair_controls(case_id=case_id, meeting=meeting)[-1]["elements"], block_id="chair_panel")])
+    if meeting.status != MeetingStatus.IN_PROGRESS:  # not started, or cancelled: nothing the panel can do
+        return kit.message(title, [kit.section(f"*{title}*\n{chaired}\nThis meeting is not in progress.")])
     blocks = [kit.section(f"*Chair's buttons for core group meeting {meeting.number}*\n{chaired}\n"
                           "Only the chair and the lead social worker can use these."),
               kit.actions(*chair_controls(case_id=case_id, meeting=meeting)[-1]["elements"],
                           block_id="chair_panel")]
-    return kit.message(f"Chair's buttons for core group meeting {meeting.number}", blocks)
+    return kit.message(title, blocks)
 
 
 def chair_apologies_alert(*, case_id: int, reference: str, meeting: Meeting, chair: Member, tz: str | tzinfo,
@@ -290,6 +320,8 @@ def cancelled_post(*, meeting: Meeting, canceller: Member, reason: str, tz: str 
     blocks = [
         kit.section(f"{who(canceller)} cancelled core group meeting {meeting.number} ({when_text(meeting, tz)})."),
         *labelled("Reason", reason),
-        kit.context("Core groups need to happen regularly. Use `/coregroup schedule` to arrange the next meeting."),
+        kit.context("Core groups need to happen regularly. Please arrange the next meeting with *Book the next"
+                    " meeting*."),
+        kit.actions(book_button(meeting.case_id), block_id=f"book_after_{meeting.id}"),
     ]
     return kit.message(f"Core group meeting {meeting.number} was cancelled", blocks)

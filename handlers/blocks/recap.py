@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from handlers.blocks import kit
+from handlers.blocks.meetings import book_button
 from handlers.ids import Action
 from models import minutes
 from models.meetings import long_date
@@ -246,10 +247,14 @@ def _new_actions(content: dict) -> list[dict]:
     return _part("New actions", "\n".join(lines) or "No new actions were agreed.")
 
 
+NO_NEXT_DATE = ("No date was set. Anyone in the group can arrange the next meeting with *Book the next meeting* on"
+                " the record's message.")
+
+
 def _next(content: dict) -> str:
     wanted = content.get("next_meeting")
     if not wanted:
-        return "No date was set. Use `/coregroup schedule` to arrange the next meeting."
+        return NO_NEXT_DATE
     lines = [when_text(wanted["start"], duration=wanted.get("duration"))]
     if wanted.get("location"):
         lines.append(f"*Where:* {kit.esc(wanted['location'])}")
@@ -361,9 +366,11 @@ def recap_messages(content: dict, *, recap_id: int, case_id: int, read_by: list[
                 blocks.append(kit.context(f"The record continues in the thread ({count - 1} more"
                                           f" message{'s' if count > 2 else ''}). Nothing has been left out."))
             blocks.append(kit.context(read_by_text(read_by, in_channel)))
+            book = [] if content.get("next_meeting") else [book_button(case_id)]  # no slash command needed
             blocks.append(kit.actions(
                 kit.button("I have read this", Action.RECAP_READ, value, style="primary"),
                 kit.button("Correct the record", Action.RECAP_CORRECT, value),
+                *book,
                 block_id="recap_buttons",
             ))
         else:

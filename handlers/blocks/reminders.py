@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.blocks import getting_started, kit
 from handlers.blocks.actions import action_buttons, action_line, late_text
-from handlers.blocks.meetings import when_text
+from handlers.blocks.meetings import book_button, chair_apologies_alert, when_text
 from handlers.ids import Action as ActionId
 from models import dispatch, names
 from models.ledger import Kind
@@ -184,26 +184,39 @@ def _last_met(facts: dispatch.Lapse, tz: str) -> str:
             f" {long_date(facts.deadline)}.")
 
 
-def _unrecorded(facts: dispatch.Lapse, tz: str) -> str:
+def _unrecorded(facts: dispatch.Lapse, tz: str, *, here: bool = True) -> str:
+    """The meeting left without a record, if any. `here`: the message carries its Write the record button."""
     meeting = facts.unrecorded
     if meeting is None:
         return ""
     day = long_date(meeting.scheduled_start.astimezone(ZoneInfo(tz)).date())
     state = "is still open" if meeting.status == MeetingStatus.IN_PROGRESS else "was closed without a record"
+    how = " with *Write the record* below" if here else ""
     return (f"\n\nThe meeting on {day} {state}. It counts as held once its record is posted: the chair or the"
-            " lead social worker writes it with `/coregroup end`.")
+            f" lead social worker writes it{how}.")
 
 
 def lapse(case: Case, facts: dispatch.Lapse, tz: str) -> Message:
+    """To the case channel. Everything it asks for has a button, for a chair from another organisation."""
     booked = (f"The next meeting is booked for {when_text(facts.booked, tz)}, after that date." if facts.booked
-              else "No meeting is booked. Please book one with `/coregroup schedule`.")
+              else "No meeting is booked. Please book one with *Book the next meeting*.")
     body = (f"*This core group has not met within the agreed interval*\n{_last_met(facts, tz)}\n\n{booked}"
             f"{_unrecorded(facts, tz)}")
     if facts.managers:
         body += "\n\nAs the guidance asks, I have let members' managers know."
     text = f"The core group for {kit.esc(case.reference)} has not met within the agreed interval."
-    return text, [kit.section(body), kit.context("If the group did meet, the chair can record it with"
-                                                 " `/coregroup start` and `/coregroup end` next time.")]
+    buttons = []
+    if facts.unrecorded is not None:
+        buttons.append(kit.button("Write the record", ActionId.MEETING_END,
+                                  {"c": case.id, "m": facts.unrecorded.id}, style="primary"))
+    if facts.booked is None:
+        buttons.append(book_button(case.id))
+    blocks = [kit.section(body)]
+    if buttons:
+        blocks.append(kit.actions(*buttons, block_id="lapse_buttons"))
+    blocks.append(kit.context("If the group did meet, record it next time: the chair presses *Start the meeting* on"
+                              " the meeting's message in the case channel, and *End the meeting* when it is over."))
+    return text, blocks
 
 
 def manager_lapse(case: Case, facts: dispatch.ManagerLapse, tz: str) -> Message:
@@ -211,7 +224,8 @@ def manager_lapse(case: Case, facts: dispatch.ManagerLapse, tz: str) -> Message:
     people = ", ".join(name(m) for m in facts.members) or "a member"
     text = f"The core group for case {ref} has not met within its agreed interval."
     body = (f"*The core group for case {ref} has not met within its agreed interval*\nYou are named as the"
-            f" manager of {people} in this core group. {_last_met(facts.lapse, tz)}{_unrecorded(facts.lapse, tz)}"
+            f" manager of {people} in this core group. {_last_met(facts.lapse, tz)}"
+            f"{_unrecorded(facts.lapse, tz, here=False)}"
             "\n\nCore groups need to happen"
             " regularly; when they do not, practitioners are asked to raise it with their managers. Please check"
             " that a meeting is booked soon.")
@@ -227,8 +241,11 @@ def review(case: Case, facts: dispatch.Review, tz: str) -> Message:
             " about whether the risks are reducing or increasing, what has changed for the children, and the"
             " children's and parents' views.")
     body += (f"\n\nYour next meeting is {when_text(facts.booked, tz)}: a good time to agree it." if facts.booked
-             else "\n\nNo meeting is booked before then. Consider booking one with `/coregroup schedule`.")
-    return text, [kit.section(body)]
+             else "\n\nNo meeting is booked before then. Consider booking one with *Book the next meeting*.")
+    blocks = [kit.section(body)]
+    if facts.booked is None:
+        blocks.append(kit.actions(book_button(case.id), block_id="review_buttons"))
+    return text, blocks
 
 
 def _score(value: float) -> str:
@@ -284,6 +301,8 @@ def _missed_line(item: dispatch.MissedItem, tz: str) -> str:
         what = "the notice that the core group had not met within the agreed interval"
     elif kind == Kind.REVIEW:
         what = "the reminder to agree a recommendation for the review conference"
+    elif kind == Kind.CHAIR_APOLOGIES:
+        what = f"the alert to the lead social worker that the chair of the meeting{on} sent apologies"
     elif kind == Kind.AWAY:
         what = f"the notice that {name(item.member)} is away"
     else:
@@ -320,6 +339,10 @@ def for_send(decision: dispatch.Send, *, kind: str, tz: str, today: date) -> Mes
         return meeting_reminder(case, facts, tz)
     if isinstance(facts, dispatch.Timekeeping):
         return timekeeping(case, facts, tz)
+    if isinstance(facts, dispatch.ChairApologies):
+        alert = chair_apologies_alert(case_id=case.id, reference=case.reference, meeting=facts.meeting,
+                                      chair=facts.chair, tz=tz, to_the_chair=facts.to_the_chair)
+        return alert["text"], alert["blocks"]
     if isinstance(facts, dispatch.GettingStarted):
         return getting_started.reminder(case.id, case.reference, facts.missing)
     if isinstance(facts, dispatch.LeftOpen):

@@ -217,6 +217,7 @@ def upgrade() -> None:
     sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
     sa.Column('source_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
     sa.Column('chaired_by_member_id', sa.Integer(), nullable=True),
+    sa.Column('chair_panel_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
     sa.ForeignKeyConstraint(['chair_member_id'], ['members.id'], ),
     sa.ForeignKeyConstraint(['chaired_by_member_id'], ['members.id'], ),
