@@ -75,6 +75,9 @@ EXTRA_COMMANDS: dict[str, tuple[str, list[tuple[str, dict]] | str]] = {
     ]),
     "staff": ("grant, revoke or list oversight roles (team managers, conference chairs, service managers,"
               " analysts)", "STAFF_ARGS"),
+    "oversight": ("oversight tasks: `rebuild` works out again every held core group's facts that the measures"
+                  " count (kept up to date as meetings change; needed only after loading data by hand)",
+                  "OVERSIGHT_ARGS"),
     "report": ("write the oversight measures for a performance return, as CSV or an Excel workbook", "REPORT_ARGS"),
     "demo": ("see CoreGroup work without Slack: a whole core group cycle, printed as people would see it", [
         ("--out", {"metavar": "FOLDER", "default": "coregroup-demo",

@@ -35,6 +35,9 @@ REPORT_ARGS = [
     ("--format", {"choices": ["csv", "xlsx"], "required": True, "help": "csv, or an Excel workbook"}),
     ("--output", {"metavar": "FILE", "help": "the file to write (default: coregroup-report-FROM-TO.FORMAT)"}),
 ]
+OVERSIGHT_ARGS = [
+    ("task", {"choices": ["rebuild"], "help": "rebuild: work out every held core group's facts again"}),
+]
 
 
 def _os_actor() -> Actor:
@@ -135,4 +138,19 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
     with os.fdopen(handle, "wb") as out:
         out.write(data)
     print(f"Wrote the oversight report for {start:%-d %B %Y} to {end:%-d %B %Y}, by {args.by}, to {path}.")
+    return 0
+
+
+def oversight_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`coregroup oversight rebuild`: every case's meeting facts worked out again from the records, in one
+    transaction (the figures before and after are the same unless the facts had been left behind)."""
+    from models import audit, meeting_facts
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        count = meeting_facts.rebuild(session)
+        audit.record(session, actor=_os_actor(), action="oversight.facts_rebuilt", record_type="oversight",
+                     record_id=None, case_id=None, meetings=count)
+    print(f"Worked out the facts of {count:,} held core groups again.")
     return 0

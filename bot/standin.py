@@ -106,6 +106,7 @@ class _Fault:
     error: str
     retry_after: int
     remaining: int
+    where: Callable[[dict], bool] | None = None
 
 
 # --------------------------------------------------------------------------------------
@@ -564,15 +565,16 @@ class SlackStandIn:
             return url
 
     def fail_next(
-        self, method: str, *, error: str = "ratelimited", status: int = 429, retry_after: int = 1, times: int = 1
+        self, method: str, *, error: str = "ratelimited", status: int = 429, retry_after: int = 1, times: int = 1,
+        where: Callable[[dict], bool] | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail: 429 (+ Retry-After), 5xx
-        (error defaults to "internal_error"), or 200 with ok:false and ``error``.
+        """Make the next ``times`` calls of ``method`` (those whose arguments match ``where``, if given) fail: 429
+        (+ Retry-After), 5xx (error defaults to "internal_error"), or 200 with ok:false and ``error``.
         ``method`` may also be "response_url" or "upload" (the upload URL step)."""
         if status >= 500 and error == "ratelimited":
             error = "internal_error"
         with self._lock:
-            self._faults.setdefault(method, []).append(_Fault(status, error, retry_after, times))
+            self._faults.setdefault(method, []).append(_Fault(status, error, retry_after, times, where))
 
     def delay_next(self, method: str, seconds: float, times: int = 1,
                    where: Callable[[dict], bool] | None = None) -> None:
@@ -709,7 +711,8 @@ class SlackStandIn:
         args.pop("token", None)
         self._wait_if_delayed(method, args, arrived)
         with self._lock:
-            status, payload, headers = self._fault_response(method) or (200, self._dispatch(method, args, token), {})
+            fault = self._fault_response(method, args)
+            status, payload, headers = fault or (200, self._dispatch(method, args, token), {})
             self._record(Call(method, args, token, arrived, status, payload))
         req.reply(status, json.dumps(payload).encode(), "application/json; charset=utf-8", headers)
 
@@ -786,14 +789,17 @@ class SlackStandIn:
         if seconds:
             self._stopping.wait(seconds)
 
-    def _fault_response(self, method: str) -> tuple[int, dict, dict] | None:
+    def _fault_response(self, method: str, args: dict | None = None) -> tuple[int, dict, dict] | None:
         queue = self._faults.get(method)
         if not queue:
             return None
-        fault = queue[0]
+        index = next((i for i, fault in enumerate(queue) if fault.where is None or fault.where(args or {})), None)
+        if index is None:
+            return None
+        fault = queue[index]
         fault.remaining -= 1
         if fault.remaining <= 0:
-            queue.pop(0)
+            queue.pop(index)
         headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
         return fault.status, {"ok": False, "error": fault.error}, headers
 

@@ -122,7 +122,14 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
     return report_command(args, settings)
 
 
-TOOLS = {"audit": print_audit, "export-case": export_case, "demo": demo, "staff": staff, "report": report}
+def oversight(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.oversight_tools import oversight_command
+
+    return oversight_command(args, settings)
+
+
+TOOLS = {"audit": print_audit, "export-case": export_case, "demo": demo, "staff": staff, "report": report,
+         "oversight": oversight}
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -71,9 +71,10 @@ def check_case(deps: Deps, client: WebClient, case_id: int, bot_user_id: str | N
             member = session.get(Member, gone.id)
             if not events.remove_who_left(session, deps, member=member, actor=Actor.app()):
                 continue
-            name, role = names.shown(member), member.role
+            key = events.note(session, deps, case_id=case.id, what=f"left:{member.id}",
+                              text=events.left_text(names.shown(member), member.role))
         log.info("channel check: member %s was no longer in case %s's channel", gone.id, case.id)
-        events.post(client, case.channel_id, events.left_text(name, role))
+        events.send_notes(deps, client, [key], after_answer=False)
         outcome["removed"] += 1
     in_group = {m.slack_user_id for m in active}
     for user_id in sorted(in_channel - in_group - flagged - {bot_user_id}):

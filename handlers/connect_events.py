@@ -17,10 +17,12 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers import outbox
 from handlers.blocks import kit
 from handlers.deps import Deps
 from handlers.members import kick, kick_reason
 from models import audit, cases, invites, reminders
+from models import outbox as outbox_rows
 from models.audit import Actor
 from models.tables import Case, Member, MemberStatus
 
@@ -33,6 +35,12 @@ def _claim(session, body: dict) -> bool:
     again (see handlers.events.ApplyBeforeAnswering)."""
     event_id = body.get("event_id")
     return True if not event_id else audit.claim_once(session, f"event:{event_id}")
+
+
+def _note(session, deps: Deps, *, case_id: int, what: str, text: str) -> str:
+    """The channel's note of the change, written in the change's own transaction (kind outbox.channel_note, sent by
+    handlers/events.post_note): sent after the answer, and by the scheduler's run if the process or Slack did not."""
+    return outbox_rows.channel_note(session, case_id=case_id, what=what, text=text, now=deps.now())
 
 
 def _post(client: WebClient, channel_id: str | None, text: str) -> None:
@@ -76,6 +84,7 @@ def invite_accepted(body: dict, event: dict, client: WebClient, deps: Deps) -> N
     if not (team_id and user_id):
         return
     actor = Actor(team_id=team_id, user_id=user_id)
+    key = None
     with deps.session() as session:
         if not _claim(session, body):
             return
@@ -100,11 +109,12 @@ def invite_accepted(body: dict, event: dict, client: WebClient, deps: Deps) -> N
                 if joined is not None:
                     reminders.member_changed(session, member=joined, now=deps.now())
                 text = joined_text(joined) if joined is not None else None
+            key = _note(session, deps, case_id=case.id, what=f"accepted:{member.id}", text=text) if text else None
     log.info("shared invite %s accepted in %s", invite_id, channel_id)
     if cancelled:
         deps.later(_refuse_cancelled, client, channel_id, user_id, event.get("approval_required"))
-    elif text:
-        deps.later(_post, client, channel_id, text)
+    elif key:
+        deps.later(outbox.send_all_now, deps, client, [key])
 
 
 def _refuse_cancelled(client: WebClient, channel_id: str | None, user_id: str, approval_required) -> None:
@@ -137,11 +147,12 @@ def invite_approved(body: dict, event: dict, client: WebClient, deps: Deps) -> N
                                           user_id=(event.get("approving_user") or {}).get("id")))
         if joined is not None:
             reminders.member_changed(session, member=joined, now=deps.now())
-        text = joined_text(joined) if joined is not None else None
         channel_id = case.channel_id
+        key = _note(session, deps, case_id=case.id, what=f"linked:{joined.id}",
+                    text=joined_text(joined)) if joined is not None else None
     log.info("shared invite %s approved in %s", invite_id, channel_id)
-    if text:
-        deps.later(_post, client, channel_id, text)
+    if key:
+        deps.later(outbox.send_all_now, deps, client, [key])
 
 
 def invite_declined(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
@@ -161,8 +172,9 @@ def invite_declined(body: dict, event: dict, client: WebClient, deps: Deps) -> N
         text = (f"The invitation to join the core group ({_whom(member)}) was declined, so they are not in the"
                 " core group. To try again, check the email address with them and use `/coregroup members`.")
         channel_id = case.channel_id
+        key = _note(session, deps, case_id=case.id, what=f"declined:{member.id}", text=text)
     log.info("shared invite %s declined in %s", invite_id, channel_id)
-    deps.later(_post, client, channel_id, text)
+    deps.later(outbox.send_all_now, deps, client, [key])
 
 
 def person_team(client: WebClient, event: dict, case: Case) -> str:
@@ -204,9 +216,10 @@ def link_on_join(deps: Deps, client: WebClient, *, case: Case, team_id: str, use
                               actor=Actor(team_id=team_id, user_id=user_id))
         if joined is not None:
             reminders.member_changed(session, member=joined, now=deps.now())
-        text = joined_text(joined) if joined is not None else None
-    if text:
-        deps.later(_post, client, case.channel_id, text)
+        key = _note(session, deps, case_id=case.id, what=f"linked:{joined.id}",
+                    text=joined_text(joined)) if joined is not None else None
+    if key:
+        deps.later(outbox.send_all_now, deps, client, [key])
     return True
 
 

@@ -6,8 +6,9 @@ transaction as what it changes: if that fails (the database is unavailable, say)
 and delivers the event again (Slack retries a failed delivery up to three times, the last some minutes
 later); nothing was claimed, so the retry is applied. In Socket Mode the same non-2xx Bolt response is
 not acknowledged, so Slack redelivers it (see docs/ARCHITECTURE.md). Posts about the
-change follow the answer (`deps.later`). What a longer outage still misses, the periodic check of each
-case channel's members (handlers/channel_check.py) repairs.
+change are written to the outbox in the change's own transaction (kind outbox.channel_note) and sent after the
+answer (`deps.later`); the scheduler's run sends any the process or Slack did not. What a longer outage still
+misses, the periodic check of each case channel's members (handlers/channel_check.py) repairs.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from collections.abc import Callable
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from handlers import access, connect_events
+from handlers import access, connect_events, outbox
 from handlers.blocks import kit
 from handlers.deps import Deps
 from models import audit, cases, invites, membership, names, reminders
+from models import outbox as outbox_rows
 from models.audit import Actor
+from models.ledger import Kind
 from models.tables import Case, CaseStatus, Member, MemberStatus
 
 log = logging.getLogger(__name__)
@@ -71,11 +73,30 @@ def joined_text(user_id: str, *, external: bool, waiting: bool) -> str:
             " not see this case.")
 
 
-def post(client: WebClient, channel: str, text: str) -> None:
-    try:
-        client.chat_postMessage(channel=channel, text=text, blocks=[kit.section(text)])
-    except SlackApiError as error:
-        log.warning("could not post a membership change in %s: %s", channel, error.response.get("error"))
+@outbox.sender(Kind.CHANNEL_NOTE)
+def post_note(job: outbox.Job) -> None:
+    """A membership change told in the case channel (models/outbox.channel_note), once."""
+    with job.deps.reading() as session:
+        case = session.get(Case, job.row.case_id)
+        channel = case.channel_id if case else None
+    if not channel:
+        raise outbox.Skipped("no_channel")
+    text = job.detail["text"]
+    job.post(channel=channel, message={"text": text, "blocks": [kit.section(text)]})
+
+
+def note(session, deps: Deps, *, case_id: int, what: str, text: str) -> str:
+    """Write the channel's note in the change's own transaction; send it with `send_notes` after the commit."""
+    return outbox_rows.channel_note(session, case_id=case_id, what=what, text=text, now=deps.now())
+
+
+def send_notes(deps: Deps, client: WebClient, keys: list[str], *, after_answer: bool = True) -> None:
+    """Send the notes now (after the event's answer, unless `after_answer` is False); the scheduler's run sends
+    whatever this does not (a crash, Slack refusing)."""
+    if after_answer:
+        deps.later(outbox.send_all_now, deps, client, keys)
+    else:
+        outbox.send_all_now(deps, client, keys)
 
 
 def remove_who_left(session, deps: Deps, *, member: Member, actor: Actor) -> bool:
@@ -111,9 +132,11 @@ def member_left(body: dict, event: dict, client: WebClient, deps: Deps) -> None:
         member = session.get(Member, member.id)
         if not remove_who_left(session, deps, member=member, actor=Actor(team_id=team_id, user_id=user_id)):
             return
-        channel, name, role = case.channel_id, names.shown(member), member.role
+        channel = case.channel_id
+        key = note(session, deps, case_id=case.id, what=f"left:{member.id}",
+                   text=left_text(names.shown(member), member.role))
     log.info("member %s left case channel %s", user_id, channel)
-    deps.later(post, client, channel, left_text(name, role))
+    send_notes(deps, client, [key])
 
 
 def flag_joiner(deps: Deps, client: WebClient, *, case: Case, team_id: str, user_id: str,
@@ -131,11 +154,9 @@ def flag_joiner(deps: Deps, client: WebClient, *, case: Case, team_id: str, user
             return False
         if not membership.flag_once(session, case.id, user_id):
             return False  # told already (by the event, or by the periodic check)
-    text = joined_text(user_id, external=team_id != case.team_id, waiting=waiting)
-    if after_answer:
-        deps.later(post, client, case.channel_id, text)
-    else:
-        post(client, case.channel_id, text)
+        key = note(session, deps, case_id=case.id, what=f"joined:{case.id}:{user_id}",
+                   text=joined_text(user_id, external=team_id != case.team_id, waiting=waiting))
+    send_notes(deps, client, [key], after_answer=after_answer)
     return True
 
 

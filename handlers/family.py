@@ -6,6 +6,8 @@
   words left out unless ticked. Saving keeps a draft and sends a preview with "Approve for the family";
   approving is one conditional update (models/family_versions.py) and sends the approved document.
 - "Record that it was given to the family": when, how, to whom; shown in the record's thread in the channel.
+  The request to prepare and the note in the thread go through the outbox (handlers/outbox.py): written with
+  the change that causes them, sent once, and sent later by the scheduler's run if Slack refused them.
 - "Record the family's views": views and scores of a family member without Slack, recorded on their behalf by
   the lead social worker or the chair, before or during the meeting.
 
@@ -23,17 +25,29 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from handlers import access, case_post, delivery, forms
+from handlers import access, case_post, delivery, forms, outbox
 from handlers.blocks import kit
+from handlers.blocks import reminders as reminder_texts
 from handlers.commands import Invocation, SubCommand, start_from_button
 from handlers.commands import value as button_value
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View, input_id
 from models import audit, cases, documents, family, meetings, readability, scaling
 from models import family_versions as fv
+from models import outbox as outbox_rows
 from models import recap as records
 from models.cases import DomainError
-from models.tables import Case, FamilyVersion, FamilyVersionStatus, Meeting, MeetingStatus, Member, Recap
+from models.ledger import Kind
+from models.tables import (
+    Case,
+    FamilyHandover,
+    FamilyVersion,
+    FamilyVersionStatus,
+    Meeting,
+    MeetingStatus,
+    Member,
+    Recap,
+)
 from models.updates import ScoreIn, UpdateIn
 
 log = logging.getLogger(__name__)
@@ -66,9 +80,12 @@ def _posted(session, meeting_id: int) -> Recap | None:
 # --- asked after the record is posted ----------------------------------------------------------------------
 
 
-def ask_to_prepare(deps: Deps, client: WebClient, recap_id: int) -> None:
+@outbox.sender(Kind.FAMILY_ASK)
+def ask_to_prepare(job: outbox.Job) -> None:
     """A direct message to the lead social worker (else the chair) asking them to prepare the family version.
-    Sent once per posted version of the record."""
+    Written to the outbox when a version of the record is marked posted (models/recap_posting.follow_ups), so it
+    is sent once per posted version, and sent later by the scheduler's run if the process died or Slack refused."""
+    deps, client, recap_id = job.deps, job.client, job.detail["recap"]
     with deps.session() as session:
         recap = session.get(Recap, recap_id)
         meeting = session.get(Meeting, recap.meeting_id)
@@ -78,9 +95,7 @@ def ask_to_prepare(deps: Deps, client: WebClient, recap_id: int) -> None:
         person = lead if lead is not None and lead.slack_user_id else chair
         if person is None or not person.slack_user_id:
             log.info("no one with Slack to prepare the family version of recap %s", recap_id)
-            return
-        if not audit.claim_once(session, f"family-ask:{recap_id}"):
-            return
+            raise outbox.Skipped("nobody_in_slack")
         session.expunge_all()
     record = (f"The record of meeting {meeting.number}" if recap.version == 1 else
               f"Version {recap.version} of the record of meeting {meeting.number} (a correction)")
@@ -91,12 +106,21 @@ def ask_to_prepare(deps: Deps, client: WebClient, recap_id: int) -> None:
                           " include them."),
               kit.actions(kit.button("Prepare the family version", Action.FAMILY_PREPARE,
                                      button_value(c=case.id, m=meeting.id), style="primary"))]
-    try:
-        delivery.send_to_member(deps, client, member=person, text=text, blocks=blocks, case=case,
-                                key=f"family-ask:{recap_id}")
-    except (SlackApiError, SlackClientError, OSError) as error:
-        log.warning("could not ask member %s to prepare the family version of recap %s: %s", person.id, recap_id,
-                    type(error).__name__)
+    unsure = job.unsure
+    if not job.posted(0):  # the direct message, else (direct messages refused) the person's thread in the channel
+        try:
+            job.post(channel=delivery.open_dm(client, person.slack_user_id), message={"text": text, "blocks": blocks})
+            return
+        except SlackApiError as error:
+            if delivery.error_code(error) not in delivery.DM_REFUSED:
+                raise
+            log.info("direct message to member %s refused: the family version asked for in the channel", person.id)
+            job.unsure = unsure  # an earlier attempt may have posted in the thread
+    if job.posted(0):
+        return
+    parent = delivery.member_thread(deps, client, case=case, member=person)
+    text, blocks = reminder_texts.addressed(person, text, blocks)
+    job.post(channel=case.channel_id, thread_ts=parent, message={"text": text, "blocks": blocks})
 
 
 # --- preparing -----------------------------------------------------------------------------------------------
@@ -376,19 +400,30 @@ def submit_given(ack, body: dict, client: WebClient, deps: Deps) -> None:
             ack(response_action="errors", errors={Block.GIVEN_HOW: str(error)})
             return
         meeting = session.get(Meeting, row.meeting_id)
+        words = fv.handover_words(handover, number=meeting.number)
+        key = outbox_rows.enqueue(session, key=f"family-given:{handover.id}", kind=Kind.FAMILY_GIVEN,
+                                  case_id=case.id, meeting_id=meeting.id, now=deps.now(),
+                                  detail={"handover": handover.id, "notify": access.actor_of(body).user_id})
+    ack(response_action="update", view=access.notice_view("Given to the family", "Saved. " + kit.esc(words)))
+    outbox.send_all_now(deps, client, [key])
+
+
+@outbox.sender(Kind.FAMILY_GIVEN, unconfirmed="It is saved, but Slack did not take the note in the channel yet. It"
+                                              " will be posted there as soon as Slack takes it.")
+def post_given(job: outbox.Job) -> None:
+    """"Given to the family" in the record's thread (in the channel, if the record is not posted), once."""
+    with job.deps.session() as session:
+        handover = session.get(FamilyHandover, job.detail["handover"])
+        if handover is None:
+            raise outbox.Skipped("no_handover")
+        meeting = session.get(Meeting, handover.meeting_id)
+        case = session.get(Case, handover.case_id)
         recap = _posted(session, meeting.id)
         words = fv.handover_words(handover, number=meeting.number)
         channel = (recap.channel_id if recap else None) or case.channel_id
         thread = recap.message_ts if recap else None
-    ack(response_action="update", view=access.notice_view("Given to the family", "Saved. " + kit.esc(words)))
-    try:
-        client.chat_postMessage(channel=channel, thread_ts=thread, text=kit.esc(words),
-                                blocks=[kit.section("📄 *Given to the family.* " + kit.esc(words))])
-    except (SlackApiError, SlackClientError, OSError) as error:
-        log.warning("handover of family version %s saved; the channel post failed: %s", row.id, type(error).__name__)
-        access.tell_in_channel(client, access.channel_of(body) or case.channel_id, access.actor_of(body).user_id,
-                               "It is saved, but Slack did not take the note in the channel. Please check it"
-                               " there.")
+    job.post(channel=channel, thread_ts=thread, message={
+        "text": kit.esc(words), "blocks": [kit.section("📄 *Given to the family.* " + kit.esc(words))]})
 
 
 # --- the family's views and scores ------------------------------------------------------------------------

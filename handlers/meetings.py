@@ -14,16 +14,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
+import handlers.family_outline  # noqa: F401  (registers the outline's sender)
 from handlers import access, case_post, forms, outbox
 from handlers.blocks import meetings as meeting_blocks
 from handlers.case_post import SLACK_FAILED
 from handlers.commands import Invocation, SubCommand, start_from_button
 from handlers.deps import Deps
-from handlers.family_outline import send_outline
 from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, Block, View
 from handlers.plain import jargon_gate
 from models import audit, cases, meetings
+from models import outbox as outbox_rows
 from models.calendar import WorkingCalendar
 from models.cases import DomainError
 from models.ledger import Kind
@@ -169,6 +170,7 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
             meeting = meetings.schedule(session, case=case, start=start, duration_minutes=length, location=location,
                                         chair_member_id=chair_id, actor=actor, now=now)
             meeting_id = meeting.id
+            outline = outbox_rows.family_outline(session, meeting=meeting, now=now)  # to the lead social worker
     except DomainError as error:
         ack(response_action="errors", errors=_errors_from(error))
         return
@@ -178,7 +180,7 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
     ack()
     log.info("meeting %s scheduled for case %s", meeting_id, case.id)
     post_meeting(client, deps, case, meeting_id, body)
-    send_outline(deps, client, meeting_id)  # the outline for the family, to the lead social worker
+    outbox.send_all_now(deps, client, [outline])  # the outline for the family, to the lead social worker
     refresh_checklist(deps, client, case.id)
     if review_changed:
         post_review(client, case, review, member, actor.user_id)
@@ -356,6 +358,7 @@ def submit_move(ack, body: dict, client: WebClient, deps: Deps) -> None:
                 return
             meeting = meetings.move(session, meeting=session.get(Meeting, meeting.id), start=start, reason=reason,
                                     location=location, actor=access.actor_of(body), now=now)
+            outline = outbox_rows.family_outline(session, meeting=meeting, now=now, moved=True)  # with the new time
     except DomainError as error:
         ack(response_action="errors", errors=_errors_from(error))
         return
@@ -364,7 +367,7 @@ def submit_move(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                                                     reason=reason, tz=deps.tz), broadcast=True,
                    notify=access.actor_of(body).user_id)
     refresh_meeting_message(client, deps, meeting.id)
-    send_outline(deps, client, meeting.id, moved=True)  # the family's outline again, with the new time
+    outbox.send_all_now(deps, client, [outline])  # the family's outline again, with the new time
 
 
 def submit_cancel(ack, body: dict, client: WebClient, deps: Deps) -> None:
@@ -395,7 +398,6 @@ def submit_cancel(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                                                         reason=reason, tz=deps.tz), broadcast=True,
                    notify=access.actor_of(body).user_id)
     refresh_meeting_message(client, deps, meeting.id)
-    send_outline(deps, client, meeting.id, moved=True)  # the family's outline again, with the new time
 
 
 def register(app: App, deps: Deps) -> None:

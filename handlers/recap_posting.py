@@ -136,13 +136,7 @@ def post_and_follow_up(deps: Deps, client: WebClient, recap_id: int) -> bool:
     except (SlackClientError, OSError) as error:  # no answer in time: checked against the channel when resumed
         log.warning("recap %s not posted yet: %s", recap_id, type(error).__name__)
         return False
-    booked = follow_up(deps, client, recap_id)  # the meeting's message, the next meeting, the charts
-    from handlers.family import ask_to_prepare  # the lead social worker is asked to prepare the family version
-    from handlers.family_outline import send_outline
-
-    ask_to_prepare(deps, client, recap_id)
-    if booked is not None:
-        send_outline(deps, client, booked)  # the next meeting's outline for the family, to the lead social worker
+    follow_up(deps, client, recap_id)  # the meeting's message, the next meeting and its outline, the charts, the ask
     return True
 
 

@@ -65,7 +65,10 @@ DOCUMENT_BUILDERS: list[str] = [
 NOT_CASE_DATA = frozenset({"processed_requests", "form_returns", "submission_journal",
                            # oversight: staff roles (their grants are in the audit trail), working days, and
                            # figures and charts kept for the App Home, which hold no case's data
-                           "staff_roles", "working_days", "oversight_charts", "oversight_figures"})
+                           "staff_roles", "working_days", "oversight_charts", "oversight_figures",
+                           # oversight's per-meeting facts: counts and day numbers worked out from the records
+                           # exported here (models/meeting_facts.py), rebuildable from them
+                           "meeting_facts", "meeting_attendance_facts", "attendance_by_day"})
 
 # Text columns that hold JSON: exported as JSON, so the reader does not meet JSON inside a string.
 JSON_COLUMNS = {("recaps", "content"), ("family_versions", "content"), ("scheduled_messages", "detail"),

@@ -223,4 +223,7 @@ def change_once(session: Session, model: type, row_id: int, *conditions, **value
     row = session.get(model, row_id)
     if row is not None:
         session.refresh(row)
+        from models import meeting_facts
+
+        meeting_facts.note(session, row)  # oversight's facts of the row's case are worked out again at commit
     return True

@@ -70,6 +70,10 @@ class Kind(StrEnum):
     CHART = "outbox.chart"  # a trajectory chart in a posted recap's thread
     SCALING = "outbox.scaling"  # a scaling question asked in the channel
     CHAIR_PANEL = "outbox.chair_panel"  # the chair's buttons in a started meeting's thread
+    FAMILY_ASK = "outbox.family_ask"  # the lead social worker asked to prepare a posted record's family version
+    FAMILY_GIVEN = "outbox.family_given"  # "given to the family", in the record's thread
+    FAMILY_OUTLINE = "outbox.family_outline"  # the family's outline of a booked (or moved) meeting, to the lead
+    CHANNEL_NOTE = "outbox.channel_note"  # the case channel told of a membership change (left, joined, linked)
     OVERSIGHT_REPORT = "oversight.monthly"  # the month's oversight report, to COREGROUP_REPORT_CHANNEL (no case)
 
 
@@ -79,7 +83,8 @@ MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEK
                  Kind.OPEN_LEAD, Kind.OPEN_CLOSE)
 OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nobody ended
 OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING,
-          Kind.CHAIR_PANEL)
+          Kind.CHAIR_PANEL, Kind.FAMILY_ASK, Kind.FAMILY_GIVEN, Kind.FAMILY_OUTLINE,
+          Kind.CHANNEL_NOTE)
 ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, Kind.CHAIR_APOLOGIES, *OUTBOX)  # everything else waits for working hours
 UNTIL_DECIDED = (Kind.CHAIR_APOLOGIES,)  # never too late by the clock: the decider says when it no longer matters
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from models import audit, reminders
+from models import audit, meeting_facts, reminders
 from models.audit import Actor
 from models.tables import Meeting, MeetingStatus
 
@@ -33,6 +33,7 @@ def close(session: Session, *, meeting_id: int, now: datetime) -> Meeting | None
         return None
     meeting = session.get(Meeting, meeting_id)
     session.refresh(meeting)
+    meeting_facts.touch(session, case_id=meeting.case_id)  # a bulk update: the session hooks do not see it
     audit.record(session, actor=Actor.app(), action="meeting.ended_without_record", record_type="meeting",
                  record_id=meeting.id, case_id=meeting.case_id)
     reminders.meeting_changed(session, meeting=meeting, now=now)

@@ -13,8 +13,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from models import ledger
+from models import ledger, reminders
 from models.ledger import Kind, Planned
+from models.tables import Meeting
 
 
 def enqueue(session: Session, *, key: str, kind: Kind, case_id: int, now: datetime, meeting_id: int | None = None,
@@ -53,3 +54,23 @@ def scaling_question(session: Session, *, case_id: int, meeting_id: int, round_i
                      notify: str | None = None) -> str:
     return enqueue(session, key=f"scaling:{round_id}:question", kind=Kind.SCALING, case_id=case_id,
                    meeting_id=meeting_id, now=now, detail={"round": round_id, "notify": notify})
+
+
+def family_outline(session: Session, *, meeting: Meeting, now: datetime, moved: bool = False) -> str:
+    """A meeting was booked or moved: its outline for the family, to the lead social worker
+    (handlers/family_outline.py).
+    One per meeting and start time: a later time gets its own row, and the row of a time since changed is skipped."""
+    return enqueue(session, key=outline_key(meeting), kind=Kind.FAMILY_OUTLINE, case_id=meeting.case_id,
+                   meeting_id=meeting.id, now=now, detail={"start": reminders.stamp(meeting.scheduled_start),
+                                                           "moved": moved})
+
+
+def outline_key(meeting: Meeting) -> str:
+    return f"outline:{meeting.id}:{reminders.stamp(meeting.scheduled_start)}"
+
+
+def channel_note(session: Session, *, case_id: int, what: str, text: str, now: datetime) -> str:
+    """The case channel told of a membership change (handlers/events.py). Written only by the transaction that made
+    the change (a conditional update or a once-only claim), so the key need only be unique: what, and when."""
+    return enqueue(session, key=f"note:{what}:{now.timestamp():.6f}", kind=Kind.CHANNEL_NOTE, case_id=case_id,
+                   now=now, detail={"text": text})

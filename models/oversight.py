@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,10 +40,16 @@ _fill_lock = threading.Lock()
 
 def ensure_calendar(session: Session, calendar: WorkingCalendar | None = None) -> None:
     """Fill the working_days table if it is not filled (one indexed look-up when it is; idempotent, and safe for
-    two processes at once)."""
+    two processes at once), and commit."""
+    if fill_calendar(session, calendar):
+        session.commit()
+
+
+def fill_calendar(session: Session, calendar: WorkingCalendar | None = None) -> bool:
+    """Fill the working_days table in the session's transaction if it is not filled; True if it was filled now."""
     last = select(WorkingDay.n).where(WorkingDay.day == CALENDAR_END)
     if session.execute(last).first() is not None:
-        return
+        return False
     with _fill_lock:
         cal = calendar or WorkingCalendar()
         rows, n, day = [], 0, EPOCH
@@ -55,7 +61,7 @@ def ensure_calendar(session: Session, calendar: WorkingCalendar | None = None) -
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         session.execute(insert(WorkingDay).on_conflict_do_nothing(index_elements=["day"]), rows)
-        session.commit()
+        return True
 
 
 # --- the measures, in plain words -----------------------------------------------------------------------
@@ -195,32 +201,20 @@ def _org(alias: str) -> str:
             f" ELSE COALESCE(NULLIF(TRIM({alias}.agency), ''), '{NO_ORGANISATION}') END")
 
 
-def _held_sql(q: _Sql) -> str:
-    """Held meetings (a posted record) of the cases in scope since :since, numbered in order within their case,
-    with the day of the one before (window functions) and what the latest record says of the child's and the
-    parents' views: one pass."""
-    doc, lateral = ("rj.doc", " CROSS JOIN LATERAL (SELECT CAST(rr.content AS jsonb) AS doc) rj") if q.pg \
-        else ("rr.content", "")
-    return f"""
-SELECT h.*, wd.n AS n,
-       LAG(h.day) OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS prev_day,
-       ROW_NUMBER() OVER (PARTITION BY h.case_id ORDER BY h.day, h.meeting_id) AS seq,
-       {q.json_text(doc, 'child_views', 'text')} AS child_said,
-       {q.json_text(doc, 'child_views', 'not_obtained')} AS child_why_not,
-       {q.json_text(doc, 'parents_views')} AS parents_said
-FROM (
-  SELECT m.id AS meeting_id, m.case_id, {q.day('m.scheduled_start')} AS day, {q.month('m.scheduled_start')} AS month,
-         MIN(r.posted_at) AS posted_at, MAX(r.id) AS recap_id,
-         COALESCE(m.chaired_by_member_id, m.chair_member_id) AS chair_id
-  FROM meetings m JOIN recaps r ON r.meeting_id = m.id AND r.status = 'posted'
-  WHERE m.case_id IN (SELECT case_id FROM scope) AND m.scheduled_start >= :since
-  GROUP BY m.id, m.case_id, m.scheduled_start, m.chaired_by_member_id, m.chair_member_id
-) h JOIN working_days wd ON wd.day = h.day JOIN recaps rr ON rr.id = h.recap_id{lateral}"""
+# Scopes that are whole workspaces (service managers, analysts) or everything (`coregroup report`): filtered by
+# the workspace id kept on the facts, not by joining a list of every case id.
+ALL_CASES = "SELECT id FROM cases"
+WORKSPACE = "SELECT id FROM cases WHERE team_id = :st"
+_KIND = "oversight_scope_kind"
 
 
-def _lead_sql() -> str:
-    return (f"SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm"
-            " WHERE lm.is_lead AND lm.case_id IN (SELECT case_id FROM ox_scope) GROUP BY lm.case_id")
+def _kind(scope_sql: str) -> str:
+    return {ALL_CASES: "all", WORKSPACE: "workspace"}.get(scope_sql.strip(), "cases")
+
+
+def _lead_sql(kind: str) -> str:
+    within = " AND lm.case_id IN (SELECT case_id FROM ox_scope)" if kind == "cases" else ""
+    return f"SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm WHERE lm.is_lead{within} GROUP BY lm.case_id"
 
 
 _CASE_TEAM = """
@@ -231,24 +225,29 @@ case_team AS (
   WHERE tm.is_lead
 )"""
 _PREPARED = "oversight_prepared"
+_LEAD = "oversight_lead"
 
 
-def _ctes(session: Session, q: _Sql, scope_sql: str) -> str:
-    """The common table expressions every oversight statement starts with; they read the temporary tables that
-    `prepared` made (indexed: SQLite would otherwise look through a CTE once for every row joined to it, and each
-    statement would work out the held meetings again)."""
+def _ctes(session: Session, q: _Sql, scope_sql: str, *, lead: bool) -> str:
+    """The common table expressions every oversight statement starts with: the cases in scope, and (when a
+    statement groups case-level figures by organisation) each case's lead organisation, both from the indexed
+    temporary tables that `prepared` made. Held core groups are read from meeting_facts (models/meeting_facts.py)."""
     assert session.info.get(_PREPARED), "oversight statements run inside prepared()"
-    return f"""
-scope(case_id) AS (SELECT case_id FROM ox_scope),
-held_n AS (SELECT * FROM ox_held_n),
-lead AS (SELECT * FROM ox_lead),{_CASE_TEAM}"""
+    if lead and not session.info.get(_LEAD):
+        session.execute(text("CREATE TEMP TABLE ox_lead AS " + _lead_sql(session.info[_KIND])))
+        session.execute(text("CREATE INDEX ox_lead_case ON ox_lead(case_id)"))
+        if q.pg:
+            session.execute(text("ANALYZE ox_lead"))
+        session.info[_LEAD] = True
+    scope = {"all": ALL_CASES, "workspace": WORKSPACE}.get(session.info[_KIND], "SELECT case_id FROM ox_scope")
+    return f"scope(case_id) AS ({scope})" + (",\nlead AS (SELECT * FROM ox_lead)" if lead else "") \
+        + f",{_CASE_TEAM}"
 
 
 @contextmanager
-def prepared(session: Session, scope: tuple[str, dict], *, since: date) -> Iterator[None]:
-    """For the statements run inside it: the cases in scope, their meetings held since `since` and each case's
-    lead organisation, as indexed temporary tables (dropped afterwards), so each is worked out once per report.
-    `since` is a year before the period: the meeting before a later one is looked for that far back."""
+def prepared(session: Session, scope: tuple[str, dict], *, since: date | None = None) -> Iterator[None]:
+    """For the statements run inside it: the cases in scope as an indexed temporary table (dropped afterwards),
+    worked out once per report. (`since` is no longer needed: every held core group is in meeting_facts.)"""
     ensure_calendar(session)
     q = _Sql(session.get_bind().dialect.name)
     if session.info.get(_PREPARED):
@@ -260,58 +259,55 @@ def prepared(session: Session, scope: tuple[str, dict], *, since: date) -> Itera
         # grouping sorts fit in memory instead of spilling to disk.
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL work_mem = '64MB'"))
-    drops = [f"DROP TABLE IF EXISTS {schema}.{name}" for name in ("ox_scope", "ox_held_n", "ox_lead")]
+    drops = [f"DROP TABLE IF EXISTS {schema}.{name}" for name in ("ox_scope", "ox_lead")]
     for statement in drops:
         session.execute(text(statement))
-    session.execute(text("CREATE TEMP TABLE ox_scope(case_id INTEGER PRIMARY KEY)"))
-    session.execute(text(f"INSERT INTO ox_scope SELECT DISTINCT * FROM ({scope[0]}) s"), scope[1])
-    if q.pg:  # a temporary table has no statistics until it is analysed
-        session.execute(text("ANALYZE ox_scope"))
-    session.execute(text("CREATE TEMP TABLE ox_held_n AS WITH scope(case_id) AS (SELECT case_id FROM ox_scope)"
-                         + _held_sql(q)), {"since": datetime.combine(since, time(0))})  # stored naive UTC
-    session.execute(text("CREATE INDEX ox_held_n_case ON ox_held_n(case_id, seq)"))
-    session.execute(text("CREATE INDEX ox_held_n_meeting ON ox_held_n(meeting_id)"))
-    session.execute(text("CREATE TEMP TABLE ox_lead AS " + _lead_sql()))
-    session.execute(text("CREATE INDEX ox_lead_case ON ox_lead(case_id)"))
-    if q.pg:
-        for name in ("ox_held_n", "ox_lead"):
-            session.execute(text(f"ANALYZE {name}"))
+    kind = _kind(scope[0])
+    if kind == "cases":
+        session.execute(text("CREATE TEMP TABLE ox_scope(case_id INTEGER PRIMARY KEY)"))
+        session.execute(text(f"INSERT INTO ox_scope SELECT DISTINCT * FROM ({scope[0]}) s"), scope[1])
+        if q.pg:  # a temporary table has no statistics until it is analysed
+            session.execute(text("ANALYZE ox_scope"))
+    session.info[_KIND] = kind
     session.info[_PREPARED] = True
     try:
         yield
     finally:
         session.info.pop(_PREPARED, None)
+        session.info.pop(_LEAD, None)
+        session.info.pop(_KIND, None)
         for statement in drops:
             session.execute(text(statement))
 
 
-def _bases(q: _Sql) -> dict[str, tuple[str, str]]:
-    """Each measure: (the SELECT of its rows: case_id, month, org, facts), (the sums over them)."""
-    lead_org = f"COALESCE(lead.org, '{NO_ORGANISATION}')"
-    # Whether a member sent an update for a meeting, and when the family version was first given. PostgreSQL
-    # joins them grouped, by hashing, once; SQLite looks each up by its index (it would scan a grouped subquery
-    # once for every row joined to it).
-    if q.pg:
-        updated = "CASE WHEN u.member_id IS NULL THEN 0 ELSE 1 END"
-        updates_join = ("\nLEFT JOIN (SELECT meeting_id, member_id FROM updates GROUP BY meeting_id, member_id) u"
-                        " ON u.meeting_id = a.meeting_id AND u.member_id = a.member_id")
-        family_join = ("LEFT JOIN (SELECT meeting_id, MIN(given_on) AS given_on FROM family_handovers"
-                       " GROUP BY meeting_id) fh ON fh.meeting_id = h.meeting_id\n"
-                       "LEFT JOIN working_days wg ON wg.day = fh.given_on")
-    else:
-        updated = ("CASE WHEN EXISTS (SELECT 1 FROM updates u WHERE u.meeting_id = a.meeting_id"
-                   " AND u.member_id = a.member_id) THEN 1 ELSE 0 END")
-        updates_join = ""
-        family_join = ("LEFT JOIN working_days wg ON wg.day = (SELECT MIN(fh.given_on) FROM family_handovers fh"
-                       " WHERE fh.meeting_id = h.meeting_id)")
+def _in_scope(kind: str, alias: str, *, team: bool = True, key: str = "case_id") -> str:
+    """The condition that a row of `alias` is in scope (`team`: the row carries its workspace's team_id)."""
+    if kind == "all":
+        return "1 = 1"
+    if kind == "workspace" and team:
+        return f"{alias}.team_id = :st"
+    return f"{alias}.{key} IN (SELECT case_id FROM scope)"
+
+
+def _bases(q: _Sql, *, lead: bool, kind: str) -> dict[str, tuple[str, str]]:
+    """Each measure: (the SELECT of its rows: case_id, month, org, facts), (the sums over them). Without `lead`,
+    case-level rows are not grouped by organisation and their org is left empty (no look-up of the lead)."""
+    lead_org = f"COALESCE(lead.org, '{NO_ORGANISATION}')" if lead else "''"
+
+    def lead_join(alias: str) -> str:
+        return f"LEFT JOIN lead ON lead.case_id = {alias}.case_id" if lead else ""
+
+    fact_org = "h.lead_org" if lead else "''"
+    in_scope = _in_scope(kind, "h")
+    case_in_scope = _in_scope(kind, "c", key="id")
     return {
         "first_meeting": (f"""
 SELECT c.id AS case_id, {q.month('c.initial_conference_date')} AS month, {lead_org} AS org,
        ic.n + {FIRST_WITHIN} AS due_n, f.n AS held_n
 FROM cases c JOIN working_days ic ON ic.day = c.initial_conference_date
-LEFT JOIN held_n f ON f.case_id = c.id AND f.seq = 1
-LEFT JOIN lead ON lead.case_id = c.id
-WHERE c.id IN (SELECT case_id FROM scope) AND c.initial_conference_date BETWEEN :start AND :end""", """
+LEFT JOIN meeting_facts f ON f.case_id = c.id AND f.seq = 1
+{lead_join('c').replace('c.case_id', 'c.id')}
+WHERE {case_in_scope} AND c.initial_conference_date BETWEEN :start AND :end""", """
 COUNT(*) AS cases,
 SUM(CASE WHEN b.held_n IS NOT NULL AND b.held_n <= b.due_n THEN 1 ELSE 0 END) AS on_time,
 SUM(CASE WHEN b.held_n > b.due_n THEN 1 ELSE 0 END) AS late,
@@ -319,11 +315,9 @@ SUM(CASE WHEN b.held_n > b.due_n THEN b.held_n - b.due_n ELSE 0 END) AS days_lat
 SUM(CASE WHEN b.held_n IS NULL AND b.due_n < :today_n THEN 1 ELSE 0 END) AS overdue,
 SUM(CASE WHEN b.held_n IS NULL AND b.due_n >= :today_n THEN 1 ELSE 0 END) AS not_yet_due"""),
         "later_meetings": (f"""
-SELECT h.case_id, h.month, {lead_org} AS org, h.n AS held_n, nd.n AS due_n
-FROM held_n h JOIN cases c ON c.id = h.case_id
-JOIN working_days nd ON nd.day = {q.plus_days('h.prev_day', '7 * c.frequency_weeks')}
-LEFT JOIN lead ON lead.case_id = h.case_id
-WHERE h.seq > 1 AND h.day BETWEEN :start AND :end""", """
+SELECT h.case_id, h.month, {fact_org} AS org, h.n AS held_n, h.due_n
+FROM meeting_facts h
+WHERE {in_scope} AND h.seq > 1 AND h.due_n IS NOT NULL AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings,
 SUM(CASE WHEN b.held_n <= b.due_n THEN 1 ELSE 0 END) AS on_time,
 SUM(CASE WHEN b.held_n > b.due_n THEN 1 ELSE 0 END) AS late,
@@ -333,21 +327,19 @@ MAX(CASE WHEN b.held_n > b.due_n THEN b.held_n - b.due_n ELSE 0 END) AS most_lat
 SELECT c.id AS case_id, {q.month('c.review_conference_date')} AS month, {lead_org} AS org, rv.n AS review_n,
        MAX(h.n) AS last_n
 FROM cases c JOIN working_days rv ON rv.day = c.review_conference_date
-LEFT JOIN held_n h ON h.case_id = c.id AND h.day < c.review_conference_date
-LEFT JOIN lead ON lead.case_id = c.id
-WHERE c.id IN (SELECT case_id FROM scope) AND c.review_conference_date BETWEEN :start AND :end
+LEFT JOIN meeting_facts h ON h.case_id = c.id AND h.day < c.review_conference_date
+{lead_join('c').replace('c.case_id', 'c.id')}
+WHERE {case_in_scope} AND c.review_conference_date BETWEEN :start AND :end
   AND c.review_conference_date <= :today
-GROUP BY c.id, c.review_conference_date, lead.org, rv.n""", f"""
+GROUP BY c.id, c.review_conference_date, {'lead.org' if lead else 'c.id'}, rv.n""", f"""
 COUNT(*) AS reviews,
 SUM(CASE WHEN b.last_n <= b.review_n - {BEFORE_REVIEW} THEN 1 ELSE 0 END) AS in_time,
 SUM(CASE WHEN b.last_n > b.review_n - {BEFORE_REVIEW} THEN 1 ELSE 0 END) AS too_close,
 SUM(CASE WHEN b.last_n IS NULL THEN 1 ELSE 0 END) AS "none\""""),
         "records": (f"""
-SELECT h.case_id, h.month, {lead_org} AS org, h.n AS held_n, wp.n AS posted_n, wg.n AS given_n
-FROM held_n h JOIN working_days wp ON wp.day = {q.day('h.posted_at')}
-{family_join}
-LEFT JOIN lead ON lead.case_id = h.case_id
-WHERE h.day BETWEEN :start AND :end""", f"""
+SELECT h.case_id, h.month, {fact_org} AS org, h.n AS held_n, h.posted_n, h.given_n
+FROM meeting_facts h
+WHERE {in_scope} AND h.day BETWEEN :start AND :end""", f"""
 COUNT(*) AS meetings,
 SUM(CASE WHEN b.posted_n - b.held_n <= {RECORD_WITHIN} THEN 1 ELSE 0 END) AS record_on_time,
 SUM(CASE WHEN b.posted_n - b.held_n > {RECORD_WITHIN} THEN 1 ELSE 0 END) AS record_late,
@@ -357,34 +349,41 @@ SUM(CASE WHEN b.given_n IS NULL AND :today_n - b.held_n > {FAMILY_WITHIN} THEN 1
 SUM(CASE WHEN b.given_n IS NULL AND :today_n - b.held_n <= {FAMILY_WITHIN} THEN 1 ELSE 0 END)
   AS family_not_yet_due"""),
         "child_views": (f"""
-SELECT h.case_id, h.month, {lead_org} AS org, h.child_said AS said, h.child_why_not AS why_not
-FROM held_n h LEFT JOIN lead ON lead.case_id = h.case_id
-WHERE h.day BETWEEN :start AND :end""", """
+SELECT h.case_id, h.month, {fact_org} AS org, h.child_said AS said, h.child_why_not AS why_not
+FROM meeting_facts h
+WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings,
-SUM(CASE WHEN b.said <> '' THEN 1 ELSE 0 END) AS obtained,
-SUM(CASE WHEN b.said = '' AND b.why_not <> '' THEN 1 ELSE 0 END) AS why_not,
-SUM(CASE WHEN b.said = '' AND b.why_not = '' THEN 1 ELSE 0 END) AS missing"""),
+SUM(b.said) AS obtained,
+SUM(CASE WHEN b.said = 0 AND b.why_not = 1 THEN 1 ELSE 0 END) AS why_not,
+SUM(CASE WHEN b.said = 0 AND b.why_not = 0 THEN 1 ELSE 0 END) AS missing"""),
         "parents_views": (f"""
-SELECT h.case_id, h.month, {lead_org} AS org, h.parents_said AS said
-FROM held_n h LEFT JOIN lead ON lead.case_id = h.case_id
-WHERE h.day BETWEEN :start AND :end""", """
+SELECT h.case_id, h.month, {fact_org} AS org, h.parents_said AS said
+FROM meeting_facts h
+WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings,
-SUM(CASE WHEN b.said <> '' THEN 1 ELSE 0 END) AS recorded,
-SUM(CASE WHEN b.said = '' THEN 1 ELSE 0 END) AS missing"""),
+SUM(b.said) AS recorded,
+SUM(1 - b.said) AS missing"""),
         "attendance": (f"""
-SELECT h.case_id, h.month, {_org('mb')} AS org, a.status,
-       {updated} AS updated
-FROM held_n h JOIN attendance a ON a.meeting_id = h.meeting_id JOIN members mb ON mb.id = a.member_id{updates_join}
-WHERE h.day BETWEEN :start AND :end""", """
-SUM(CASE WHEN b.status = 'present' THEN 1 ELSE 0 END) AS present,
-SUM(CASE WHEN b.status = 'apologies' AND b.updated = 1 THEN 1 ELSE 0 END) AS apologies_update,
-SUM(CASE WHEN b.status = 'apologies' AND b.updated = 0 THEN 1 ELSE 0 END) AS apologies_only,
-SUM(CASE WHEN b.status = 'absent' THEN 1 ELSE 0 END) AS absent"""),
+SELECT h.case_id, h.month, h.org, h.present, h.apologies_update, h.apologies_only, h.absent
+FROM meeting_attendance_facts h
+WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
+SUM(b.present) AS present,
+SUM(b.apologies_update) AS apologies_update,
+SUM(b.apologies_only) AS apologies_only,
+SUM(b.absent) AS absent"""),
+        "attendance_by_day": (f"""
+SELECT h.month, h.org, h.present, h.apologies_update, h.apologies_only, h.absent
+FROM attendance_by_day h
+WHERE {_in_scope(kind, "h") if kind != "cases" else "1 = 0"} AND h.day BETWEEN :start AND :end""", """
+SUM(b.present) AS present,
+SUM(b.apologies_update) AS apologies_update,
+SUM(b.apologies_only) AS apologies_only,
+SUM(b.absent) AS absent"""),
         "actions": (f"""
 SELECT ac.case_id, {q.month('ac.due_date')} AS month, {_org('ow')} AS org, ac.status, ac.due_date,
        ac.carried_forward
 FROM actions ac JOIN members ow ON ow.id = ac.owner_member_id
-WHERE ac.case_id IN (SELECT case_id FROM scope) AND ac.due_date BETWEEN :start AND :end
+WHERE {_in_scope(kind, 'ac', team=False)} AND ac.due_date BETWEEN :start AND :end
   AND ac.status <> 'dropped'""", """
 COUNT(*) AS actions,
 SUM(CASE WHEN b.status = 'open' AND b.due_date < :today THEN 1 ELSE 0 END) AS overdue,
@@ -392,23 +391,22 @@ SUM(CASE WHEN b.carried_forward > 0 THEN 1 ELSE 0 END) AS carried,
 SUM(b.carried_forward) AS times_carried"""),
         "left_open": (f"""
 SELECT m.case_id, {q.month('m.scheduled_start')} AS month, {lead_org} AS org
-FROM meetings m LEFT JOIN lead ON lead.case_id = m.case_id
-WHERE m.case_id IN (SELECT case_id FROM scope) AND m.status = 'ended_without_record'
+FROM meetings m {lead_join('m')}
+WHERE {_in_scope(kind, 'm', team=False)} AND m.status = 'ended_without_record'
   AND {q.day('m.scheduled_start')} BETWEEN :start AND :end""", """
 COUNT(*) AS meetings"""),
         "lapses": (f"""
 SELECT s.case_id, {q.month('s.sent_at')} AS month, {lead_org} AS org
-FROM scheduled_messages s LEFT JOIN lead ON lead.case_id = s.case_id
-WHERE s.case_id IN (SELECT case_id FROM scope) AND s.kind = 'case.lapse.channel' AND s.status = 'sent'
+FROM scheduled_messages s {lead_join('s')}
+WHERE {_in_scope(kind, 's', team=False)} AND s.kind = 'case.lapse.channel' AND s.status = 'sent'
   AND {q.day('s.sent_at')} BETWEEN :start AND :end""", """
 COUNT(*) AS escalations"""),
         "chairing": (f"""
-SELECT h.case_id, h.month, {_org('ch')} AS org
-FROM held_n h JOIN members ch ON ch.id = h.chair_id
-WHERE h.day BETWEEN :start AND :end""", """
+SELECT h.case_id, h.month, h.chair_org AS org
+FROM meeting_facts h
+WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings"""),
     }
-
 
 def _day_number(session: Session, day: date) -> int:
     return session.execute(select(WorkingDay.n).where(WorkingDay.day == day)).scalar_one()
@@ -432,7 +430,10 @@ def _measure(session: Session, key: str, *, scope: tuple[str, dict], start: date
         raise ValueError(by)
     q = _Sql(session.get_bind().dialect.name)
     definition = MEASURE_BY_KEY[key]
-    base, sums = _bases(q)[key]
+    lead = by == "organisation" or definition.per_organisation
+    kind = session.info[_KIND]
+    daily = key == "attendance" and kind != "cases" and by != "team"  # a whole workspace's: summed by day
+    base, sums = _bases(q, lead=lead, kind=kind)["attendance_by_day" if daily else key]
     group = {"month": "b.month", "organisation": "b.org", "team": f"COALESCE(ct.team_name, '{NO_TEAM}')"}[by]
     team_join = "LEFT JOIN case_team ct ON ct.case_id = b.case_id" if by == "team" else ""
     keys = [f"{group} AS grp"]
@@ -440,7 +441,7 @@ def _measure(session: Session, key: str, *, scope: tuple[str, dict], start: date
     if definition.per_organisation and by != "organisation":
         keys.append("b.org AS org")
         groups.append("b.org")
-    sql = (f"WITH {_ctes(session, q, scope[0])},\nbase AS ({base})\n"
+    sql = (f"WITH {_ctes(session, q, scope[0], lead=lead)},\nbase AS ({base})\n"
            f"SELECT {', '.join(keys)}, {sums}\nFROM base b {team_join}\n"
            f"GROUP BY {', '.join(groups)} ORDER BY {', '.join(groups)}")
     params = dict(scope[1], start=start, end=end, today=today, today_n=_day_number(session, today))
@@ -487,8 +488,9 @@ def _needing_attention(session: Session, *, cases_sql: tuple[str, dict], today: 
                        ) -> tuple[list[Attention], int]:
     q = _Sql(session.get_bind().dialect.name)
     sql = f"""
-WITH {_ctes(session, q, cases_sql[0])},
-last AS (SELECT case_id, MAX(day) AS day, COUNT(*) AS held FROM held_n GROUP BY case_id),
+WITH {_ctes(session, q, cases_sql[0], lead=False)},
+last AS (SELECT case_id, MAX(day) AS day, COUNT(*) AS held FROM meeting_facts
+         WHERE case_id IN (SELECT case_id FROM scope) GROUP BY case_id),
 facts AS (
   SELECT c.id, c.reference, c.channel_id, ic.n + {FIRST_WITHIN} AS first_due_n, last.held,
          nd.n AS next_due_n,
@@ -496,8 +498,8 @@ facts AS (
             AND NOT EXISTS (SELECT 1 FROM recaps r WHERE r.meeting_id = m.id AND r.status = 'posted')
             AND :today_n - (SELECT wd.n FROM working_days wd WHERE wd.day = {q.day('m.scheduled_start')})
                 > {RECORD_WITHIN}) AS records_late,
-         (SELECT COUNT(*) FROM held_n h WHERE h.case_id = c.id AND :today_n - h.n > {FAMILY_WITHIN}
-            AND NOT EXISTS (SELECT 1 FROM family_handovers fh WHERE fh.meeting_id = h.meeting_id)) AS family_late,
+         (SELECT COUNT(*) FROM meeting_facts h WHERE h.case_id = c.id AND :today_n - h.n > {FAMILY_WITHIN}
+            AND h.given_n IS NULL) AS family_late,
          (SELECT COUNT(*) FROM actions a WHERE a.case_id = c.id AND a.status = 'open' AND a.due_date < :today)
            AS overdue
   FROM cases c JOIN working_days ic ON ic.day = c.initial_conference_date

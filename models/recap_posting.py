@@ -16,7 +16,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import actions, audit, chart, left_open, meetings, outbox, reminders
+from models import actions, audit, chart, left_open, meeting_facts, meetings, outbox, reminders
 from models.audit import Actor
 from models.cases import DomainError
 from models.db import change_once
@@ -78,6 +78,7 @@ def end_meeting(session: Session, *, meeting: Meeting, actor: Actor, now: dateti
     if ended is None:
         raise DomainError(NOT_IN_PROGRESS)
     session.refresh(meeting)
+    meeting_facts.touch(session, case_id=meeting.case_id)  # a bulk update: the session hooks do not see it
     audit.record(session, actor=actor, action="meeting.ended", record_type="meeting", record_id=meeting.id,
                  case_id=meeting.case_id)
     meeting_day = reminders.policy().calendar.local(meeting.scheduled_start).date()
@@ -145,11 +146,12 @@ def mark_posted(session: Session, *, recap_id: int, now: datetime) -> Recap:
 def follow_ups(session: Session, recap: Recap, *, now: datetime, write: bool = True) -> list[str]:
     """The outbox rows a posted recap is followed by (their keys; written unless `write` is False): after the first
     version, the ended meeting's message says so and the next meeting (booked by the record) is posted; after
-    every version, a trajectory chart for each standing question asked, in its thread."""
+    every version, a trajectory chart for each standing question asked, in its thread, and the request to prepare
+    its family version (handlers/family.py); and the next meeting's outline for the family."""
     meeting = session.get(Meeting, recap.meeting_id)
     case_id = meeting.case_id
     enqueue = outbox.enqueue if write else (lambda session, *, key, **_: key)
-    keys = []
+    keys, booked = [], None
     if recap.version == 1:
         keys.append(enqueue(session, key=f"meeting:{meeting.id}:redraw:ended", kind=Kind.REDRAW, case_id=case_id,
                             meeting_id=meeting.id, now=now))
@@ -161,6 +163,11 @@ def follow_ups(session: Session, recap: Recap, *, now: datetime, write: bool = T
         keys.append(enqueue(session, key=f"chart:{recap.id}:{question_id}", kind=Kind.CHART, case_id=case_id,
                             meeting_id=meeting.id, now=now,
                             detail={"recap": recap.id, "question": question_id, "index": index}))
+    # every posted version: the lead social worker (else the chair) is asked to prepare its family version
+    keys.append(enqueue(session, key=f"family-ask:{recap.id}", kind=Kind.FAMILY_ASK, case_id=case_id,
+                        meeting_id=meeting.id, now=now, detail={"recap": recap.id}))
+    if booked is not None and not booked.message_ts:  # the next meeting's family outline
+        keys.append(outbox.family_outline(session, meeting=booked, now=now) if write else outbox.outline_key(booked))
     return keys
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from models import audit
 from models.audit import Actor
+from models.oversight import WORKSPACE
 from models.tables import Case, StaffRole
 
 TEAM_MANAGER = "team-manager"
@@ -105,7 +106,7 @@ def scope_sql(who: Standing) -> tuple[str, dict]:
     """The cases whose figures this person sees: their whole workspace for a service manager or analyst,
     else the cases they may see one by one."""
     if who.sees_workspace_figures:
-        return "SELECT id FROM cases WHERE team_id = :st", {"st": who.team_id}
+        return WORKSPACE, {"st": who.team_id}
     return visible_cases_sql(who)
 
 

@@ -650,3 +650,71 @@ class SubmissionJournal(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, server_default=func.now()))
     processed_at: datetime | None = _when(default=None)
     outcome: str | None = Field(default=None, max_length=40)  # saved, refused (the person was told why), ...
+
+
+class MeetingFact(SQLModel, table=True):
+    """What the oversight measures need of one held core group (a posted record), worked out once and kept up to
+    date in the same transaction as whatever changes it (models/meeting_facts.py), so that each measure is an
+    indexed GROUP BY over narrow rows. Rebuildable from the tables it comes from: `coregroup oversight rebuild`.
+    Day numbers are working-day numbers (`working_days.n`); 0/1 columns are flags."""
+
+    __tablename__ = "meeting_facts"
+    __table_args__ = (Index("ix_meeting_facts_day", "day", "case_id"), Index("ix_meeting_facts_team", "team_id", "day"),
+                      Index("ix_meeting_facts_case", "case_id", "seq"))
+
+    meeting_id: int = Field(primary_key=True)
+    case_id: int
+    team_id: str = Field(max_length=32)  # the case's Slack workspace
+    day: date  # the day it was booked for
+    month: str = Field(max_length=7)  # YYYY-MM of that day
+    n: int  # that day's working-day number
+    seq: int  # 1 for the case's first held core group, and so on
+    due_n: int | None = None  # the agreed interval after the one before (None for the first)
+    posted_n: int  # the working day the record was first posted
+    given_n: int | None = None  # the working day the family version was first given, if it was
+    child_said: int = 0
+    child_why_not: int = 0
+    parents_said: int = 0
+    chair_org: str = Field(max_length=200)
+    lead_org: str = Field(max_length=200)
+
+
+class MeetingAttendanceFact(SQLModel, table=True):
+    """Attendance at one held core group, counted by organisation (family members together as Family); kept with
+    meeting_facts."""
+
+    __tablename__ = "meeting_attendance_facts"
+    __table_args__ = (Index("ix_meeting_attendance_facts_day", "day", "case_id"),
+                      Index("ix_meeting_attendance_facts_team", "team_id", "day"),
+                      Index("ix_meeting_attendance_facts_case", "case_id"))
+
+    meeting_id: int = Field(primary_key=True)
+    org: str = Field(primary_key=True, max_length=200)
+    case_id: int
+    team_id: str = Field(max_length=32)
+    day: date
+    month: str = Field(max_length=7)
+    present: int = 0
+    apologies_update: int = 0
+    apologies_only: int = 0
+    absent: int = 0
+
+
+class AttendanceByDay(SQLModel, table=True):
+    """meeting_attendance_facts summed by workspace, day and organisation (kept with them, by adding what changed),
+    so that a whole workspace's or the whole country's attendance is a GROUP BY over a few thousand rows."""
+
+    __tablename__ = "attendance_by_day"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
+    org: str = Field(primary_key=True, max_length=200)
+    month: str = Field(max_length=7)
+    present: int = 0
+    apologies_update: int = 0
+    apologies_only: int = 0
+    absent: int = 0
+
+
+# Facts kept up to date as meetings change: the session hooks live with the facts' SQL.
+from models import meeting_facts as _meeting_facts  # noqa: E402,F401

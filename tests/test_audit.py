@@ -229,7 +229,9 @@ RECORD_OF: dict[str, tuple[str, Callable[[Row], int]]] = {
 NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events", "form_returns",
                  "submission_journal",  # forms taken down before their answer, emptied once saved
                  # oversight: roles (audited as staff.granted/revoked), working days, cached figures and charts
-                 "staff_roles", "working_days", "oversight_charts", "oversight_figures"}
+                 "staff_roles", "working_days", "oversight_charts", "oversight_figures",
+                 # oversight's facts, worked out from the audited records in the same transaction (no one's write)
+                 "meeting_facts", "meeting_attendance_facts", "attendance_by_day"}
 
 
 def expected_action(table: str, old: Row | None, new: Row | None) -> str | None:

@@ -166,3 +166,49 @@ def test_a_channel_slack_will_not_read_is_skipped_and_the_rest_are_checked(peopl
     slack.channels[second.channel_id].members.discard("U0TEACH")
     assert check(app) == {"unreadable": 1, "removed": 1}
     assert status_of(app, "U0TEACH") == MemberStatus.REMOVED
+
+
+def _refuse(slack, words: str) -> None:
+    """Slack refuses the post holding `words`: the first try and both of the client's retries (bot/slack.py)."""
+    slack.fail_next("chat.postMessage", status=503, error="service_unavailable", retry_after=0, times=3,
+                    where=lambda args: words in (args.get("text") or ""))
+
+
+def _scheduler_later(app, slack, at) -> None:
+    """The scheduler's run once the retry is due, and once more (which has nothing left to send)."""
+    from tests.reminder_world import dispatcher
+
+    for _ in range(2):
+        with time_machine.travel(at, tick=True):
+            dispatcher(app.engine, slack).run_once()
+
+
+def test_a_membership_post_slack_refused_is_sent_later_once(people, slack, app):
+    case = new_case(people, slack, members=("hv", "teacher"))
+    slack.channels[case.channel_id].members.discard("U0HV")
+    _refuse(slack, LEFT)
+    reply = send_event(app, event("member_left_channel", case.channel_id, "U0HV"), team_id=COUNCIL,
+                       event_id="Ev0REFUSED1")
+    app.wait_idle()
+    assert reply.status == 200 and status_of(app, "U0HV") == MemberStatus.REMOVED
+    assert posted(slack, case.channel_id, LEFT) == []
+
+    _scheduler_later(app, slack, TEST_DAY + timedelta(hours=1))
+    assert len(posted(slack, case.channel_id, LEFT)) == 1
+
+
+def test_the_periodic_checks_posts_slack_refused_are_sent_later_once(people, slack, app):
+    case = new_case(people, slack, members=("hv", "teacher"))
+    channel = slack.channels[case.channel_id]
+    channel.members.discard("U0TEACH")
+    channel.members.add("U0OUT")
+    _refuse(slack, LEFT)
+    _refuse(slack, FLAGGED)
+    assert check(app) == {"removed": 1, "flagged": 1}
+    assert posted(slack, case.channel_id, LEFT) == [] and posted(slack, case.channel_id, FLAGGED) == []
+
+    _scheduler_later(app, slack, TEST_DAY + timedelta(hours=2))
+    assert len(posted(slack, case.channel_id, LEFT)) == 1
+    assert len(posted(slack, case.channel_id, FLAGGED)) == 1
+    assert check(app) == {}  # and the next check names nobody again
+    assert len(posted(slack, case.channel_id, FLAGGED)) == 1

@@ -221,6 +221,10 @@ class Guard:
             posts = [c for c in calls if c.method == "chat.postMessage"]
             expected = 1 if name == "member_joined_channel" else 0
             said = json.dumps([c.args for c in posts])
+            # the one thing a join stores: the channel's note of it, kept in the outbox (scheduled_messages) so
+            # that Slack refusing it does not lose it
+            if expected and list(changed) == ["scheduled_messages"]:
+                changed = []
             if changed or len(posts) != expected or (expected and "is not in the core group" not in said):
                 self.failures.append(f"event:{name} by {actor.user_id}: stored {changed}, posts {said[:300]}")
 

@@ -1,0 +1,151 @@
+"""The per-meeting facts the oversight measures count (models/meeting_facts.py) stay true as a meeting is ended,
+its record posted, the family version given and a written update sent, in the same transaction as each change;
+and `coregroup oversight rebuild` gives exactly the same facts and figures as the incremental updates."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+from sqlmodel import select
+
+from bot import cli
+from models import meetings, oversight, recap_posting
+from models.audit import Actor
+from models.tables import (
+    FamilyHandover,
+    FamilyVersion,
+    Meeting,
+    MeetingStatus,
+    Member,
+    Recap,
+    RecapStatus,
+    Update,
+)
+from tests.oversight_world import END, START, TODAY, build
+
+EVERYTHING = ("SELECT id FROM cases", {})
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def _fact(session, meeting_id: int):
+    return session.execute(text("SELECT seq, n, due_n, posted_n, given_n, child_said FROM meeting_facts"
+                                " WHERE meeting_id = :m"), {"m": meeting_id}).mappings().first()
+
+
+def _attendance(session, meeting_id: int) -> dict[str, tuple[int, int, int, int]]:
+    rows = session.execute(text("SELECT org, present, apologies_update, apologies_only, absent"
+                                " FROM meeting_attendance_facts WHERE meeting_id = :m"), {"m": meeting_id})
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def _october(session, key: str) -> dict:
+    table = oversight.measure(session, key, scope=EVERYTHING, start=START, end=END, today=TODAY)
+    return next((row for row in table.rows if row["group"] == "2026-10"), {})
+
+
+def _everything(session) -> tuple:
+    facts = session.execute(text("SELECT * FROM meeting_facts ORDER BY meeting_id")).all()
+    attendance = session.execute(text("SELECT * FROM meeting_attendance_facts ORDER BY meeting_id, org")).all()
+    # summed by day as each change came (minus the old, plus the new, and a day left at nought taken away)
+    by_day = session.execute(text("SELECT team_id, day, org, month, present, apologies_update, apologies_only, absent"
+                                  " FROM attendance_by_day ORDER BY team_id, day, org")).all()
+    figures = [(table.measure.key, table.rows)
+               for by in ("month", "organisation")
+               for table in oversight.report(session, scope=EVERYTHING, start=START, end=END, today=TODAY,
+                                             by=by).tables]
+    return [tuple(row) for row in facts], [tuple(row) for row in attendance], [tuple(r) for r in by_day], figures
+
+
+def test_the_facts_follow_a_meeting_from_its_end_to_the_family_version_and_a_rebuild_agrees(
+        engine, session, monkeypatch, capsys):
+    world = build(session)
+    b = world.cases["b"]  # first core group Tue 8 September; the next was due by Tue 20 October
+    people = {m.role: m for m in session.exec(select(Member).where(Member.case_id == b))}
+    social_worker, police = people["Social worker"], people["Police officer"]
+    chair = Actor(team_id=social_worker.slack_team_id, user_id=social_worker.slack_user_id)
+    assert _october(session, "later_meetings")["meetings"] == 1  # CP-TEST-0001's only
+
+    # Thursday 22 October: the meeting starts, attendance is taken, and it ends.
+    meeting = Meeting(case_id=b, number=2, scheduled_start=_at(date(2026, 10, 22)), status=MeetingStatus.IN_PROGRESS,
+                      chair_member_id=social_worker.id, started_at=_at(date(2026, 10, 22)))
+    session.add(meeting)
+    session.flush()
+    meetings.set_attendance(session, meeting=meeting, member=social_worker, status="present", actor=chair,
+                            now=_at(date(2026, 10, 22)))
+    meetings.set_attendance(session, meeting=meeting, member=police, status="apologies", actor=chair,
+                            now=_at(date(2026, 10, 22)))
+    session.commit()
+    recap_posting.end_meeting(session, meeting=meeting, actor=chair, now=_at(date(2026, 10, 22), 12))
+    session.commit()
+    assert _fact(session, meeting.id) is None  # ended, but not held until its record is posted
+    assert _october(session, "later_meetings")["meetings"] == 1
+
+    # Friday 23 October: the record is posted (1 working day after: on time). Now it counts, 2 working days late.
+    recap = Recap(meeting_id=meeting.id, status=RecapStatus.POSTING,
+                  content=json.dumps({"child_views": {"text": "Child A said they were happy.", "not_obtained": ""},
+                                      "parents_views": ""}))
+    session.add(recap)
+    session.commit()
+    recap_posting.mark_posted(session, recap_id=recap.id, now=_at(date(2026, 10, 23), 15))
+    session.commit()
+    fact = _fact(session, meeting.id)
+    assert (fact["seq"], fact["n"] - fact["due_n"], fact["posted_n"] - fact["n"], fact["given_n"],
+            fact["child_said"]) == (2, 2, 1, None, 1)
+    later = _october(session, "later_meetings")
+    assert (later["meetings"], later["late"], later["days_late"]) == (2, 1, 2)
+    assert _attendance(session, meeting.id) == {"Children's services": (1, 0, 0, 0), "Police": (0, 0, 1, 0)}
+    records = _october(session, "records")
+    assert (records["meetings"], records["record_on_time"], records["family_late"]) == (2, 2, 1)
+
+    # Monday 2 November: the family version is given (7 working days after: late).
+    version = FamilyVersion(case_id=b, meeting_id=meeting.id, recap_id=recap.id, status="approved",
+                            content="Family version.")
+    session.add(version)
+    session.flush()
+    session.add(FamilyHandover(family_version_id=version.id, case_id=b, meeting_id=meeting.id,
+                               given_on=date(2026, 11, 2), how="in person", given_to="Mother of Child A"))
+    session.commit()
+    fact = _fact(session, meeting.id)
+    assert fact["given_n"] - fact["n"] == 7
+    assert _october(session, "records")["family_late"] == 2
+
+    # The police's written update, sent late, turns their apologies into apologies with an update.
+    session.add(Update(meeting_id=meeting.id, member_id=police.id, working_well="Fixture update."))
+    session.commit()
+    assert _attendance(session, meeting.id)["Police"] == (0, 1, 0, 0)
+
+    # A change rolled back leaves the facts as they were.
+    police.agency = "Another organisation"
+    session.add(police)
+    session.flush()
+    session.rollback()
+    assert "Police" in _attendance(session, meeting.id)
+
+    incremental = _everything(session)
+    session.commit()
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    session.execute(text("DELETE FROM meeting_attendance_facts"))  # as if left behind: the rebuild restores them
+    session.commit()
+    assert cli.main(["oversight", "rebuild"]) == 0
+    assert "Worked out the facts of 4 held core groups again." in capsys.readouterr().out
+    session.expire_all()
+    assert _everything(session) == incremental
+
+
+def test_a_members_organisation_changed_moves_their_attendance(session):
+    world = build(session)
+    police = session.exec(select(Member).where(Member.case_id == world.cases["a"], Member.role == "Police officer")
+                          ).one()
+    police.agency = "British Transport Police"
+    session.add(police)
+    session.commit()
+    table = oversight.measure(session, "attendance", scope=EVERYTHING, start=START, end=END, today=TODAY,
+                              by="organisation")
+    by_org = {row["group"]: row for row in table.rows}
+    assert by_org["British Transport Police"]["apologies_only"] == 2  # CP-TEST-0001's two meetings
+    assert by_org["Police"]["apologies_only"] == 1  # CP-TEST-0002's
