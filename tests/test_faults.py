@@ -458,6 +458,11 @@ def serving(tmp_path: Path, name: str, **kwargs) -> AppProcess:
     return process
 
 
+def is_record(args: dict) -> bool:
+    """A call that posts part of a meeting's record (it carries the record's metadata)."""
+    return "coregroup_recap" in json.dumps(args.get("metadata"))
+
+
 def recap_status(engine, meeting_id: int) -> str:
     with Session(engine) as session:
         return session.exec(select(Recap.status).where(Recap.meeting_id == meeting_id)).one()
@@ -481,13 +486,14 @@ def test_killed_while_posting_the_record_it_is_kept_and_posted_once_after_a_rest
     # the delay and the fault meant for the record).
     first = serving(tmp_path, "first", database_url=url, slack=slack, scheduler=False)
     try:
-        slack.delay_next("chat.postMessage", 1.5)  # the record's first message: the app is killed while waiting
+        # The record's first message (no other message the app may post meanwhile): killed while Slack holds it.
+        slack.delay_next("chat.postMessage", 1.5, where=is_record)
         if not slack_had_it:
-            slack.fail_next("chat.postMessage", status=500, error="internal_error")  # lost on the way
+            slack.fail_next("chat.postMessage", status=500, error="internal_error", where=is_record)  # lost
         chair = SlackUser(first, slack, people["hv"].user_id, people["hv"].team_id)
         assert chair.click(Action.RECAP_POST, value, channel=info.channel_id, wait=False).status == 200
         slack.wait_for("response_url", timeout=20, where=lambda c: "Posting the record" in json.dumps(c.args))
-        slack.wait_in_flight("chat.postMessage", timeout=20)  # the record's first message, held by Slack
+        slack.wait_held("chat.postMessage", timeout=20)  # the record's first message, held by Slack
         assert recap_status(engine, world.meeting_id) == RecapStatus.POSTING
     finally:
         first.kill()
