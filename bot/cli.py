@@ -91,6 +91,8 @@ EXTRA_COMMANDS: dict[str, tuple[str, list[tuple[str, dict]] | str]] = {
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
+    from handlers.reminders import policy_from
+    from models import meeting_facts, reminders
     from models.db import make_engine, upgrade
 
     socket_mode = not args.http
@@ -98,6 +100,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     app, deps = create_app(settings, engine=engine)
+    # the working calendar (and the timezone the oversight facts count days in), then the facts themselves
+    reminders.configure(policy_from(settings))
+    meeting_facts.ensure_current(engine)
     if socket_mode:
         return _run_socket_mode(args, settings, app, deps, engine)
     scheduler = _start_scheduler(args, deps, app)
