@@ -15,16 +15,19 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from models.calendar import WorkingCalendar
 from models.tables import FAMILY_ROLES, WorkingDay
+from models.types import UTCDateTime
 
 EPOCH = date(2000, 1, 1)
+ONE_DAY = timedelta(days=1)
 CALENDAR_END = date(2045, 12, 31)
 FIRST_WITHIN = 10
 RECORD_WITHIN = 1
@@ -364,13 +367,13 @@ SUM(b.times_carried) AS times_carried"""),
 SELECT m.case_id, {q.month(q.local_day('m.scheduled_start'))} AS month, {lead_org} AS org
 FROM meetings m {lead_join('m')}
 WHERE {_in_scope(kind, 'm', team=False)} AND m.status = 'ended_without_record'
-  AND {q.local_day('m.scheduled_start')} BETWEEN :start AND :end""", """
+  AND m.scheduled_start >= :start_at AND m.scheduled_start < :end_at""", """
 COUNT(*) AS meetings"""),
         "lapses": (f"""
 SELECT s.case_id, {q.month(q.local_day('s.sent_at'))} AS month, {lead_org} AS org
 FROM scheduled_messages s {lead_join('s')}
 WHERE {_in_scope(kind, 's', team=False)} AND s.kind = 'case.lapse.channel' AND s.status = 'sent'
-  AND {q.local_day('s.sent_at')} BETWEEN :start AND :end""", """
+  AND s.sent_at >= :start_at AND s.sent_at < :end_at""", """
 COUNT(*) AS escalations"""),
         "chairing": (f"""
 SELECT h.case_id, h.month, h.chair_org AS org
@@ -502,10 +505,17 @@ def _measure(session: Session, key: str, *, scope: tuple[str, dict], start: date
     sql = (f"WITH {_ctes(session)},\nbase AS ({base})\n"
            f"SELECT {', '.join(keys)}, {sums}\nFROM base b {team_join}\n"
            f"GROUP BY {', '.join(groups)} ORDER BY {', '.join(groups)}")
-    params = dict(scope[1], start=start, end=end, today=today, today_n=_day_number(session, today),
-                  tz=_timezone())
+    zone = ZoneInfo(_timezone())
+    # moments (meetings booked, escalations sent) in the period: from the start of its first day to the end of its
+    # last, in the app's timezone, so an index on the moment finds them
+    params = dict(scope[1], start=start, end=end, today=today, today_n=_day_number(session, today), tz=zone.key,
+                  start_at=datetime.combine(start, time(), zone), end_at=datetime.combine(end + ONE_DAY, time(), zone))
+    statement = text(sql)
+    if ":start_at" in sql:
+        statement = statement.bindparams(bindparam("start_at", type_=UTCDateTime()),
+                                         bindparam("end_at", type_=UTCDateTime()))
     table = Table(measure=definition, group_label=by.capitalize(), by_organisation=len(keys) > 1)
-    for row in session.execute(text(sql), params).mappings():
+    for row in session.execute(statement, params).mappings():
         item = {"group": row["grp"]}
         if "org" in row:
             item["organisation"] = row["org"]

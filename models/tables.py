@@ -432,6 +432,7 @@ class ScheduledMessage(SQLModel, table=True):
     __tablename__ = "scheduled_messages"
     __table_args__ = (
         Index("ix_scheduled_status_due", "status", "due_at"),
+        Index("ix_scheduled_kind_sent", "kind", "sent_at"),  # oversight: lapse escalations sent in a period
         Index("ix_scheduled_meeting", "meeting_id"),
         Index("ix_scheduled_action", "action_id"),
         Index("ix_scheduled_member", "member_id"),

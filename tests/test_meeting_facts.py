@@ -198,6 +198,13 @@ def test_a_meeting_just_after_midnight_in_summer_counts_on_its_day_in_london_and
     session.commit()
     day = session.execute(text("SELECT day, month FROM meeting_facts WHERE meeting_id = :m"), {"m": held.id}).one()
     assert str(day[0]) == "2026-10-03"
+    # an escalation sent at 23.30 UTC on Wednesday 30 September was sent at 00.30 on 1 October in London
+    session.execute(text("UPDATE scheduled_messages SET sent_at = :at WHERE kind = 'case.lapse.channel'"),
+                    {"at": datetime(2026, 9, 30, 23, 30)})
+    lapses = oversight.measure(session, "lapses", scope=EVERYTHING, start=START, end=END, today=TODAY)
+    assert [(row["group"], row["escalations"]) for row in lapses.rows] == [("2026-10", 1)]
+    lapses = oversight.measure(session, "lapses", scope=EVERYTHING, start=START, end=date(2026, 9, 30), today=TODAY)
+    assert lapses.rows == []
     session.commit()
     assert meeting_facts.ensure_current(engine)  # this database's facts were never stamped with their rules
     assert not meeting_facts.ensure_current(engine)

@@ -630,6 +630,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('scheduled_messages', schema=None) as batch_op:
         batch_op.create_index('ix_scheduled_action', ['action_id'], unique=False)
+        batch_op.create_index('ix_scheduled_kind_sent', ['kind', 'sent_at'], unique=False)
         batch_op.create_index('ix_scheduled_meeting', ['meeting_id'], unique=False)
         batch_op.create_index('ix_scheduled_member', ['member_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_scheduled_messages_case_id'), ['case_id'], unique=False)
@@ -713,6 +714,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_scheduled_messages_case_id'))
         batch_op.drop_index('ix_scheduled_member')
         batch_op.drop_index('ix_scheduled_meeting')
+        batch_op.drop_index('ix_scheduled_kind_sent')
         batch_op.drop_index('ix_scheduled_action')
 
     op.drop_table('scheduled_messages')
