@@ -121,7 +121,7 @@ def mark_done(session: Session, *, action: Action, actor: Actor, member_id: int 
     session.refresh(action)
     if result.rowcount != 1:
         return False
-    meeting_facts.touch(session, case_id=action.case_id)  # a bulk update: the session hooks do not see it
+    meeting_facts.touch(session, case_id=action.case_id, parts=(meeting_facts.ACTIONS,))  # a bulk update
     session.add(ActionEvent(action_id=action.id, kind=ActionEventKind.DONE, at=now, by_member_id=member_id))
     audit.record(session, actor=actor, action="action.done", record_type="action", record_id=action.id,
                  case_id=action.case_id)

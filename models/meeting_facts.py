@@ -237,8 +237,27 @@ def _timezone() -> str:
     return reminders.policy().calendar.timezone
 
 
-def refresh(session: Session, case_ids: Iterable[int]) -> None:
-    """Work out again the facts of these cases, in the session's transaction."""
+# What is worked out again for a case, by what changed: its meetings (and records, attendance, updates, family
+# hand-overs; with the case facts that come from them) or its actions. Each: the facts tables, which of _sql's
+# statements fill them, and which sums are kept from them.
+MEETINGS, ACTIONS = "meetings", "actions"
+EVERYTHING = (MEETINGS, ACTIONS)
+_PARTS = {MEETINGS: (("meeting_attendance_facts", "meeting_facts", "case_facts"), (0, 1, 2),
+                     ("attendance_by_day", "held_by_day", "cases_by_day")),
+          ACTIONS: (("action_facts",), (3,), ("actions_by_day",))}
+
+
+def _lock(session: Session, ids: list[int]) -> None:
+    """One transaction at a time works out a case's facts (PostgreSQL; SQLite has one writer), taking the cases in
+    one order so that two transactions cannot deadlock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT id FROM cases WHERE id IN :ids ORDER BY id FOR UPDATE")
+                        .bindparams(bindparam("ids", expanding=True)), {"ids": ids})
+
+
+def refresh(session: Session, case_ids: Iterable[int], parts: Iterable[str] = EVERYTHING) -> None:
+    """Work out again these cases' facts (their meetings', their actions' or both), in the session's
+    transaction."""
     from models.oversight import fill_calendar
 
     ids = sorted({int(i) for i in case_ids if i is not None})
@@ -247,16 +266,19 @@ def refresh(session: Session, case_ids: Iterable[int]) -> None:
     fill_calendar(session)
     dialect = session.get_bind().dialect.name
     params = {"ids": ids, "tz": _timezone()}
-    if dialect == "postgresql":  # one transaction at a time works out a case's facts
-        session.execute(text("SELECT id FROM cases WHERE id IN :ids ORDER BY id FOR UPDATE")
-                        .bindparams(bindparam("ids", expanding=True)), params)
-    specs = _sums()
-    before = [_sums_of(session, spec, params) for spec in specs]
-    deletes = [f"DELETE FROM {table} WHERE case_id IN :ids" for table in FACT_TABLES]
-    for statement in (*deletes, *_sql(dialect, all_cases=False)):
-        session.execute(text(statement).bindparams(bindparam("ids", expanding=True)), params)
-    for spec, old in zip(specs, before, strict=True):
-        _apply(session, spec, old, _sums_of(session, spec, params))
+    _lock(session, ids)
+    statements = _sql(dialect, all_cases=False)
+    for part in EVERYTHING:
+        if part not in parts:
+            continue
+        tables, which, sums = _PARTS[part]
+        specs = [spec for spec in _sums() if spec.table in sums]
+        before = [_sums_of(session, spec, params) for spec in specs]
+        for statement in (*(f"DELETE FROM {table} WHERE case_id IN :ids" for table in tables),
+                          *(statements[i] for i in which)):
+            session.execute(text(statement).bindparams(bindparam("ids", expanding=True)), params)
+        for spec, old in zip(specs, before, strict=True):
+            _apply(session, spec, old, _sums_of(session, spec, params))
 
 
 def rebuild(session: Session) -> int:
@@ -311,10 +333,11 @@ def _current(session: Session) -> bool:
     return row is not None and row[0] == FACTS_VERSION and row[1] == _timezone()
 
 
-def touch(session: Session, *, case_id: int | None = None, meeting_id: int | None = None) -> None:
+def touch(session: Session, *, case_id: int | None = None, meeting_id: int | None = None,
+          parts: tuple[str, ...] = (MEETINGS,)) -> None:
     """Note a case (or a meeting's case) whose facts a bulk UPDATE may have changed: refreshed before commit."""
     if case_id is not None:
-        session.info.setdefault(_PENDING, set()).add(case_id)
+        session.info.setdefault(_PENDING, {}).setdefault(case_id, set()).update(parts)
     if meeting_id is not None:
         session.info.setdefault(_MEETINGS, set()).add(meeting_id)
 
@@ -325,8 +348,12 @@ def note(session: Session, obj: object) -> None:
     from models.tables import Action, Attendance, Case, FamilyHandover, Meeting, Member, Recap, Update
 
     if isinstance(obj, Case):
-        touch(session, case_id=obj.id)
-    elif isinstance(obj, Meeting | Member | FamilyHandover | Action):
+        touch(session, case_id=obj.id, parts=EVERYTHING)
+    elif isinstance(obj, Member):  # their organisation: of their attendance, their actions, the chair, the lead
+        touch(session, case_id=obj.case_id, parts=EVERYTHING)
+    elif isinstance(obj, Action):
+        touch(session, case_id=obj.case_id, parts=(ACTIONS,))
+    elif isinstance(obj, Meeting | FamilyHandover):
         touch(session, case_id=obj.case_id)
     elif isinstance(obj, Recap | Attendance | Update):
         touch(session, meeting_id=obj.meeting_id)
@@ -343,13 +370,19 @@ def _refresh_noted(session: Session) -> None:
     session.flush()  # what the commit would flush may note cases
     if not (session.info.get(_PENDING) or session.info.get(_MEETINGS)):
         return
-    cases = session.info.pop(_PENDING, set())
+    cases: dict[int, set[str]] = session.info.pop(_PENDING, {})
     meetings = session.info.pop(_MEETINGS, set())
     if meetings:
-        cases |= set(session.execute(text("SELECT case_id FROM meetings WHERE id IN :ids")
-                                     .bindparams(bindparam("ids", expanding=True)), {"ids": sorted(meetings)})
-                     .scalars())
-    refresh(session, cases)
+        for case_id in session.execute(text("SELECT case_id FROM meetings WHERE id IN :ids")
+                                       .bindparams(bindparam("ids", expanding=True)), {"ids": sorted(meetings)}
+                                       ).scalars():
+            cases.setdefault(case_id, set()).add(MEETINGS)
+    _lock(session, sorted(cases))
+    by_parts: dict[tuple[str, ...], list[int]] = {}
+    for case_id, parts in cases.items():
+        by_parts.setdefault(tuple(sorted(parts)), []).append(case_id)
+    for parts, ids in sorted(by_parts.items()):
+        refresh(session, ids, parts)
 
 
 @event.listens_for(Session, "after_rollback")
