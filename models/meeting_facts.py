@@ -1,19 +1,25 @@
-"""Per-meeting facts for oversight (issue 14), kept up to date in the same transaction as the change.
+"""The facts the oversight measures count (issue 14), kept up to date in the same transaction as the change.
 
 `meeting_facts` holds one narrow row per held core group (a posted record): its day and working-day number, its
 place among the case's held core groups, when the agreed interval after the one before ran out, when the record
 was posted and the family version first given (as working-day numbers), what the record says of the child's and
 the parents' views, and the organisations of the chair and of the lead social worker. `meeting_attendance_facts`
-holds, for each held core group, the attendance counted by organisation. The measures (models/oversight.py) are
-then indexed GROUP BYs over these rows instead of joins over meetings, records, attendance, updates and members.
+holds, for each held core group, the attendance counted by organisation; `case_facts` each case's first core group
+against its initial conference and last core group before its review conference; `action_facts` each action's due
+day, owner's organisation and state. Each is also summed by workspace and day (`Sums`: attendance_by_day,
+held_by_day, cases_by_day, actions_by_day), so a whole workspace's figures are a GROUP BY over a few thousand rows
+whatever the number of cases. The measures (models/oversight.py) read these, never the raw tables.
 
-Kept true by session hooks: whenever a flush writes a case, member, meeting, record, attendance, update or family
-handover, the case is noted; just before that transaction commits, the facts of the noted cases are worked out
-again from scratch (one INSERT ... SELECT each, a few rows per case), inside the same transaction. Changes made by
-a bulk UPDATE statement rather than through objects call `touch`. `rebuild` works out every case's facts
-(`coregroup oversight rebuild`), with the same statements, so the two can never disagree.
+Kept true by session hooks: whenever a flush writes a case, member, meeting, record, attendance, update, family
+handover or action, the case is noted with the part of it that changed (its meetings or its actions); just before
+that transaction commits, that part of the noted cases' facts is worked out again from scratch (one INSERT ...
+SELECT each, a few rows per case) and the sums are given the difference, inside the same transaction. Changes made
+by a bulk UPDATE statement rather than through objects call `touch`. `rebuild` works out every case's facts
+(`coregroup oversight rebuild`, and `ensure_current` at start when the rules or the timezone changed), with the
+same statements, so the two can never disagree.
 
-Days are the UTC date of the booked start, as the measures have always counted them.
+Days are days in the app's timezone (COREGROUP_TIMEZONE): a core group booked for 00.30 in London on a summer
+night counts on that day, not the UTC day before.
 """
 
 from __future__ import annotations
