@@ -92,8 +92,13 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to date (idempotent)."""
+    """Bring the schema up to date (idempotent), and fill the table of working days if it is empty."""
     command.upgrade(alembic_config(engine), revision)
+    if revision == "head":
+        from models.oversight import ensure_calendar
+
+        with Session(engine) as session:
+            ensure_calendar(session)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, text
@@ -54,17 +55,22 @@ def fill_calendar(session: Session, calendar: WorkingCalendar | None = None) -> 
     if session.execute(last).first() is not None:
         return False
     with _fill_lock:
-        cal = calendar or WorkingCalendar()
-        rows, n, day = [], 0, EPOCH
-        while day <= CALENDAR_END:
-            working = cal.is_working_day(day)
-            n += working
-            rows.append({"day": day, "n": n, "working": working})
-            day += timedelta(days=1)
+        rows = _numbered_days(calendar or WorkingCalendar())
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(insert(WorkingDay).on_conflict_do_nothing(index_elements=["day"]), rows)
+        # the table, not the entity: one plain many-row insert, without the ORM's bookkeeping for each row
+        session.execute(insert(WorkingDay.__table__).on_conflict_do_nothing(index_elements=["day"]), rows)
         return True
+
+
+@lru_cache(maxsize=4)
+def _numbered_days(cal: WorkingCalendar) -> list[dict]:
+    """Every day of the table, numbered by the working days since EPOCH (worked out once per process)."""
+    rows, n = [], 0
+    for day, working in cal.days_from(EPOCH, CALENDAR_END):
+        n += working
+        rows.append({"day": day, "n": n, "working": working})
+    return rows
 
 
 # --- the measures, in plain words -----------------------------------------------------------------------

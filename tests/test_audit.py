@@ -231,7 +231,8 @@ NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events", "fo
                  # oversight: roles (audited as staff.granted/revoked), working days, cached figures and charts
                  "staff_roles", "working_days", "oversight_charts", "oversight_figures",
                  # oversight's facts, worked out from the audited records in the same transaction (no one's write)
-                 "meeting_facts", "meeting_attendance_facts", "attendance_by_day"}
+                 "meeting_facts", "meeting_attendance_facts", "attendance_by_day", "held_by_day", "case_facts",
+                 "cases_by_day", "action_facts", "actions_by_day", "facts_built"}
 
 
 def expected_action(table: str, old: Row | None, new: Row | None) -> str | None:
