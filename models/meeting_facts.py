@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 FACTS_VERSION = 2
 _PENDING = "meeting_facts_cases"
 _MEETINGS = "meeting_facts_meetings"
+_IF_HELD = "meeting_facts_if_held"  # meetings whose change matters only if they are held (a record posted)
 
 
 def _sql(dialect: str, *, all_cases: bool) -> list[str]:
@@ -348,9 +349,11 @@ def touch(session: Session, *, case_id: int | None = None, meeting_id: int | Non
         session.info.setdefault(_MEETINGS, set()).add(meeting_id)
 
 
-def note(session: Session, obj: object) -> None:
+def note(session: Session, obj: object, *, deleted: bool = False) -> None:
     """Note the case of a changed row, if the facts come from rows of its kind (models.db.change_once calls this
-    for its single conditional UPDATEs, which the flush hooks do not see)."""
+    for its single conditional UPDATEs, which the flush hooks do not see). A meeting, its attendance and its
+    written updates count only once the meeting is held (its record posted, which notes the case itself), so
+    their changes before then (most of them) work nothing out again."""
     from models.tables import Action, Attendance, Case, FamilyHandover, Meeting, Member, Recap, Update
 
     if isinstance(obj, Case):
@@ -359,30 +362,49 @@ def note(session: Session, obj: object) -> None:
         touch(session, case_id=obj.case_id, parts=EVERYTHING)
     elif isinstance(obj, Action):
         touch(session, case_id=obj.case_id, parts=(ACTIONS,))
-    elif isinstance(obj, Meeting | FamilyHandover):
+    elif isinstance(obj, FamilyHandover) or (isinstance(obj, Meeting) and deleted):
         touch(session, case_id=obj.case_id)
-    elif isinstance(obj, Recap | Attendance | Update):
+    elif isinstance(obj, Recap) or (isinstance(obj, Attendance | Update) and deleted):
         touch(session, meeting_id=obj.meeting_id)
+    elif isinstance(obj, Meeting):
+        session.info.setdefault(_IF_HELD, set()).add(obj.id)
+    elif isinstance(obj, Attendance | Update):
+        session.info.setdefault(_IF_HELD, set()).add(obj.meeting_id)
 
 
 @event.listens_for(Session, "after_flush")
 def _noted(session: Session, _context) -> None:
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    for obj in (*session.new, *session.dirty):
         note(session, obj)
+    for obj in session.deleted:
+        note(session, obj, deleted=True)
+
+
+_PENDING_KEYS = (_PENDING, _MEETINGS, _IF_HELD)
 
 
 @event.listens_for(Session, "before_commit")
 def _refresh_noted(session: Session) -> None:
     session.flush()  # what the commit would flush may note cases
-    if not (session.info.get(_PENDING) or session.info.get(_MEETINGS)):
+    if not any(session.info.get(key) for key in _PENDING_KEYS):
         return
     cases: dict[int, set[str]] = session.info.pop(_PENDING, {})
     meetings = session.info.pop(_MEETINGS, set())
+    if_held = session.info.pop(_IF_HELD, set())
+    found: list[int] = []
     if meetings:
-        for case_id in session.execute(text("SELECT case_id FROM meetings WHERE id IN :ids")
-                                       .bindparams(bindparam("ids", expanding=True)), {"ids": sorted(meetings)}
-                                       ).scalars():
-            cases.setdefault(case_id, set()).add(MEETINGS)
+        found += session.execute(text("SELECT case_id FROM meetings WHERE id IN :ids")
+                                 .bindparams(bindparam("ids", expanding=True)), {"ids": sorted(meetings)}
+                                 ).scalars().all()
+    if if_held - meetings:
+        found += session.execute(text("SELECT case_id FROM meetings m WHERE m.id IN :ids AND EXISTS"
+                                      " (SELECT 1 FROM recaps r WHERE r.meeting_id = m.id AND r.status = 'posted')")
+                                 .bindparams(bindparam("ids", expanding=True)), {"ids": sorted(if_held - meetings)}
+                                 ).scalars().all()
+    for case_id in found:
+        cases.setdefault(case_id, set()).add(MEETINGS)
+    if not cases:
+        return
     _lock(session, sorted(cases))
     by_parts: dict[tuple[str, ...], list[int]] = {}
     for case_id, parts in cases.items():
@@ -393,5 +415,5 @@ def _refresh_noted(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(_MEETINGS, None)
+    for key in _PENDING_KEYS:
+        session.info.pop(key, None)
