@@ -205,6 +205,7 @@ def _sums() -> tuple[Sums, ...]:
 
 
 SUM_TABLES = ("attendance_by_day", "held_by_day", "cases_by_day", "actions_by_day")
+BUILT = "facts_built"  # which rules and timezone built the facts (ensure_current)
 
 
 def _sums_of(session: Session, spec: Sums, params: dict) -> dict[tuple, tuple[str, list[int]]]:
