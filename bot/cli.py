@@ -187,7 +187,13 @@ def main(argv: list[str] | None = None) -> int:
 
             engine = make_engine(settings.database_url)
             if args.task == "upgrade":
+                from handlers.reminders import policy_from
+                from models import meeting_facts, reminders
+
                 upgrade(engine)
+                reminders.configure(policy_from(settings))  # the timezone the oversight facts count days in
+                if meeting_facts.ensure_current(engine):
+                    print("oversight facts: worked out again for the new rules or timezone")
             print(f"database schema: {current_revision(engine)}")
             return 0
         from bot import tools
