@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlmodel import select
 
 from models.ledger import Kind
 from models.tables import MessageStatus, ScheduledMessage
@@ -33,9 +34,8 @@ def _files(slack, channel: str, ts: str) -> list[str]:
 
 def _row(session) -> ScheduledMessage:
     session.expire_all()
-    [row] = [r for r in session.query(ScheduledMessage).filter(ScheduledMessage.kind == Kind.OVERSIGHT_REPORT)
-             if r.key == KEY]
-    return row
+    return session.exec(select(ScheduledMessage).where(ScheduledMessage.kind == Kind.OVERSIGHT_REPORT,
+                                                        ScheduledMessage.key == KEY)).one()
 
 
 def test_two_processes_and_a_restart_post_the_monthly_report_once(engine, session, slack, tmp_path):
