@@ -407,11 +407,10 @@ def _refresh_noted(session: Session) -> None:
     if not cases:
         return
     _lock(session, sorted(cases))
-    by_parts: dict[tuple[str, ...], list[int]] = {}
-    for case_id, parts in cases.items():
-        by_parts.setdefault(tuple(sorted(parts)), []).append(case_id)
-    for parts, ids in sorted(by_parts.items()):
-        refresh(session, ids, parts)
+    for part in EVERYTHING:  # the parts, and so the sums' rows, always in one order: no deadlock between two
+        ids = [case_id for case_id, parts in cases.items() if part in parts]
+        if ids:
+            refresh(session, ids, (part,))
 
 
 @event.listens_for(Session, "after_rollback")
