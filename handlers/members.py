@@ -322,12 +322,19 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
             errors[Block.NAME] = "Please give their name or a label, such as Mother of Child A."
             ack(response_action="errors", errors=errors)
             return
-        cases.update_member(
+        changed = cases.update_member(
             session, member=member, actor=actor, role=role, agency=agency, name=name or None,
             manager=manager_of if member.slack_user_id else False,
             away_until=away if member.slack_user_id else False,
         )
-        reminders.member_changed(session, member=member, now=deps.now())
+        if changed:
+            reminders.member_changed(session, member=member, now=deps.now())
+        else:
+            session.refresh(member)
+            if member.status == MemberStatus.REMOVED:  # removed while the form was open (or at the same moment)
+                ack(response_action="update", view=access.notice_view(
+                    "Change details", "That person is no longer in the core group, so nothing was changed."))
+                return
     ack()
     refresh_list(client, deps, body, case.id)
     refresh_checklist(deps, client, case.id)
