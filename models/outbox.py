@@ -86,3 +86,14 @@ def cancelled_accepted(session: Session, *, case_id: int, member_id: int, user_i
     return enqueue(session, key=f"cancelled_accepted:{member_id}:{when}", kind=Kind.CANCELLED_ACCEPTED,
                    case_id=case_id, now=now, detail={"member": member_id, "user": user_id,
                                                      "approval_required": bool(approval_required)})
+
+
+def member_removed(session: Session, *, case_id: int, member_id: int, user_id: str | None, external: bool, text: str,
+                   notify: str | None, now: datetime) -> str:
+    """Someone was removed from the core group (handlers/members.py): they are taken out of the channel (if they are
+    on Slack) and the channel is told; the person who removed them is told privately if Slack would not take them
+    out. Written by the conditional update that removed them, so once. Named in `detail`, not `member_id` (rows
+    addressed to a removed member are withdrawn)."""
+    return enqueue(session, key=f"removed:{member_id}:{now.timestamp():.6f}", kind=Kind.MEMBER_REMOVED,
+                   case_id=case_id, now=now, detail={"member": member_id, "user": user_id, "external": external,
+                                                     "text": text, "notify": notify})
