@@ -17,7 +17,9 @@ Timed (median of 3, after one warm-up run), with today 1 December 2026:
 - the full report: all eleven measures over the two years, by month, for every case (`coregroup report`);
 - the App Home section for an analyst: the figures for the last 12 months over the whole workspace;
 - the App Home section for a team manager: their cases needing attention and the figures over their cases
-  (one manager per 50 cases).
+  (one manager per 50 cases);
+- keeping the facts: what a commit that changed one case's meetings (or its actions) adds, working that part of
+  its facts out again and adding the difference to the sums (median of 21 cases).
 """
 
 from __future__ import annotations
@@ -197,10 +199,10 @@ def load_postgresql(engine, data) -> None:
         raw.close()
 
 
-def timed(fn) -> float:
+def timed(fn, repeat: int = REPEAT) -> float:
     fn()  # warm-up (and the working-day table's first fill)
     runs = []
-    for _ in range(REPEAT):
+    for _ in range(repeat):
         started = time.perf_counter()
         fn()
         runs.append(time.perf_counter() - started)
@@ -240,10 +242,21 @@ def bench(kind: str, cases: int) -> dict:
                 oversight.needing_attention(session, cases_sql=staff.visible_cases_sql(who), today=TODAY)
                 oversight.figures(session, scope=staff.scope_sql(who), today=TODAY)
 
+        def keep(parts):
+            def one_change():  # what a commit that changed one case's meetings (or actions) adds
+                keep.case = keep.case % cases + 1
+                with Session(engine) as session:
+                    meeting_facts.refresh(session, [keep.case], parts)
+                    session.commit()
+            return one_change
+        keep.case = 0
+
         result = {"database": kind, "cases": cases, "meetings": counts["meetings"],
                   "attendance": counts["attendance"], "actions": counts["actions"], "load": load,
                   "rebuild": rebuild,
-                  "report": timed(full_report), "analyst": timed(analyst_home), "manager": timed(manager_home)}
+                  "report": timed(full_report), "analyst": timed(analyst_home), "manager": timed(manager_home),
+                  "keep_meetings": timed(keep((meeting_facts.MEETINGS,)), repeat=21),
+                  "keep_actions": timed(keep((meeting_facts.ACTIONS,)), repeat=21)}
         engine.dispose()
     finally:
         drop()
@@ -262,12 +275,13 @@ def main() -> int:
             print(f"{kind} {cases} cases done (loaded in {results[-1]['load']:.0f}s, facts rebuilt in"
                   f" {results[-1]['rebuild']:.1f}s)", file=sys.stderr)
     print("| database | cases | meetings | attendance rows | actions | full report (11 measures, 2 years) |"
-          " App Home, analyst (12 months, everything) | App Home, team manager (50 cases) | rebuild of the facts |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          " App Home, analyst (12 months, everything) | App Home, team manager (50 cases) | rebuild of the facts |"
+          " keeping one case's facts: meetings / actions |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         print(f"| {r['database']} | {r['cases']:,} | {r['meetings']:,} | {r['attendance']:,} | {r['actions']:,} |"
               f" {r['report'] * 1000:,.0f} ms | {r['analyst'] * 1000:,.0f} ms | {r['manager'] * 1000:,.0f} ms |"
-              f" {r['rebuild']:,.1f} s |")
+              f" {r['rebuild']:,.1f} s | {r['keep_meetings'] * 1000:.1f} ms / {r['keep_actions'] * 1000:.1f} ms |")
     return 0
 
 
