@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
+from bench import bulk
 from bench.due_work import fresh_database
 from models import meeting_facts, oversight, staff
 from models.calendar import WorkingCalendar
@@ -137,68 +138,6 @@ def generate(cases: int):
     return data
 
 
-def _value(v):
-    if isinstance(v, datetime):
-        return v.isoformat(sep=" ", timespec="microseconds")
-    if isinstance(v, date):
-        return v.isoformat()
-    return v
-
-
-def load_sqlite(engine, data) -> None:
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for pragma in ("foreign_keys=OFF", "synchronous=OFF", "cache_size=-400000"):
-            cursor.execute(f"PRAGMA {pragma}")
-        tables = ", ".join(f"'{t}'" for t in COLUMNS)
-        indexes = cursor.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-                                 f" AND tbl_name IN ({tables})").fetchall()
-        cursor.execute("BEGIN")
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        for table, columns in COLUMNS.items():
-            marks = ", ".join("?" for _ in columns)
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                               ([_value(v) for v in row] for row in data[table]))
-        for _, sql in indexes:
-            cursor.execute(sql)
-        cursor.execute("COMMIT")
-        cursor.execute("ANALYZE")
-    finally:
-        raw.close()
-
-
-def load_postgresql(engine, data) -> None:
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        names = list(COLUMNS)
-        cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
-                       " WHERE conrelid::regclass::text = ANY(%s) AND contype IN ('f', 'u')", (names,))
-        constraints = cursor.fetchall()
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)"
-                       " AND indexname NOT IN (SELECT conname FROM pg_constraint)", (names,))
-        indexes = cursor.fetchall()
-        for table, name, _ in constraints:
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        for table, columns in COLUMNS.items():
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in data[table]:
-                    copy.write_row(row)
-        for _, definition in indexes:
-            cursor.execute(definition)
-        for table, name, definition in sorted(constraints, key=lambda c: " FOREIGN" in c[2]):
-            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        raw.commit()
-        cursor.execute("ANALYZE")
-        raw.commit()
-    finally:
-        raw.close()
-
-
 def timed(fn, repeat: int = REPEAT) -> float:
     fn()  # warm-up (and the working-day table's first fill)
     runs = []
@@ -217,7 +156,7 @@ def bench(kind: str, cases: int) -> dict:
         started = time.perf_counter()
         data = generate(cases)
         counts = {table: len(rows) for table, rows in data.items()}
-        (load_sqlite if kind == "sqlite" else load_postgresql)(engine, data)
+        bulk.load(engine, COLUMNS, data)
         del data
         load = time.perf_counter() - started
         started = time.perf_counter()
