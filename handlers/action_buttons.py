@@ -85,12 +85,15 @@ def done(ack, body: dict, client: WebClient, respond, deps: Deps) -> None:
         changed = actions.mark_done(session, action=action, actor=access.actor_of(body), member_id=member.id,
                                     now=deps.now())
         owner = session.get(Member, action.owner_member_id)
-        channel, thread, _meeting = case_post.where(session, case)
+        keys: list[str] = []
+        if changed:
+            channel, thread, _meeting = case_post.where(session, case)
+            post = action_blocks.change_post(action=action, owner=owner, by=member, today=today, what="done")
+            keys = case_post.plan(session, deps, key=f"action:{action.id}:done", case_id=case.id, channel=channel,
+                                  thread_ts=thread, message=post, notify=access.actor_of(body).user_id)
     if changed:
         log.info("action %s done by member %s", action.id, member.id)
-        post = action_blocks.change_post(action=action, owner=owner, by=member, today=today, what="done")
-        case_post.post(client, channel=channel, thread_ts=thread, message=post, what="an action done",
-                       notify=access.actor_of(body).user_id)
+        case_post.send(deps, client, keys)
     shown = _shows_action(body, action.id)
     if "p" in choice:
         show_list(deps, client, body, respond, case, member, page=access.int_or_none(choice.get("p")) or 0,
@@ -236,10 +239,12 @@ def submit_form(ack, body: dict, client: WebClient, deps: Deps, which: str) -> N
         post = action_blocks.change_post(action=action, owner=owner, by=member, today=deps.today(),
                                          what=which, note=note)
         channel, thread, _meeting = case_post.where(session, case)
+        keys = case_post.plan(session, deps, key=f"action:{action.id}:{which}:{body['view']['id']}",
+                              case_id=case.id, channel=channel, thread_ts=thread, message=post,
+                              notify=access.actor_of(body).user_id)
     ack()
     log.info("action %s: %s by member %s", action.id, which, member.id)
-    case_post.post(client, channel=channel, thread_ts=thread, message=post, what=f"an action {which}",
-                   notify=access.actor_of(body).user_id)
+    case_post.send(deps, client, keys)
     _redraw_list(deps, client, case, member, meta, body)
     if meta.get("h"):
         actor = access.actor_of(body)

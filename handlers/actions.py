@@ -124,10 +124,11 @@ def submit_action(ack, body: dict, client: WebClient, deps: Deps) -> None:
         message = action_blocks.new_action_post(case_id=case.id, action=action, owner=owner, by=by,
                                                 today=deps.today(), goal=goal)
         action_id = action.id
+        keys = case_post.plan(session, deps, key=f"action:{action_id}:added", case_id=case.id, channel=channel,
+                              thread_ts=thread, message=message, notify=access.actor_of(body).user_id)
     ack()
     log.info("action %s added to case %s (meeting %s)", action_id, case.id, meeting_id)
-    case_post.post(client, channel=channel, thread_ts=thread, message=message, what="a new action",
-                   notify=access.actor_of(body).user_id)
+    case_post.send(deps, client, keys)
 
 
 def shortcut_make_action(ack, body: dict, client: WebClient, respond, deps: Deps) -> None:

@@ -9,8 +9,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
-from handlers import access
+from handlers import access, outbox
+from handlers.deps import Deps
 from models import current_meeting
+from models import outbox as outbox_rows
+from models.ledger import Kind
 from models.tables import Case
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,28 @@ def post(client: WebClient, *, channel: str | None, thread_ts: str | None, messa
             access.tell_in_channel(client, channel, notify, access.NOT_CONFIRMED)
         return None
     return reply.get("ts")
+
+
+def plan(session: Session, deps: Deps, *, key: str, case_id: int, channel: str | None, thread_ts: str | None,
+         message: dict, notify: str | None = None) -> list[str]:
+    """`post`, but through the outbox: written in the change's own transaction (so it is not lost if the process
+    dies after the commit, nor dropped if Slack refuses past the client's retries); send the keys with `send`
+    after the commit. `key` names the change (its once-only claim or its record); `notify` (a user id) is told
+    privately if Slack does not take it at once."""
+    return outbox_rows.case_post(session, key=key, case_id=case_id, channel=channel, thread_ts=thread_ts,
+                                 message=message, notify=notify, now=deps.now())
+
+
+def send(deps: Deps, client: WebClient, keys: list[str]) -> None:
+    """Send what `plan` wrote, now (after the commit); the scheduler's run sends whatever this does not."""
+    outbox.send_all_now(deps, client, keys)
+
+
+@outbox.sender(Kind.CASE_POST, unconfirmed=access.NOT_CONFIRMED)
+def _send_planned(job: outbox.Job) -> None:
+    """A message planned by `plan`, posted as it was built, once."""
+    detail = job.detail
+    job.post(channel=detail["channel"], message=detail["message"], thread_ts=detail.get("thread"))
 
 
 def in_modal(body: dict) -> bool:

@@ -97,3 +97,15 @@ def member_removed(session: Session, *, case_id: int, member_id: int, user_id: s
     return enqueue(session, key=f"removed:{member_id}:{now.timestamp():.6f}", kind=Kind.MEMBER_REMOVED,
                    case_id=case_id, now=now, detail={"member": member_id, "user": user_id, "external": external,
                                                      "text": text, "notify": notify})
+
+
+def case_post(session: Session, *, key: str, case_id: int, channel: str | None, thread_ts: str | None,
+              message: dict, notify: str | None, now: datetime) -> list[str]:
+    """A message built in the change's own transaction (an action added or changed, a decision, the plan), posted
+    as it is in `channel` (in the thread `thread_ts` if given) by handlers/case_post.py. `key` names the change
+    (its once-only claim or its record), so a row per change; `notify` (a user id) is told privately if the first
+    attempt fails. Returns the keys to send after the commit: none when there is no channel to post in."""
+    if not channel:
+        return []
+    return [enqueue(session, key=f"post:{key}", kind=Kind.CASE_POST, case_id=case_id, now=now,
+                    detail={"channel": channel, "thread": thread_ts, "message": message, "notify": notify})]

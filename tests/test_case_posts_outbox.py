@@ -1,0 +1,82 @@
+"""What the core group records is posted through the outbox (handlers/case_post.plan): an action added, done,
+progressed or given a new date, a decision, the plan, scaling scores and the closing message are written in the
+change's own transaction. When Slack refuses the post more times than the client retries, the record is saved, the
+person who acted is told privately, and the scheduler's run posts it later, once, where it would have gone."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+
+from handlers.ids import Action as ActionId
+from handlers.ids import Block, View
+from tests.helpers import ephemeral_texts, new_case, opened_view, posted
+from tests.meeting_factories import insert_meeting, member_id
+from tests.reminder_world import dispatcher
+from tests.test_actions import _add, _insert_actions, _today
+
+SAVED_BUT = "Slack did not confirm"
+
+
+def _refuse(slack, words: str) -> None:
+    """Slack refuses the post holding `words`: the first try and both of the client's retries (bot/slack.py)."""
+    slack.fail_next("chat.postMessage", status=503, error="service_unavailable", retry_after=0, times=3,
+                    where=lambda args: words in (args.get("text") or ""))
+
+
+def _scheduler_later(app, slack) -> None:
+    """The scheduler's run once the retry is due, and once more (which has nothing left to send)."""
+    for _ in range(2):
+        with time_machine.travel(datetime.now(UTC) + timedelta(hours=1), tick=True):
+            dispatcher(app.engine, slack).run_once()
+
+
+def _told(slack) -> int:
+    return sum(SAVED_BUT in text for text in ephemeral_texts(slack))
+
+
+def test_an_action_added_during_a_meeting_that_slack_refused_is_posted_in_its_thread_later_once(people, slack, app):
+    case = new_case(people, slack)
+    meeting_post = slack.add_message(case.channel_id, "U0BOT", "Core group meeting")
+    insert_meeting(app.engine, case.case_id, channel_id=case.channel_id, message_ts=meeting_post["ts"])
+    _refuse(slack, "New action for")
+    reply = _add(people, slack, case)
+    assert reply.status == 200 and reply.body == "", reply.body
+    assert posted(slack, case.channel_id, "New action") == []
+    assert _told(slack) == 1
+
+    _scheduler_later(app, slack)
+    [post] = posted(slack, case.channel_id, "New action")
+    assert post["thread_ts"] == meeting_post["ts"] and "Book a dentist appointment" in json.dumps(post["blocks"])
+
+
+def test_an_action_done_progressed_and_moved_that_slack_refused_are_posted_later_once(people, slack, app):
+    case = new_case(people, slack)
+    hv = member_id(app.engine, case.case_id, people["hv"].user_id)
+    (action_id,) = _insert_actions(app.engine, case.case_id, hv, 1)
+    value = {"c": case.case_id, "a": action_id}
+    user = people["hv"]
+
+    _refuse(slack, "gave this action a new date")
+    user.click(ActionId.ACTION_NEW_DATE, value, channel=case.channel_id)
+    new_due = (_today() + timedelta(days=10)).isoformat()
+    reply = user.submit(opened_view(slack, View.ACTION_NEW_DATE),
+                        {Block.DATE: new_due, Block.REASON: "The clinic was closed"})
+    assert reply.body == ""
+    _refuse(slack, "added progress")
+    user.click(ActionId.ACTION_PROGRESS, value, channel=case.channel_id)
+    reply = user.submit(opened_view(slack, View.ACTION_PROGRESS), {Block.PROGRESS_NOTE: "Called the surgery"})
+    assert reply.body == ""
+    _refuse(slack, "marked this action as done")
+    user.click(ActionId.ACTION_DONE, value, channel=case.channel_id)
+    for words in ("The clinic was closed", "Called the surgery", "marked this action as done"):
+        assert posted(slack, case.channel_id, words) == [], words
+    assert _told(slack) == 3
+
+    _scheduler_later(app, slack)
+    for words in ("The clinic was closed", "Called the surgery", "marked this action as done"):
+        [post] = posted(slack, case.channel_id, words)
+        assert "thread_ts" not in post, words
+
