@@ -82,10 +82,11 @@ def submit_decision(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                     actor=access.actor_of(body), now=deps.now(), source_key=key)
         message = action_blocks.decision_post(decision=decision, by=by)
         decision_id = decision.id
+        keys = case_post.plan(session, deps, key=f"decision:{decision_id}", case_id=case.id, channel=channel,
+                              thread_ts=thread, message=message, notify=access.actor_of(body).user_id)
     ack()
     log.info("decision %s recorded on case %s (meeting %s)", decision_id, case.id, meeting_id)
-    case_post.post(client, channel=channel, thread_ts=thread, message=message, what="a decision",
-                   notify=access.actor_of(body).user_id)
+    case_post.send(deps, client, keys)
 
 
 def shortcut_record_decision(ack, body: dict, client: WebClient, respond, deps: Deps) -> None:

@@ -80,3 +80,18 @@ def test_an_action_done_progressed_and_moved_that_slack_refused_are_posted_later
         [post] = posted(slack, case.channel_id, words)
         assert "thread_ts" not in post, words
 
+
+def test_a_decision_slack_refused_is_posted_in_the_meetings_thread_later_once(people, slack, app):
+    case = new_case(people, slack)
+    meeting_post = slack.add_message(case.channel_id, "U0BOT", "Core group meeting")
+    insert_meeting(app.engine, case.case_id, chair_user=people["hv"].user_id, channel_id=case.channel_id,
+                   message_ts=meeting_post["ts"])
+    _refuse(slack, "Decision: Refer the parents")
+    people["hv"].command("decision Refer the parents to the parenting group", channel=case.channel_id)
+    reply = people["hv"].submit(opened_view(slack, View.DECISION))
+    assert reply.body == ""
+    assert posted(slack, case.channel_id, "Refer the parents") == [] and _told(slack) == 1
+
+    _scheduler_later(app, slack)
+    [post] = posted(slack, case.channel_id, "Refer the parents")
+    assert post["thread_ts"] == meeting_post["ts"]
