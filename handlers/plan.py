@@ -56,14 +56,18 @@ def submit_plan(ack, body: dict, client: WebClient, deps: Deps) -> None:
         for kind, texts in wanted.items():
             changed |= plan.replace_items(session, case_id=case.id, kind=kind, texts=texts,
                                           actor=access.actor_of(body))
-        items = plan.items(session, case.id)
+        keys: list[str] = []
+        if changed:
+            blocks = [kit.section(f"{member_blocks.who(editor)} updated the plan.")]
+            blocks += plan_blocks.plan_blocks(case_id=case.id, reference=case.reference,
+                                              items=plan.items(session, case.id))
+            keys = case_post.plan(session, deps, key=f"plan:{case.id}:view:{body['view']['id']}", case_id=case.id,
+                                  channel=case.channel_id, thread_ts=None, notify=editor.slack_user_id,
+                                  message={"text": f"The plan for {case.reference} was updated.",
+                                           "blocks": blocks[:50]})
     ack()
     refresh_checklist(deps, client, case.id)
-    if changed:
-        blocks = [kit.section(f"{member_blocks.who(editor)} updated the plan.")]
-        blocks += plan_blocks.plan_blocks(case_id=case.id, reference=case.reference, items=items)
-        case_post.post(client, channel=case.channel_id, thread_ts=None, what="the plan", notify=editor.slack_user_id,
-                       message={"text": f"The plan for {case.reference} was updated.", "blocks": blocks[:50]})
+    case_post.send(deps, client, keys)
 
 
 def register(app: App, deps: Deps) -> None:

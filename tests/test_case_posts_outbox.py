@@ -95,3 +95,17 @@ def test_a_decision_slack_refused_is_posted_in_the_meetings_thread_later_once(pe
     _scheduler_later(app, slack)
     [post] = posted(slack, case.channel_id, "Refer the parents")
     assert post["thread_ts"] == meeting_post["ts"]
+
+
+def test_the_updated_plan_slack_refused_is_posted_later_once(people, slack, app):
+    from tests.test_plan_in_meeting import edit_plan
+
+    case = new_case(people, slack)
+    _refuse(slack, "was updated")
+    edit_plan(people, slack, case, dangers=["Child A may be hurt when the adults argue"])
+    assert posted(slack, case.channel_id, "updated the plan") == [] and _told(slack) == 1
+
+    _scheduler_later(app, slack)
+    [post] = posted(slack, case.channel_id, "updated the plan")
+    assert "Child A may be hurt when the adults argue" in json.dumps(post["blocks"]) and "thread_ts" not in post
+
