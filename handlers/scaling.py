@@ -296,11 +296,37 @@ def reveal_clicked(ack, body: dict, client: WebClient, respond, deps: Deps) -> N
         # Several clicks at the same moment: one reveals (and posts what does not fit); the rest only redraw.
         first_time = scaling.reveal(session, round_id=scaling_round.id, actor=access.actor_of(body), now=deps.now())
         round_id = scaling_round.id
-    more, channel, ts = redraw(client, deps, case, round_id)
+        # What does not fit the question's message goes in its thread: written with the reveal, sent once.
+        keys = [models_outbox.scaling_scores(session, case_id=case.id, round_id=round_id, now=deps.now())
+                ] if first_time else []
+    redraw(client, deps, case, round_id)
     if first_time:
         log.info("scaling round %s revealed", round_id)
-        for message in more:
-            case_post.post(client, channel=channel, thread_ts=ts, message=message, what="more scaling scores")
+        outbox.send_all_now(deps, client, keys)
+
+
+class QuestionNotPosted(Exception):
+    """The revealed scores' thread has no message yet (the question's post is still in the outbox): tried later."""
+
+
+@outbox.sender(Kind.SCALING_SCORES)
+def post_more_scores(job: outbox.Job) -> None:
+    """The revealed scores that do not fit the question's message, in its thread, each once."""
+    deps, round_id = job.deps, job.detail["round"]
+    with deps.session() as session:
+        scaling_round = session.get(ScalingRound, round_id)
+        if scaling_round is None:
+            raise outbox.Skipped("no_round")
+        channel, ts = scaling_round.channel_id, scaling_round.message_ts
+        question = session.get(ScalingQuestion, scaling_round.question_id)
+        more = scaling_blocks.revealed_messages(case_id=question.case_id,
+                                                summary=scaling.round_summary(session, round_id))[1:]
+    if not more:
+        raise outbox.Skipped("fits_in_one")
+    if not channel or not ts:
+        raise QuestionNotPosted(f"round {round_id}")
+    for part, message in enumerate(more):
+        job.post(channel=channel, message=message, part=part, thread_ts=ts)
 
 
 def register(app: App, deps: Deps) -> None:

@@ -56,6 +56,13 @@ def scaling_question(session: Session, *, case_id: int, meeting_id: int, round_i
                    meeting_id=meeting_id, now=now, detail={"round": round_id, "notify": notify})
 
 
+def scaling_scores(session: Session, *, case_id: int, round_id: int, now: datetime) -> str:
+    """The scores were shown (written by the one reveal that counts): those that do not fit the question's message
+    go in its thread (handlers/scaling.py)."""
+    return enqueue(session, key=f"scaling:{round_id}:scores", kind=Kind.SCALING_SCORES, case_id=case_id, now=now,
+                   detail={"round": round_id})
+
+
 def family_outline(session: Session, *, meeting: Meeting, now: datetime, moved: bool = False) -> str:
     """A meeting was booked or moved: its outline for the family, to the lead social worker
     (handlers/family_outline.py).
@@ -109,3 +116,4 @@ def case_post(session: Session, *, key: str, case_id: int, channel: str | None, 
         return []
     return [enqueue(session, key=f"post:{key}", kind=Kind.CASE_POST, case_id=case_id, now=now,
                     detail={"channel": channel, "thread": thread_ts, "message": message, "notify": notify})]
+

@@ -13,7 +13,7 @@ import time_machine
 from handlers.ids import Action as ActionId
 from handlers.ids import Block, View
 from tests.helpers import ephemeral_texts, new_case, opened_view, posted
-from tests.meeting_factories import insert_meeting, member_id
+from tests.meeting_factories import button, insert_meeting, member_id
 from tests.reminder_world import dispatcher
 from tests.test_actions import _add, _insert_actions, _today
 
@@ -108,4 +108,38 @@ def test_the_updated_plan_slack_refused_is_posted_later_once(people, slack, app)
     _scheduler_later(app, slack)
     [post] = posted(slack, case.channel_id, "updated the plan")
     assert "Child A may be hurt when the adults argue" in json.dumps(post["blocks"]) and "thread_ts" not in post
+
+
+def test_revealed_scores_that_slack_refused_in_the_thread_are_posted_there_later_once(people, slack, app):
+    from tests.test_races import _score
+
+    scorers = ("hv", "teacher", "gp", "police")
+    case = new_case(people, slack, members=scorers)
+    insert_meeting(app.engine, case.case_id, chair_user=people["hv"].user_id)
+    people["hv"].command("scale", channel=case.channel_id)
+    people["hv"].submit(opened_view(slack, View.SCALE_ASK), {
+        Block.SCALE_QUESTION: "How safe is Child A at home?", Block.SCALE_ZERO: "Not safe at home",
+        Block.SCALE_TEN: "Everyone is confident Child A is safe at home"})
+    question = posted(slack, case.channel_id, "Give my score")[-1]
+
+    def current() -> dict:
+        return next(m for m in slack.messages(case.channel_id) if m["ts"] == question["ts"])
+
+    def thread() -> list[dict]:
+        return [m for m in slack.messages(case.channel_id)
+                if m.get("thread_ts") == question["ts"] and m["ts"] != question["ts"]]
+
+    for who in (*scorers, "sw"):
+        _score(people, slack, case, who, current())
+    value, message = button(current(), ActionId.REVEAL)
+    _refuse(slack, "More scores")
+    people["hv"].click(ActionId.REVEAL, value, channel=case.channel_id, message=message)
+    assert "Scaling: everyone's scores" in json.dumps(current()["blocks"])  # the question's message redrawn
+    assert thread() == []
+
+    _scheduler_later(app, slack)
+    shown = json.dumps(current()["blocks"]) + "".join(json.dumps(m["blocks"]) for m in thread())
+    assert thread() and all(m["text"] == "More scores" for m in thread())
+    for who in (*scorers, "sw"):
+        assert shown.count(f"{who}: reason") == 1, who  # every score shown, once
 
