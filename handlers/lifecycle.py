@@ -9,13 +9,12 @@ not archive the channel, the case stays closed and the person who closed it is t
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import access, case_post, forms
+from handlers import access, forms, outbox
 from handlers.blocks import lifecycle as lifecycle_blocks
 from handlers.blocks import members as member_blocks
 from handlers.blocks.meetings import when_text
@@ -25,7 +24,9 @@ from handlers.deps import Deps
 from handlers.ids import Block, View
 from handlers.plain import jargon_gate
 from models import audit, lifecycle
+from models import outbox as outbox_rows
 from models.cases import DomainError
+from models.ledger import Kind
 from models.tables import Case, Member
 
 log = logging.getLogger(__name__)
@@ -86,35 +87,45 @@ def submit_close(ack, body: dict, client: WebClient, deps: Deps) -> None:
             lifecycle.close_case(session, case=fresh, outcome=outcome, reason=reason, closed_on=closed_on,
                                  actor=actor, now=deps.now(), today=deps.today())
             closer_text = member_blocks.who(session.get(Member, closer.id))
+            # The last message and the archiving, written after close_case withdrew the case's pending rows.
+            keys = [outbox_rows.case_closed(
+                session, case_id=case.id, channel=case.channel_id, notify=actor.user_id, now=deps.now(),
+                message=lifecycle_blocks.closed_message(reference=case.reference, closer=closer_text,
+                                                        outcome=outcome, reason=reason.strip(), closed_on=closed_on,
+                                                        cancelled=cancelled))] if case.channel_id else []
     except DomainError as error:
         # Someone else closed it, or a meeting started, while this form was open. Nothing was saved.
         ack(response_action="update", view=access.notice_view(TITLE, str(error)))
         return
     ack()
     log.info("case %s closed by %s/%s", case.id, actor.team_id, actor.user_id)
-    finish_closing(client, body, case=case, closer_text=closer_text, outcome=outcome, reason=reason.strip(),
-                   closed_on=closed_on, cancelled=cancelled)
+    outbox.send_all_now(deps, client, keys)
 
 
-def finish_closing(client: WebClient, body: dict, *, case: Case, closer_text: str, outcome: str, reason: str,
-                   closed_on: date, cancelled: list[str]) -> None:
-    """After the modal has closed: the last message in the channel, then archive it."""
-    if not case.channel_id:
-        return
-    message = lifecycle_blocks.closed_message(reference=case.reference, closer=closer_text, outcome=outcome,
-                                              reason=reason, closed_on=closed_on, cancelled=cancelled)
-    case_post.post(client, channel=case.channel_id, thread_ts=None, message=message, what="the closing message",
-                   notify=access.actor_of(body).user_id)
+@outbox.sender(Kind.CASE_CLOSED, unconfirmed=access.NOT_CONFIRMED)
+def finish_closing(job: outbox.Job) -> None:
+    """After the commit: the last message in the channel (once), then archive it. If Slack will not archive it,
+    the person who closed the case is told what to do."""
+    channel, notify = job.detail["channel"], job.detail.get("notify")
+    job.post(channel=channel, message=job.detail["message"])
+    client = job.client
     try:
-        client.conversations_archive(channel=case.channel_id)
+        client.conversations_archive(channel=channel)
     except SLACK_FAILED as error:
         code = (error.response.get("error", "") if isinstance(error, SlackApiError) else type(error).__name__
                 ) or "unknown"
         if code == "already_archived":
             return
-        log.warning("could not archive %s for case %s: %s", case.channel_id, case.id, code)
-        access.tell(client, body, lifecycle_blocks.archive_failed_text(reference=case.reference,
-                                                                       channel_id=case.channel_id, code=code))
+        log.warning("could not archive %s for case %s: %s", channel, job.row.case_id, code)
+        if not notify:
+            return
+        with job.deps.reading() as session:
+            reference = session.get(Case, job.row.case_id).reference
+        try:
+            client.chat_postMessage(channel=notify, text=lifecycle_blocks.archive_failed_text(
+                reference=reference, channel_id=channel, code=code))
+        except SLACK_FAILED as told:
+            log.warning("could not tell the closer that archiving failed: %s", type(told).__name__)
 
 
 def register(app: App, deps: Deps) -> None:

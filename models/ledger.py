@@ -78,6 +78,7 @@ class Kind(StrEnum):
     MEMBER_REMOVED = "outbox.member_removed"  # someone removed from the core group: taken out, the channel told
     CASE_POST = "outbox.case_post"  # a message built when the change was saved (an action, a decision), posted as is
     SCALING_SCORES = "outbox.scaling_scores"  # revealed scores that do not fit the question's message, in its thread
+    CASE_CLOSED = "outbox.case_closed"  # a closed case's last message in its channel, then the channel archived
     OVERSIGHT_REPORT = "oversight.monthly"  # the month's oversight report, to COREGROUP_REPORT_CHANNEL (no case)
 
 
@@ -89,7 +90,7 @@ OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nob
 OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING,
           Kind.CHAIR_PANEL, Kind.FAMILY_ASK, Kind.FAMILY_GIVEN, Kind.FAMILY_OUTLINE,
           Kind.CHANNEL_NOTE, Kind.CANCELLED_ACCEPTED, Kind.MEMBER_REMOVED, Kind.CASE_POST,
-          Kind.SCALING_SCORES)
+          Kind.SCALING_SCORES, Kind.CASE_CLOSED)
 ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, Kind.CHAIR_APOLOGIES, *OUTBOX)  # everything else waits for working hours
 UNTIL_DECIDED = (Kind.CHAIR_APOLOGIES,)  # never too late by the clock: the decider says when it no longer matters
 

@@ -117,3 +117,11 @@ def case_post(session: Session, *, key: str, case_id: int, channel: str | None, 
     return [enqueue(session, key=f"post:{key}", kind=Kind.CASE_POST, case_id=case_id, now=now,
                     detail={"channel": channel, "thread": thread_ts, "message": message, "notify": notify})]
 
+
+def case_closed(session: Session, *, case_id: int, channel: str, message: dict, notify: str | None,
+                now: datetime) -> str:
+    """A case was closed (handlers/lifecycle.py): its last message in the channel, then the channel archived. Written
+    after the closure withdrew the case's pending rows, by the once-only claim of the form that closed it, so once."""
+    return enqueue(session, key=f"closed:{case_id}", kind=Kind.CASE_CLOSED, case_id=case_id, now=now,
+                   detail={"channel": channel, "message": message, "notify": notify})
+

@@ -143,3 +143,17 @@ def test_revealed_scores_that_slack_refused_in_the_thread_are_posted_there_later
     for who in (*scorers, "sw"):
         assert shown.count(f"{who}: reason") == 1, who  # every score shown, once
 
+
+def test_a_closing_message_slack_refused_is_posted_later_once_and_then_the_channel_archived(people, slack, app):
+    from tests.test_lifecycle import _close
+
+    case = new_case(people, slack)
+    _refuse(slack, "is closed")
+    assert _close(people, slack, "sw", case.channel_id).body == ""
+    assert posted(slack, case.channel_id, "is closed") == [] and _told(slack) == 1
+    assert not slack.channels[case.channel_id].archived  # the last message goes first
+
+    _scheduler_later(app, slack)
+    assert len(posted(slack, case.channel_id, "is closed")) == 1
+    assert slack.channels[case.channel_id].archived
+
