@@ -110,9 +110,11 @@ def refresh_list(client: WebClient, deps: Deps, body: dict, case_id: int) -> Non
         log.info("could not refresh the members list: %s", error.response.get("error"))
 
 
-def _post(client: WebClient, case: Case, text: str, notify: str | None = None) -> None:
-    case_post.post(client, channel=case.channel_id, thread_ts=None, message={"text": text, "blocks": [
-        kit.section(text)]}, what="a change of members", notify=notify)
+def plan_post(session, deps: Deps, case: Case, text: str, notify: str | None, *, key: str) -> list[str]:
+    """The channel told of a change of members, through the outbox (handlers/case_post.plan): written in the
+    change's transaction (or, for someone invited, before the form closes), sent after it."""
+    return case_post.plan(session, deps, key=key, case_id=case.id, channel=case.channel_id, thread_ts=None,
+                          message={"text": text, "blocks": [kit.section(text)]}, notify=notify)
 
 
 COUNCIL_ONLY = ("Only people in the council's own Slack workspace can add or invite people to the core group."
@@ -226,11 +228,12 @@ def submit_add(ack, body: dict, client: WebClient, deps: Deps, bot_user_id: str 
             audit.release(session, key)  # they may choose someone else and send the form again
         ack(response_action="errors", errors={Block.USER: problem})
         return
-    ack()
-    with deps.session() as session:
+    with deps.session() as session:  # the channel's note, written before the form closes
         member = session.get(Member, member_id)
         text = f"{member_blocks.who(adder)} added {member_blocks.describe(member)} to the core group."
-    _post(client, case, text, actor.user_id)
+        keys = plan_post(session, deps, case, text, actor.user_id, key=f"member:{member_id}:added:{key}")
+    ack()
+    case_post.send(deps, client, keys)
     refresh_list(client, deps, body, case.id)
     refresh_checklist(deps, client, case.id)
 
@@ -263,8 +266,10 @@ def submit_add_offline(ack, body: dict, client: WebClient, deps: Deps) -> None:
                                                 relationship=relationship or None, agency=agency or None,
                                                 actor=access.actor_of(body))
         text = f"{member_blocks.who(adder)} added {member_blocks.describe(member)} to the core group."
+        keys = plan_post(session, deps, case, text, access.actor_of(body).user_id,
+                          key=f"member:{member.id}:added:view:{body['view']['id']}")
     ack()
-    _post(client, case, text, access.actor_of(body).user_id)
+    case_post.send(deps, client, keys)
     refresh_list(client, deps, body, case.id)
     refresh_checklist(deps, client, case.id)
 

@@ -157,3 +157,26 @@ def test_a_closing_message_slack_refused_is_posted_later_once_and_then_the_chann
     assert len(posted(slack, case.channel_id, "is closed")) == 1
     assert slack.channels[case.channel_id].archived
 
+
+def test_people_added_whose_notes_slack_refused_are_named_in_the_channel_later_once(people, slack, app):
+    sw, gp = people["sw"], people["gp"]
+    case = new_case(people, slack)
+    sw.command("members", channel=case.channel_id)
+    members_list = opened_view(slack, "members_list")
+    _refuse(slack, "to the core group")
+    sw.click(ActionId.MEMBERS_ADD, {"c": case.case_id}, view=members_list)
+    reply = sw.submit(opened_view(slack, View.MEMBER_ADD), {Block.USER: gp.user_id, Block.ROLE: "GP",
+                                                             Block.AGENCY: "Riverside Surgery"})
+    assert reply.body == ""
+    _refuse(slack, "to the core group")
+    sw.click(ActionId.MEMBERS_ADD_OFFLINE, {"c": case.case_id}, view=members_list)
+    reply = sw.submit(opened_view(slack, View.MEMBER_ADD_OFFLINE),
+                      {Block.NAME: "Mother of Child A", Block.ROLE: "Parent", Block.RELATIONSHIP: "Mother"})
+    assert reply.body == ""
+    assert posted(slack, case.channel_id, "to the core group") == [] and _told(slack) == 2
+
+    _scheduler_later(app, slack)
+    notes = posted(slack, case.channel_id, "to the core group")
+    assert len(notes) == 2 and all("thread_ts" not in note for note in notes)
+    assert len([n for n in notes if "Mother of Child A" in n["text"]]) == 1
+
