@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from handlers import access, case_post, connect, forms, getting_started
+from handlers import access, connect, forms, getting_started, outbox
 from handlers.blocks import cases as case_blocks
 from handlers.blocks import help as help_blocks
 from handlers.blocks import kit
@@ -20,7 +20,9 @@ from handlers.ids import Block, View
 from handlers.members import INVITE_ERRORS, in_words, name_of
 from handlers.people import profile
 from models import audit, cases, dates, invites, reminders
+from models import outbox as outbox_rows
 from models.cases import CaseCreate, DomainError, PersonIn
+from models.ledger import Kind
 from models.tables import PROFESSIONAL_ROLES
 
 log = logging.getLogger(__name__)
@@ -138,6 +140,7 @@ def submit_new_case(ack, body: dict, client: WebClient, deps: Deps, bot_user_id:
             case = cases.create_case(session, case_in=case_in, actor=actor)
             case_id = case.id
             reminders.case_opened(session, case=case, now=deps.now())
+            welcome_key = outbox_rows.welcome(session, case_id=case_id, now=deps.now())
     except IntegrityError:
         _archive_quietly(client, channel_id)
         ack(response_action="errors", errors={Block.REFERENCE: "There is already a core group for this case"
@@ -149,7 +152,7 @@ def submit_new_case(ack, body: dict, client: WebClient, deps: Deps, bot_user_id:
     ack()
     log.info("case %s created in %s by %s/%s", case_id, channel_id, actor.team_id, actor.user_id)
     finish_new_case(client, deps, case_id=case_id, channel_id=channel_id, people=people, actor=actor,
-                    emails=cleaned.get("emails") or [])
+                    emails=cleaned.get("emails") or [], welcome_key=welcome_key)
 
 
 def _archive_quietly(client: WebClient, channel_id: str) -> None:
@@ -161,8 +164,9 @@ def _archive_quietly(client: WebClient, channel_id: str) -> None:
 
 
 def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: str, people: list[PersonIn],
-                    actor, emails: list[str] | None = None) -> None:
-    """After the modal has closed: record everyone as Slack knows them, invite them, post and pin the welcome."""
+                    actor, emails: list[str] | None = None, welcome_key: str | None = None) -> None:
+    """After the modal has closed: record everyone as Slack knows them, invite them, post and pin the welcome
+    (written to the outbox with the case: `post_welcome`)."""
     _record_as_slack_knows_them(client, deps, case_id, actor)  # before the invitations, so their join events find them
     invitees = sorted({p.user_id for p in people if p.user_id != actor.user_id})
     not_invited: list[str] = []
@@ -184,30 +188,11 @@ def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: 
             log.warning("could not add the creator to %s: %s", channel_id, error.response.get("error"))
     except SLACK_FAILED as error:
         log.warning("could not add the creator to %s: %s", channel_id, type(error).__name__)
-    with deps.session() as session:
+    if welcome_key:
+        outbox.send_all_now(deps, client, [welcome_key])
+    with deps.reading() as session:
         case = cases.get_case(session, case_id)
-        lead = cases.lead_member(session, case_id)
-        blocks = help_blocks.welcome_blocks(
-            reference=case.reference,
-            children=[(c.label, c.age) for c in cases.children(session, case_id)],
-            frequency_weeks=case.frequency_weeks,
-            lead_user=(lead.slack_team_id, lead.slack_user_id) if lead and lead.slack_user_id else None,
-            case_id=case_id,
-        )
-        reference = case.reference
-    welcome = case_post.post(client, channel=channel_id, thread_ts=None, what="the welcome",
-                             message={"text": f"Core group for {reference}", "blocks": blocks})
-    if welcome:
-        try:
-            client.pins_add(channel=channel_id, timestamp=welcome)
-        except SlackApiError as error:
-            log.warning("could not pin the welcome in %s: %s", channel_id, error.response.get("error"))
-        except SLACK_FAILED as error:
-            log.warning("could not pin the welcome in %s: %s", channel_id, type(error).__name__)
-        with deps.session() as session:
-            case = cases.get_case(session, case_id)
-            case.welcome_ts = welcome
-            session.add(case)
+        reference, welcome = case.reference, case.welcome_ts
     getting_started.post_checklist(client, deps, case_id=case_id, channel_id=channel_id)
     text = f"The core group channel for {reference} is ready: <#{channel_id}>."
     if not welcome:
@@ -220,6 +205,37 @@ def finish_new_case(client: WebClient, deps: Deps, *, case_id: int, channel_id: 
     if emails:
         text += " " + _invite_emails(client, deps, case_id=case_id, emails=emails, actor=actor)
     access.tell_in_channel(client, channel_id, actor.user_id, text)
+
+
+@outbox.sender(Kind.WELCOME)
+def post_welcome(job: outbox.Job) -> None:
+    """A new case's welcome in its channel (the buttons everyone uses), once; pinned, and its timestamp kept."""
+    deps, case_id = job.deps, job.row.case_id
+    with deps.reading() as session:
+        case = cases.get_case(session, case_id)
+        if case is None or not case.channel_id:
+            raise outbox.Skipped("no_channel")
+        lead = cases.lead_member(session, case_id)
+        blocks = help_blocks.welcome_blocks(
+            reference=case.reference,
+            children=[(c.label, c.age) for c in cases.children(session, case_id)],
+            frequency_weeks=case.frequency_weeks,
+            lead_user=(lead.slack_team_id, lead.slack_user_id) if lead and lead.slack_user_id else None,
+            case_id=case_id,
+        )
+        channel_id, reference = case.channel_id, case.reference
+    channel_id, welcome = job.post(channel=channel_id, message={"text": f"Core group for {reference}",
+                                                                "blocks": blocks})
+    try:
+        job.client.pins_add(channel=channel_id, timestamp=welcome)
+    except SlackApiError as error:
+        log.warning("could not pin the welcome in %s: %s", channel_id, error.response.get("error"))
+    except SLACK_FAILED as error:
+        log.warning("could not pin the welcome in %s: %s", channel_id, type(error).__name__)
+    with deps.session() as session:
+        case = cases.get_case(session, case_id)
+        case.welcome_ts = welcome
+        session.add(case)
 
 
 def _record_as_slack_knows_them(client: WebClient, deps: Deps, case_id: int, actor) -> None:

@@ -200,15 +200,16 @@ def submit_invite(ack, body: dict, client: WebClient, deps: Deps) -> None:
             audit.release(session, key)  # corrected, the same form can be sent again
         ack(response_action="errors", errors={Block.EMAIL: outcome.error or "Slack would not invite them."})
         return
-    ack()
-    with deps.session() as session:
+    with deps.session() as session:  # the channel's note, written before the form closes
         member = session.get(Member, outcome.member_id)
         if outcome.kind == "added":
             text = f"{member_blocks.who(inviter)} added {member_blocks.describe(member)} to the core group."
         else:
             text = invited_text(member_blocks.who(inviter), member.role, member.agency)
-    case_post.post(client, channel=case.channel_id, thread_ts=None, message={"text": text, "blocks": [
-        kit.section(text)]}, what="an invitation", notify=actor.user_id)
+        keys = member_handlers.plan_post(session, deps, case, text, actor.user_id,
+                                         key=f"member:{member.id}:{outcome.kind}:{key}")
+    ack()
+    case_post.send(deps, client, keys)
     member_handlers.refresh_list(client, deps, body, case.id)
 
 

@@ -117,10 +117,12 @@ def record_review(session, *, case: Case, review: date | None, actor, now: datet
     return meetings.set_review_date(session, case_id=case.id, review=review, actor=actor, now=now, today=today)
 
 
-def post_review(client: WebClient, case: Case, review: date, by: Member, notify: str | None) -> None:
-    """Tell the core group, in the case channel, the date of the next review conference."""
-    case_post.post(client, channel=case.channel_id, thread_ts=None,
-                   message=meeting_blocks.review_post(review=review, by=by), what="the review date", notify=notify)
+def plan_review(session, deps: Deps, case: Case, review: date, by: Member, notify: str | None) -> list[str]:
+    """Tell the core group, in the case channel, the date of the next review conference: written in the transaction
+    that recorded it (handlers/case_post.plan); send the keys with `case_post.send` after the commit."""
+    return case_post.plan(session, deps, key=f"review:{case.id}:{review.isoformat()}:{deps.now().timestamp():.6f}",
+                          case_id=case.id, channel=case.channel_id, thread_ts=None, notify=notify,
+                          message=meeting_blocks.review_post(review=review, by=by))
 
 
 def _errors_from(error: DomainError, default: str = Block.DATE) -> dict[str, str]:
@@ -167,6 +169,7 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
                 ack()
                 return
             review_changed = record_review(session, case=case, review=review, actor=actor, now=now, today=today)
+            review_keys = plan_review(session, deps, case, review, member, actor.user_id) if review_changed else []
             meeting = meetings.schedule(session, case=case, start=start, duration_minutes=length, location=location,
                                         chair_member_id=chair_id, actor=actor, now=now)
             meeting_id = meeting.id
@@ -182,8 +185,7 @@ def submit_schedule(ack, body: dict, client: WebClient, deps: Deps) -> None:
     post_meeting(client, deps, case, meeting_id, body)
     outbox.send_all_now(deps, client, [outline])  # the outline for the family, to the lead social worker
     refresh_checklist(deps, client, case.id)
-    if review_changed:
-        post_review(client, case, review, member, actor.user_id)
+    case_post.send(deps, client, review_keys)
 
 
 def post_meeting(client: WebClient, deps: Deps, case: Case, meeting_id: int, body: dict | None = None) -> None:

@@ -16,7 +16,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import access, forms
+from handlers import access, case_post, forms
 from handlers.blocks import kit, recap_forms
 from handlers.blocks import recap as recap_blocks
 from handlers.blocks.meetings import when_text
@@ -24,7 +24,7 @@ from handlers.blocks.members import who
 from handlers.commands import Invocation, SubCommand
 from handlers.deps import Deps
 from handlers.ids import Action, Block, View
-from handlers.meetings import calendar_for, post_review, read_review, warn_once
+from handlers.meetings import calendar_for, plan_review, read_review, warn_once
 from handlers.people import look_up_names
 from handlers.plain import jargon_gate
 from handlers.recap_posting import acknowledged, post_and_follow_up, post_pending_recaps
@@ -268,6 +268,7 @@ def approve_clicked(body: dict, client: WebClient, respond, deps: Deps) -> None:
             approved = lifecycle.approve(session, recap_id=recap.id, approved_content=approved_content, actor=actor,
                                          now=deps.now())
             review = _save_review(deps, session, case, approved, actor)
+            review_keys = plan_review(session, deps, case, review, member, actor.user_id) if review else []
     except DomainError as error:
         access.tell(client, body, f"{error} Nothing was posted.", respond)
         return
@@ -277,8 +278,7 @@ def approve_clicked(body: dict, client: WebClient, respond, deps: Deps) -> None:
     log.info("recap %s approved", recap.id)
     _replace_preview(respond, body, "Posting the record in the channel…")
     done = post_and_follow_up(deps, client, recap.id)
-    if review is not None:
-        post_review(client, case, review, member, actor.user_id)
+    case_post.send(deps, client, review_keys)
     _replace_preview(respond, body, "The record is posted in the channel." if done else
                      "The record is saved. Slack did not take it just now; it will be posted automatically in a few"
                      " minutes.")

@@ -79,6 +79,7 @@ class Kind(StrEnum):
     CASE_POST = "outbox.case_post"  # a message built when the change was saved (an action, a decision), posted as is
     SCALING_SCORES = "outbox.scaling_scores"  # revealed scores that do not fit the question's message, in its thread
     CASE_CLOSED = "outbox.case_closed"  # a closed case's last message in its channel, then the channel archived
+    WELCOME = "outbox.welcome"  # a new case's welcome in its channel, pinned
     OVERSIGHT_REPORT = "oversight.monthly"  # the month's oversight report, to COREGROUP_REPORT_CHANNEL (no case)
 
 
@@ -90,7 +91,8 @@ OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nob
 OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING,
           Kind.CHAIR_PANEL, Kind.FAMILY_ASK, Kind.FAMILY_GIVEN, Kind.FAMILY_OUTLINE,
           Kind.CHANNEL_NOTE, Kind.CANCELLED_ACCEPTED, Kind.MEMBER_REMOVED, Kind.CASE_POST,
-          Kind.SCALING_SCORES, Kind.CASE_CLOSED)
+          Kind.SCALING_SCORES, Kind.CASE_CLOSED,
+          Kind.WELCOME)
 ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, Kind.CHAIR_APOLOGIES, *OUTBOX)  # everything else waits for working hours
 UNTIL_DECIDED = (Kind.CHAIR_APOLOGIES,)  # never too late by the clock: the decider says when it no longer matters
 

@@ -125,3 +125,7 @@ def case_closed(session: Session, *, case_id: int, channel: str, message: dict, 
     return enqueue(session, key=f"closed:{case_id}", kind=Kind.CASE_CLOSED, case_id=case_id, now=now,
                    detail={"channel": channel, "message": message, "notify": notify})
 
+
+def welcome(session: Session, *, case_id: int, now: datetime) -> str:
+    """A case was created (handlers/cases.py): its welcome in the channel, pinned, its timestamp kept. One per case."""
+    return enqueue(session, key=f"welcome:{case_id}", kind=Kind.WELCOME, case_id=case_id, now=now)

@@ -180,3 +180,46 @@ def test_people_added_whose_notes_slack_refused_are_named_in_the_channel_later_o
     assert len(notes) == 2 and all("thread_ts" not in note for note in notes)
     assert len([n for n in notes if "Mother of Child A" in n["text"]]) == 1
 
+
+def test_a_new_review_date_whose_post_slack_refused_is_posted_later_once(people, slack, app):
+    case = new_case(people, slack)  # review on 8 February 2027
+    people["sw"].command("schedule", channel=case.channel_id)
+    view = opened_view(slack, View.SCHEDULE)
+    _refuse(slack, "The next review conference is on")
+    assert people["sw"].submit(view, {Block.LOCATION: "Room 2", Block.REVIEW: "2027-02-22"}).body == ""
+    said = "recorded the date of the next review conference: *Monday 22 February 2027*"
+    assert posted(slack, case.channel_id, said) == [] and _told(slack) == 1
+
+    _scheduler_later(app, slack)
+    assert len(posted(slack, case.channel_id, said)) == 1
+
+
+def test_an_invitation_by_email_whose_note_slack_refused_is_told_in_the_channel_later_once(people, slack, app):
+    from tests.test_multi_agency import invite_by_email
+
+    case = new_case(people, slack)
+    _refuse(slack, "invited")
+    assert invite_by_email(people["sw"], slack, case).body == ""
+    assert posted(slack, case.channel_id, "invited") == [] and _told(slack) == 1
+
+    _scheduler_later(app, slack)
+    [note] = posted(slack, case.channel_id, "invited")
+    assert "NHS Trust A" in note["text"]
+
+
+def test_a_welcome_slack_refused_is_posted_and_pinned_later_once(people, slack, app):
+    from sqlmodel import Session
+
+    from models.tables import Case
+
+    _refuse(slack, "Core group for")
+    case = new_case(people, slack)
+    assert posted(slack, case.channel_id, "Core group for") == []
+    assert any("did not confirm the welcome message" in text for text in ephemeral_texts(slack))
+
+    _scheduler_later(app, slack)
+    [welcome] = posted(slack, case.channel_id, "Core group for")
+    pins = [c for c in slack.calls_to("pins.add") if c.response["ok"] and c.args.get("timestamp") == welcome["ts"]]
+    assert len(pins) == 1
+    with Session(app.engine) as session:
+        assert session.get(Case, case.case_id).welcome_ts == welcome["ts"]
