@@ -85,11 +85,35 @@ def engine(database_url, tmp_path):
         engine.dispose()
         return
     engine = make_engine(database_url)
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.exec_driver_sql(_emptying(conn))
     yield engine
     engine.dispose()
+
+
+_EMPTYING: list[str] = []
+
+
+def _emptying(conn) -> str:
+    """One round trip that leaves the session's PostgreSQL database as the migration left it: every table empty and
+    every sequence at its start, as `TRUNCATE … RESTART IDENTITY` does. Rows are deleted (children before parents)
+    rather than truncated (which makes new files for every table and index: 0.12 s a test rather than 0.02); a table
+    with triggers of its own (the append-only audit trail refuses DELETE) has them off for its DELETE, in the same
+    transaction."""
+    if not _EMPTYING:
+        guarded = {row[0] for row in conn.exec_driver_sql(
+            "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE NOT t.tgisinternal")}
+        steps = [f'IF EXISTS (SELECT 1 FROM "{t.name}") THEN ALTER TABLE "{t.name}" DISABLE TRIGGER USER;'
+                 f' DELETE FROM "{t.name}"; ALTER TABLE "{t.name}" ENABLE TRIGGER USER; END IF;' if t.name in guarded
+                 else f'DELETE FROM "{t.name}";' for t in reversed(SQLModel.metadata.sorted_tables)]
+        _EMPTYING.append(
+            "DO $$ DECLARE s record; BEGIN " + " ".join(steps)
+            + " FOR s IN SELECT schemaname, sequencename, start_value FROM pg_sequences"
+              " WHERE schemaname = current_schema() AND last_value IS NOT NULL LOOP"
+              " PERFORM setval(quote_ident(s.schemaname) || '.' || quote_ident(s.sequencename), s.start_value, false);"
+              " END LOOP; END $$")
+    return _EMPTYING[0]
 
 
 @pytest.fixture
