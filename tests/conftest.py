@@ -39,6 +39,21 @@ def pytest_report_header(config):
     return f"database: {DATABASE}; the clock starts at {TEST_DAY.isoformat()}"
 
 
+# Tests that take ten seconds or more (scripts/check, `--durations`), besides those marked slow: they run first, so
+# that the two workers end together instead of one of them finishing a long test alone at the end.
+LONG = ("tests/test_security.py::test_every_entry_point", "tests/test_security.py::test_mentions_and_links",
+        "tests/test_demo.py::", "tests/test_fuzz.py::test_forms", "tests/test_audit.py::test_every_write_of_a_whole",
+        "tests/test_idempotency.py::test_the_walk", "tests/test_idempotency.py::test_every_form",
+        "tests/test_logs.py::test_a_whole_case")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.nodeid.startswith(LONG)))
+    for item in items:
+        if item.nodeid.startswith("tests/test_demo.py::"):  # one run of the demo (module fixture), one worker
+            item.add_marker(pytest.mark.xdist_group("demo"))
+
+
 @pytest.fixture(autouse=True)
 def test_day(request) -> Iterator[None]:
     if request.node.get_closest_marker("real_clock"):
