@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel
 
 from bot.settings import Settings
 from models.db import make_engine, normalise_url, upgrade
+from models.oversight import ensure_calendar
 from tests.harness import SIGNING_SECRET, RunningApp, SlackUser
 from tests.slack_standin import SlackStandIn
 
@@ -63,13 +64,22 @@ def test_day(request) -> Iterator[None]:
         yield
 
 
+def prepared(engine) -> None:
+    """Migrated, and the working-days calendar filled, as the first case fills it in any database (models/
+    oversight.py: 46 years of days, a fifth of the suite's time when each test's first case filled it again).
+    `test_oversight.py` fills an empty calendar itself."""
+    upgrade(engine)
+    with Session(engine) as session:
+        ensure_calendar(session)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> Iterator[str]:
-    """A migrated database for this test session (a template file for SQLite)."""
+    """A prepared database for this test session (a template file for SQLite)."""
     if DATABASE == "sqlite":
         path = tmp_path_factory.mktemp("db") / "template.db"
         engine = make_engine(f"sqlite:///{path}")
-        upgrade(engine)
+        prepared(engine)
         engine.dispose()
         yield f"sqlite:///{path}"
         return
@@ -78,9 +88,12 @@ def database_url(tmp_path_factory) -> Iterator[str]:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A commit does not wait for its WAL record to reach the disk: only a crash of the PostgreSQL server itself
+        # could lose the last moment's commits, and no test crashes it (the crash tests kill the app's process).
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
-    upgrade(engine)
+    prepared(engine)
     engine.dispose()
     yield url
     with admin.connect() as conn:
@@ -90,7 +103,7 @@ def database_url(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture
 def engine(database_url, tmp_path):
-    """A clean, migrated database for one test."""
+    """A clean, prepared database for one test."""
     if DATABASE == "sqlite":
         template = make_url(database_url).database
         path = tmp_path / "coregroup.db"
@@ -110,18 +123,26 @@ _EMPTYING: list[str] = []
 
 
 def _emptying(conn) -> str:
-    """One round trip that leaves the session's PostgreSQL database as the migration left it: every table empty and
-    every sequence at its start, as `TRUNCATE … RESTART IDENTITY` does. Rows are deleted (children before parents)
-    rather than truncated (which makes new files for every table and index: 0.12 s a test rather than 0.02); a table
-    with triggers of its own (the append-only audit trail refuses DELETE) has them off for its DELETE, in the same
-    transaction."""
+    """One round trip that leaves the session's PostgreSQL database as `prepared` left it: every table but the
+    calendar empty, and every sequence at its start, as `TRUNCATE … RESTART IDENTITY` does. Rows are deleted
+    (children before parents) rather than truncated (which makes new files for every table and index: 0.12 s a test
+    rather than 0.02); a table with triggers of its own (the append-only audit trail refuses DELETE) has them off
+    for its DELETE, in the same transaction."""
     if not _EMPTYING:
         guarded = {row[0] for row in conn.exec_driver_sql(
             "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
             " WHERE NOT t.tgisinternal")}
-        steps = [f'IF EXISTS (SELECT 1 FROM "{t.name}") THEN ALTER TABLE "{t.name}" DISABLE TRIGGER USER;'
-                 f' DELETE FROM "{t.name}"; ALTER TABLE "{t.name}" ENABLE TRIGGER USER; END IF;' if t.name in guarded
-                 else f'DELETE FROM "{t.name}";' for t in reversed(SQLModel.metadata.sorted_tables)]
+        days = conn.exec_driver_sql("SELECT count(*) FROM working_days").scalar_one()
+
+        def emptied(name: str) -> str:
+            if name == "working_days":  # kept as prepared; if a test changed it, emptied (filled on first need)
+                return f"IF (SELECT count(*) FROM working_days) <> {days} THEN DELETE FROM working_days; END IF;"
+            if name in guarded:
+                return (f'IF EXISTS (SELECT 1 FROM "{name}") THEN ALTER TABLE "{name}" DISABLE TRIGGER USER;'
+                        f' DELETE FROM "{name}"; ALTER TABLE "{name}" ENABLE TRIGGER USER; END IF;')
+            return f'DELETE FROM "{name}";'
+
+        steps = [emptied(t.name) for t in reversed(SQLModel.metadata.sorted_tables)]
         _EMPTYING.append(
             "DO $$ DECLARE s record; BEGIN " + " ".join(steps)
             + " FOR s IN SELECT schemaname, sequencename, start_value FROM pg_sequences"
