@@ -62,6 +62,16 @@ POSTGRES_URL = os.environ.get("COREGROUP_TEST_POSTGRES_URL",
                               "postgresql://coregroup:coregroup@127.0.0.1:5432/postgres")
 
 
+def print_table(results: dict[str, list[float]]) -> None:
+    """Each kind of request's median and 99th percentile, and its median against the bare Bolt app's."""
+    bare_median = statistics.median(results["bare Bolt app, trivial command"])
+    print("| request | median ms | 99th percentile ms | median ÷ bare Bolt |")
+    print("| --- | --- | --- | --- |")
+    for name, values in results.items():
+        median = statistics.median(values)
+        print(f"| {name} | {median:.1f} | {percentile(values, 0.99):.1f} | {median / bare_median:.2f}× |")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
@@ -330,15 +340,10 @@ def main() -> None:
         senders.stop()
         app.stop()
         bare.stop()
-    bare_median = statistics.median(results["bare Bolt app, trivial command"])
     print(f"database: {args.database}; mode: {args.mode}; {args.requests} requests per kind and round,"
           f" {args.concurrency} at a time,"
           f" {args.rounds - 1} measured rounds; {os.cpu_count()} CPUs")
-    print("| request | median ms | 99th percentile ms | median ÷ bare Bolt |")
-    print("| --- | --- | --- | --- |")
-    for name, values in results.items():
-        median = statistics.median(values)
-        print(f"| {name} | {median:.1f} | {percentile(values, 0.99):.1f} | {median / bare_median:.2f}× |")
+    print_table(results)
     engine.dispose()
     standin.stop()
     drop()

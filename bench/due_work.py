@@ -35,6 +35,7 @@ from sqlalchemy import create_engine, event, text, update
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col
 
+from bench import bulk
 from models import ledger
 from models.db import make_engine, normalise_url, upgrade
 from models.tables import MessageStatus, ScheduledMessage
@@ -46,11 +47,6 @@ ACTIONS_PER_CASE = 10
 DUE_FRACTION = 0.01
 FIXED_DUE = 500
 REPEAT = 5
-
-
-def stored(moment: datetime) -> str:
-    """A naive UTC datetime as SQLAlchemy stores it in SQLite."""
-    return moment.isoformat(sep=" ", timespec="microseconds")
 
 
 def rows_for(cases: int):
@@ -100,69 +96,6 @@ COLUMNS = {
     "scheduled_messages": ("id", "key", "kind", "case_id", "action_id", "due_at", "status", "attempts",
                            "created_at", "detail"),
 }
-
-
-def load_sqlite(engine, data) -> None:
-    """executemany in one transaction, with foreign keys unchecked and the secondary indexes built
-    once at the end (the same CREATE INDEX statements the migration made)."""
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("PRAGMA foreign_keys=OFF")
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.execute("PRAGMA cache_size=-400000")
-        tables = ", ".join(f"'{t}'" for t in COLUMNS)
-        indexes = cursor.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-                                 f" AND tbl_name IN ({tables})").fetchall()
-        cursor.execute("BEGIN")
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        for table, columns in COLUMNS.items():
-            marks = ", ".join("?" for _ in columns)
-            values = ([stored(v) if isinstance(v, datetime) else v.isoformat() if isinstance(v, date) else v
-                       for v in row] for row in data[table])
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
-        for _, sql in indexes:
-            cursor.execute(sql)
-        cursor.execute("COMMIT")
-        cursor.execute("PRAGMA foreign_key_check")
-        assert cursor.fetchall() == [], "the generated rows break a foreign key"
-        cursor.execute("ANALYZE")
-    finally:
-        raw.close()
-
-
-def load_postgresql(engine, data) -> None:
-    """COPY, with the secondary indexes, unique and foreign key constraints dropped first and put back
-    afterwards (so they are built and checked once, in bulk, as PostgreSQL's bulk-loading advice says)."""
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        names = list(COLUMNS)
-        cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
-                       " WHERE conrelid::regclass::text = ANY(%s) AND contype IN ('f', 'u')", (names,))
-        constraints = cursor.fetchall()
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)"
-                       " AND indexname NOT IN (SELECT conname FROM pg_constraint)", (names,))
-        indexes = cursor.fetchall()
-        for table, name, _ in constraints:
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        for table, columns in COLUMNS.items():
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in data[table]:
-                    copy.write_row(row)
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        for _, definition in indexes:
-            cursor.execute(definition)
-        for table, name, definition in sorted(constraints, key=lambda c: " FOREIGN" in c[2]):  # unique first
-            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        raw.commit()
-        cursor.execute("ANALYZE")
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def claim_one(engine, now: datetime) -> tuple[float, int]:
@@ -278,7 +211,7 @@ def bench(kind: str, cases: int, *, show_plan: bool) -> dict:
         upgrade(engine)
         started = time.perf_counter()
         data = rows_for(cases)
-        (load_sqlite if kind == "sqlite" else load_postgresql)(engine, data)
+        bulk.load(engine, COLUMNS, data)
         load_seconds = time.perf_counter() - started
         now = NOW.replace(tzinfo=UTC)
         one, _ = median(claim_one, engine, now)

@@ -17,7 +17,9 @@ Timed (median of 3, after one warm-up run), with today 1 December 2026:
 - the full report: all eleven measures over the two years, by month, for every case (`coregroup report`);
 - the App Home section for an analyst: the figures for the last 12 months over the whole workspace;
 - the App Home section for a team manager: their cases needing attention and the figures over their cases
-  (one manager per 50 cases).
+  (one manager per 50 cases);
+- keeping the facts: what a commit that changed one case's meetings (or its actions) adds, working that part of
+  its facts out again and adding the difference to the sums (median of 21 cases).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
+from bench import bulk
 from bench.due_work import fresh_database
 from models import meeting_facts, oversight, staff
 from models.calendar import WorkingCalendar
@@ -135,72 +138,10 @@ def generate(cases: int):
     return data
 
 
-def _value(v):
-    if isinstance(v, datetime):
-        return v.isoformat(sep=" ", timespec="microseconds")
-    if isinstance(v, date):
-        return v.isoformat()
-    return v
-
-
-def load_sqlite(engine, data) -> None:
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for pragma in ("foreign_keys=OFF", "synchronous=OFF", "cache_size=-400000"):
-            cursor.execute(f"PRAGMA {pragma}")
-        tables = ", ".join(f"'{t}'" for t in COLUMNS)
-        indexes = cursor.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-                                 f" AND tbl_name IN ({tables})").fetchall()
-        cursor.execute("BEGIN")
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        for table, columns in COLUMNS.items():
-            marks = ", ".join("?" for _ in columns)
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                               ([_value(v) for v in row] for row in data[table]))
-        for _, sql in indexes:
-            cursor.execute(sql)
-        cursor.execute("COMMIT")
-        cursor.execute("ANALYZE")
-    finally:
-        raw.close()
-
-
-def load_postgresql(engine, data) -> None:
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        names = list(COLUMNS)
-        cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
-                       " WHERE conrelid::regclass::text = ANY(%s) AND contype IN ('f', 'u')", (names,))
-        constraints = cursor.fetchall()
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)"
-                       " AND indexname NOT IN (SELECT conname FROM pg_constraint)", (names,))
-        indexes = cursor.fetchall()
-        for table, name, _ in constraints:
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        for table, columns in COLUMNS.items():
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in data[table]:
-                    copy.write_row(row)
-        for _, definition in indexes:
-            cursor.execute(definition)
-        for table, name, definition in sorted(constraints, key=lambda c: " FOREIGN" in c[2]):
-            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        raw.commit()
-        cursor.execute("ANALYZE")
-        raw.commit()
-    finally:
-        raw.close()
-
-
-def timed(fn) -> float:
+def timed(fn, repeat: int = REPEAT) -> float:
     fn()  # warm-up (and the working-day table's first fill)
     runs = []
-    for _ in range(REPEAT):
+    for _ in range(repeat):
         started = time.perf_counter()
         fn()
         runs.append(time.perf_counter() - started)
@@ -215,7 +156,7 @@ def bench(kind: str, cases: int) -> dict:
         started = time.perf_counter()
         data = generate(cases)
         counts = {table: len(rows) for table, rows in data.items()}
-        (load_sqlite if kind == "sqlite" else load_postgresql)(engine, data)
+        bulk.load(engine, COLUMNS, data)
         del data
         load = time.perf_counter() - started
         started = time.perf_counter()
@@ -240,10 +181,21 @@ def bench(kind: str, cases: int) -> dict:
                 oversight.needing_attention(session, cases_sql=staff.visible_cases_sql(who), today=TODAY)
                 oversight.figures(session, scope=staff.scope_sql(who), today=TODAY)
 
+        def keep(parts):
+            def one_change():  # what a commit that changed one case's meetings (or actions) adds
+                keep.case = keep.case % cases + 1
+                with Session(engine) as session:
+                    meeting_facts.refresh(session, [keep.case], parts)
+                    session.commit()
+            return one_change
+        keep.case = 0
+
         result = {"database": kind, "cases": cases, "meetings": counts["meetings"],
                   "attendance": counts["attendance"], "actions": counts["actions"], "load": load,
                   "rebuild": rebuild,
-                  "report": timed(full_report), "analyst": timed(analyst_home), "manager": timed(manager_home)}
+                  "report": timed(full_report), "analyst": timed(analyst_home), "manager": timed(manager_home),
+                  "keep_meetings": timed(keep((meeting_facts.MEETINGS,)), repeat=21),
+                  "keep_actions": timed(keep((meeting_facts.ACTIONS,)), repeat=21)}
         engine.dispose()
     finally:
         drop()
@@ -262,12 +214,13 @@ def main() -> int:
             print(f"{kind} {cases} cases done (loaded in {results[-1]['load']:.0f}s, facts rebuilt in"
                   f" {results[-1]['rebuild']:.1f}s)", file=sys.stderr)
     print("| database | cases | meetings | attendance rows | actions | full report (11 measures, 2 years) |"
-          " App Home, analyst (12 months, everything) | App Home, team manager (50 cases) | rebuild of the facts |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          " App Home, analyst (12 months, everything) | App Home, team manager (50 cases) | rebuild of the facts |"
+          " keeping one case's facts: meetings / actions |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         print(f"| {r['database']} | {r['cases']:,} | {r['meetings']:,} | {r['attendance']:,} | {r['actions']:,} |"
               f" {r['report'] * 1000:,.0f} ms | {r['analyst'] * 1000:,.0f} ms | {r['manager'] * 1000:,.0f} ms |"
-              f" {r['rebuild']:,.1f} s |")
+              f" {r['rebuild']:,.1f} s | {r['keep_meetings'] * 1000:.1f} ms / {r['keep_actions'] * 1000:.1f} ms |")
     return 0
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from bench.ack_latency import (
     command_fields,
     database,
     free_port,
-    percentile,
+    print_table,
     quiet,
     setup,
     submission_payload,
@@ -211,15 +210,10 @@ def main() -> None:
         for app in apps:
             app.stop()
         slack.stop()
-    bare_median = statistics.median(results["bare Bolt app, trivial command"])
     print(f"Socket Mode; database: {args.database}; {args.requests} envelopes per kind and round,"
           f" {args.concurrency} in flight, {args.rounds - 1} measured rounds; {os.cpu_count()} CPUs;"
           f" load average at the start {load:.1f}, at the end {os.getloadavg()[0]:.1f}")
-    print("| request | median ms | 99th percentile ms | median ÷ bare Bolt |")
-    print("| --- | --- | --- | --- |")
-    for name, values in results.items():
-        median = statistics.median(values)
-        print(f"| {name} | {median:.1f} | {percentile(values, 0.99):.1f} | {median / bare_median:.2f}× |")
+    print_table(results)
     engine.dispose()
     standin.stop()
     drop()

@@ -91,6 +91,8 @@ EXTRA_COMMANDS: dict[str, tuple[str, list[tuple[str, dict]] | str]] = {
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
+    from handlers.reminders import policy_from
+    from models import meeting_facts, reminders
     from models.db import make_engine, upgrade
 
     socket_mode = not args.http
@@ -98,6 +100,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     app, deps = create_app(settings, engine=engine)
+    # the working calendar (and the timezone the oversight facts count days in), then the facts themselves
+    reminders.configure(policy_from(settings))
+    meeting_facts.ensure_current(engine)
     if socket_mode:
         return _run_socket_mode(args, settings, app, deps, engine)
     scheduler = _start_scheduler(args, deps, app)
@@ -182,7 +187,13 @@ def main(argv: list[str] | None = None) -> int:
 
             engine = make_engine(settings.database_url)
             if args.task == "upgrade":
+                from handlers.reminders import policy_from
+                from models import meeting_facts, reminders
+
                 upgrade(engine)
+                reminders.configure(policy_from(settings))  # the timezone the oversight facts count days in
+                if meeting_facts.ensure_current(engine):
+                    print("oversight facts: worked out again for the new rules or timezone")
             print(f"database schema: {current_revision(engine)}")
             return 0
         from bot import tools

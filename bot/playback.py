@@ -1,6 +1,6 @@
 """The machinery of `coregroup demo`: a Slack without a workspace, the real app, and people who use it.
 
-`Playback` starts the Slack stand-in (bot/standin.py) and the app exactly as `coregroup run --http` does
+`Playback` starts the Slack stand-in (bot/standin/) and the app exactly as `coregroup run --http` does
 (the app factory, waitress, signed requests to POST /slack/events), with a clock the story moves. People
 act through signed requests (bot/harness.py); scheduled work is sent by the real dispatcher
 (handlers/reminders.py) at each moment the ledger says something is due. After each step it prints what

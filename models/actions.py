@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit, dates, reminders
+from models import audit, dates, meeting_facts, reminders
 from models.audit import Actor
 from models.calendar import WorkingCalendar
 from models.cases import DomainError
@@ -121,6 +121,7 @@ def mark_done(session: Session, *, action: Action, actor: Actor, member_id: int 
     session.refresh(action)
     if result.rowcount != 1:
         return False
+    meeting_facts.touch(session, case_id=action.case_id, parts=(meeting_facts.ACTIONS,))  # a bulk update
     session.add(ActionEvent(action_id=action.id, kind=ActionEventKind.DONE, at=now, by_member_id=member_id))
     audit.record(session, actor=actor, action="action.done", record_type="action", record_id=action.id,
                  case_id=action.case_id)

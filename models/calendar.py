@@ -7,6 +7,7 @@ timezone (Europe/London by default), so the clock changes in March and October a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -48,6 +49,16 @@ class WorkingCalendar:
 
     def is_bank_holiday(self, day: date) -> bool:
         return day in self._bank_holidays
+
+    def days_from(self, first: date, last: date) -> Iterator[tuple[date, bool]]:
+        """Each day from `first` to `last`, and whether it is a working day: the same answers as
+        `is_working_day`, with the bank holidays of those years looked up once (for filling a table of days)."""
+        closed = set(holidays.country_holidays("GB", subdiv="ENG", years=range(first.year, last.year + 1)))
+        closed |= self.extra_closures
+        day = first
+        while day <= last:
+            yield day, day.weekday() < 5 and day not in closed
+            day += timedelta(days=1)
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and not self.is_bank_holiday(day) and day not in self.extra_closures

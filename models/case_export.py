@@ -27,7 +27,7 @@ from typing import IO, Any
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
 
-from models import audit
+from models import audit, meeting_facts
 from models.audit import Actor
 from models.tables import (
     Action,
@@ -66,9 +66,9 @@ NOT_CASE_DATA = frozenset({"processed_requests", "form_returns", "submission_jou
                            # oversight: staff roles (their grants are in the audit trail), working days, and
                            # figures and charts kept for the App Home, which hold no case's data
                            "staff_roles", "working_days", "oversight_charts", "oversight_figures",
-                           # oversight's per-meeting facts: counts and day numbers worked out from the records
+                           # oversight's facts and their sums: counts and day numbers worked out from the records
                            # exported here (models/meeting_facts.py), rebuildable from them
-                           "meeting_facts", "meeting_attendance_facts", "attendance_by_day"})
+                           *meeting_facts.FACT_TABLES, *meeting_facts.SUM_TABLES, meeting_facts.BUILT})
 
 # Text columns that hold JSON: exported as JSON, so the reader does not meet JSON inside a string.
 JSON_COLUMNS = {("recaps", "content"), ("family_versions", "content"), ("scheduled_messages", "detail"),

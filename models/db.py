@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
@@ -32,6 +35,18 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+@lru_cache(maxsize=16)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_day(moment: str | None, zone: str) -> str | None:
+    """The day (YYYY-MM-DD) a naive UTC moment as SQLite stores it falls on in the timezone `zone`."""
+    if moment is None:
+        return None
+    return datetime.fromisoformat(moment).replace(tzinfo=UTC).astimezone(_zone(zone)).date().isoformat()
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -50,6 +65,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # SQLite has no timezones: the day a UTC moment falls on in a named zone, for the oversight facts
+            # (PostgreSQL does the same with AT TIME ZONE; models/oversight.py, _Sql.local_day).
+            dbapi_connection.create_function("cg_local_day", 2, local_day, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
@@ -74,8 +92,13 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to date (idempotent)."""
+    """Bring the schema up to date (idempotent), and fill the table of working days if it is empty."""
     command.upgrade(alembic_config(engine), revision)
+    if revision == "head":
+        from models.oversight import ensure_calendar
+
+        with Session(engine) as session:
+            ensure_calendar(session)
 
 
 def current_revision(engine: Engine) -> str | None:

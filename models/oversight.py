@@ -15,16 +15,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from models.calendar import WorkingCalendar
 from models.tables import FAMILY_ROLES, WorkingDay
+from models.types import UTCDateTime
 
 EPOCH = date(2000, 1, 1)
+ONE_DAY = timedelta(days=1)
 CALENDAR_END = date(2045, 12, 31)
 FIRST_WITHIN = 10
 RECORD_WITHIN = 1
@@ -51,17 +55,22 @@ def fill_calendar(session: Session, calendar: WorkingCalendar | None = None) -> 
     if session.execute(last).first() is not None:
         return False
     with _fill_lock:
-        cal = calendar or WorkingCalendar()
-        rows, n, day = [], 0, EPOCH
-        while day <= CALENDAR_END:
-            working = cal.is_working_day(day)
-            n += working
-            rows.append({"day": day, "n": n, "working": working})
-            day += timedelta(days=1)
+        rows = _numbered_days(calendar or WorkingCalendar())
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(insert(WorkingDay).on_conflict_do_nothing(index_elements=["day"]), rows)
+        # the table, not the entity: one plain many-row insert, without the ORM's bookkeeping for each row
+        session.execute(insert(WorkingDay.__table__).on_conflict_do_nothing(index_elements=["day"]), rows)
         return True
+
+
+@lru_cache(maxsize=4)
+def _numbered_days(cal: WorkingCalendar) -> list[dict]:
+    """Every day of the table, numbered by the working days since EPOCH (worked out once per process)."""
+    rows, n = [], 0
+    for day, working in cal.days_from(EPOCH, CALENDAR_END):
+        n += working
+        rows.append({"day": day, "n": n, "working": working})
+    return rows
 
 
 # --- the measures, in plain words -----------------------------------------------------------------------
@@ -178,6 +187,12 @@ class _Sql:
     def day(self, expr: str) -> str:
         return f"CAST({expr} AS date)" if self.pg else f"date({expr})"
 
+    def local_day(self, expr: str) -> str:
+        """The day a stored (naive UTC) moment falls on in the app's timezone, bound as `:tz`."""
+        if self.pg:
+            return f"CAST(({expr} AT TIME ZONE 'UTC') AT TIME ZONE :tz AS date)"
+        return f"cg_local_day({expr}, :tz)"
+
     def month(self, expr: str) -> str:
         return f"to_char({expr}, 'YYYY-MM')" if self.pg else f"strftime('%Y-%m', {expr})"
 
@@ -212,11 +227,6 @@ def _kind(scope_sql: str) -> str:
     return {ALL_CASES: "all", WORKSPACE: "workspace"}.get(scope_sql.strip(), "cases")
 
 
-def _lead_sql(kind: str) -> str:
-    within = " AND lm.case_id IN (SELECT case_id FROM ox_scope)" if kind == "cases" else ""
-    return f"SELECT lm.case_id, MIN({_org('lm')}) AS org FROM members lm WHERE lm.is_lead{within} GROUP BY lm.case_id"
-
-
 _CASE_TEAM = """
 case_team AS (
   SELECT DISTINCT tm.case_id, ts.team_name FROM members tm
@@ -225,23 +235,14 @@ case_team AS (
   WHERE tm.is_lead
 )"""
 _PREPARED = "oversight_prepared"
-_LEAD = "oversight_lead"
 
 
-def _ctes(session: Session, q: _Sql, scope_sql: str, *, lead: bool) -> str:
-    """The common table expressions every oversight statement starts with: the cases in scope, and (when a
-    statement groups case-level figures by organisation) each case's lead organisation, both from the indexed
-    temporary tables that `prepared` made. Held core groups are read from meeting_facts (models/meeting_facts.py)."""
+def _ctes(session: Session) -> str:
+    """The common table expressions every oversight statement starts with: the cases in scope (from the indexed
+    temporary table that `prepared` made, or the workspace's or everyone's), and each case's teams."""
     assert session.info.get(_PREPARED), "oversight statements run inside prepared()"
-    if lead and not session.info.get(_LEAD):
-        session.execute(text("CREATE TEMP TABLE ox_lead AS " + _lead_sql(session.info[_KIND])))
-        session.execute(text("CREATE INDEX ox_lead_case ON ox_lead(case_id)"))
-        if q.pg:
-            session.execute(text("ANALYZE ox_lead"))
-        session.info[_LEAD] = True
     scope = {"all": ALL_CASES, "workspace": WORKSPACE}.get(session.info[_KIND], "SELECT case_id FROM ox_scope")
-    return f"scope(case_id) AS ({scope})" + (",\nlead AS (SELECT * FROM ox_lead)" if lead else "") \
-        + f",{_CASE_TEAM}"
+    return f"scope(case_id) AS ({scope}),{_CASE_TEAM}"
 
 
 @contextmanager
@@ -259,11 +260,10 @@ def prepared(session: Session, scope: tuple[str, dict], *, since: date | None = 
         # grouping sorts fit in memory instead of spilling to disk.
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL work_mem = '64MB'"))
-    drops = [f"DROP TABLE IF EXISTS {schema}.{name}" for name in ("ox_scope", "ox_lead")]
-    for statement in drops:
-        session.execute(text(statement))
     kind = _kind(scope[0])
+    drop = f"DROP TABLE IF EXISTS {schema}.ox_scope"
     if kind == "cases":
+        session.execute(text(drop))
         session.execute(text("CREATE TEMP TABLE ox_scope(case_id INTEGER PRIMARY KEY)"))
         session.execute(text(f"INSERT INTO ox_scope SELECT DISTINCT * FROM ({scope[0]}) s"), scope[1])
         if q.pg:  # a temporary table has no statistics until it is analysed
@@ -274,10 +274,9 @@ def prepared(session: Session, scope: tuple[str, dict], *, since: date | None = 
         yield
     finally:
         session.info.pop(_PREPARED, None)
-        session.info.pop(_LEAD, None)
         session.info.pop(_KIND, None)
-        for statement in drops:
-            session.execute(text(statement))
+        if kind == "cases":
+            session.execute(text(drop))
 
 
 def _in_scope(kind: str, alias: str, *, team: bool = True, key: str = "case_id") -> str:
@@ -289,33 +288,32 @@ def _in_scope(kind: str, alias: str, *, team: bool = True, key: str = "case_id")
     return f"{alias}.{key} IN (SELECT case_id FROM scope)"
 
 
-def _bases(q: _Sql, *, lead: bool, kind: str) -> dict[str, tuple[str, str]]:
-    """Each measure: (the SELECT of its rows: case_id, month, org, facts), (the sums over them). Without `lead`,
-    case-level rows are not grouped by organisation and their org is left empty (no look-up of the lead)."""
-    lead_org = f"COALESCE(lead.org, '{NO_ORGANISATION}')" if lead else "''"
-
-    def lead_join(alias: str) -> str:
-        return f"LEFT JOIN lead ON lead.case_id = {alias}.case_id" if lead else ""
-
-    fact_org = "h.lead_org" if lead else "''"
-    in_scope = _in_scope(kind, "h")
-    case_in_scope = _in_scope(kind, "c", key="id")
-    return {
-        "first_meeting": (f"""
-SELECT c.id AS case_id, {q.month('c.initial_conference_date')} AS month, {lead_org} AS org,
-       ic.n + {FIRST_WITHIN} AS due_n, f.n AS held_n
-FROM cases c JOIN working_days ic ON ic.day = c.initial_conference_date
-LEFT JOIN meeting_facts f ON f.case_id = c.id AND f.seq = 1
-{lead_join('c').replace('c.case_id', 'c.id')}
-WHERE {case_in_scope} AND c.initial_conference_date BETWEEN :start AND :end""", """
+_FIRST_SUMS = """
 COUNT(*) AS cases,
 SUM(CASE WHEN b.held_n IS NOT NULL AND b.held_n <= b.due_n THEN 1 ELSE 0 END) AS on_time,
 SUM(CASE WHEN b.held_n > b.due_n THEN 1 ELSE 0 END) AS late,
 SUM(CASE WHEN b.held_n > b.due_n THEN b.held_n - b.due_n ELSE 0 END) AS days_late,
 SUM(CASE WHEN b.held_n IS NULL AND b.due_n < :today_n THEN 1 ELSE 0 END) AS overdue,
-SUM(CASE WHEN b.held_n IS NULL AND b.due_n >= :today_n THEN 1 ELSE 0 END) AS not_yet_due"""),
+SUM(CASE WHEN b.held_n IS NULL AND b.due_n >= :today_n THEN 1 ELSE 0 END) AS not_yet_due"""
+
+
+def _fact_bases(q: _Sql, *, kind: str) -> dict[str, tuple[str, str]]:
+    """Each measure from the facts of each case, meeting and action: (the SELECT of its rows: case_id, month, org,
+    facts), (the sums over them). For a team manager's or a chair's cases, and for grouping by team."""
+    lead_org = f"COALESCE(lf.lead_org, '{NO_ORGANISATION}')"
+
+    def lead_join(alias: str) -> str:
+        return f"LEFT JOIN case_facts lf ON lf.case_id = {alias}.case_id"
+
+    in_scope = _in_scope(kind, "h")
+    f_in_scope = _in_scope(kind, "f")
+    return {
+        "first_meeting": (f"""
+SELECT f.case_id, f.initial_month AS month, f.lead_org AS org, f.first_due_n AS due_n, f.first_held_n AS held_n
+FROM case_facts f
+WHERE {f_in_scope} AND f.first_due_n IS NOT NULL AND f.initial_day BETWEEN :start AND :end""", _FIRST_SUMS),
         "later_meetings": (f"""
-SELECT h.case_id, h.month, {fact_org} AS org, h.n AS held_n, h.due_n
+SELECT h.case_id, h.month, h.lead_org AS org, h.n AS held_n, h.due_n
 FROM meeting_facts h
 WHERE {in_scope} AND h.seq > 1 AND h.due_n IS NOT NULL AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings,
@@ -324,20 +322,16 @@ SUM(CASE WHEN b.held_n > b.due_n THEN 1 ELSE 0 END) AS late,
 SUM(CASE WHEN b.held_n > b.due_n THEN b.held_n - b.due_n ELSE 0 END) AS days_late,
 MAX(CASE WHEN b.held_n > b.due_n THEN b.held_n - b.due_n ELSE 0 END) AS most_late"""),
         "before_review": (f"""
-SELECT c.id AS case_id, {q.month('c.review_conference_date')} AS month, {lead_org} AS org, rv.n AS review_n,
-       MAX(h.n) AS last_n
-FROM cases c JOIN working_days rv ON rv.day = c.review_conference_date
-LEFT JOIN meeting_facts h ON h.case_id = c.id AND h.day < c.review_conference_date
-{lead_join('c').replace('c.case_id', 'c.id')}
-WHERE {case_in_scope} AND c.review_conference_date BETWEEN :start AND :end
-  AND c.review_conference_date <= :today
-GROUP BY c.id, c.review_conference_date, {'lead.org' if lead else 'c.id'}, rv.n""", f"""
+SELECT f.case_id, f.review_month AS month, f.lead_org AS org, f.review_n, f.last_before_review_n AS last_n
+FROM case_facts f
+WHERE {f_in_scope} AND f.review_n IS NOT NULL AND f.review_day BETWEEN :start AND :end
+  AND f.review_day <= :today""", f"""
 COUNT(*) AS reviews,
 SUM(CASE WHEN b.last_n <= b.review_n - {BEFORE_REVIEW} THEN 1 ELSE 0 END) AS in_time,
 SUM(CASE WHEN b.last_n > b.review_n - {BEFORE_REVIEW} THEN 1 ELSE 0 END) AS too_close,
 SUM(CASE WHEN b.last_n IS NULL THEN 1 ELSE 0 END) AS "none\""""),
         "records": (f"""
-SELECT h.case_id, h.month, {fact_org} AS org, h.n AS held_n, h.posted_n, h.given_n
+SELECT h.case_id, h.month, h.lead_org AS org, h.n AS held_n, h.posted_n, h.given_n
 FROM meeting_facts h
 WHERE {in_scope} AND h.day BETWEEN :start AND :end""", f"""
 COUNT(*) AS meetings,
@@ -349,7 +343,7 @@ SUM(CASE WHEN b.given_n IS NULL AND :today_n - b.held_n > {FAMILY_WITHIN} THEN 1
 SUM(CASE WHEN b.given_n IS NULL AND :today_n - b.held_n <= {FAMILY_WITHIN} THEN 1 ELSE 0 END)
   AS family_not_yet_due"""),
         "child_views": (f"""
-SELECT h.case_id, h.month, {fact_org} AS org, h.child_said AS said, h.child_why_not AS why_not
+SELECT h.case_id, h.month, h.lead_org AS org, h.child_said AS said, h.child_why_not AS why_not
 FROM meeting_facts h
 WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings,
@@ -357,7 +351,7 @@ SUM(b.said) AS obtained,
 SUM(CASE WHEN b.said = 0 AND b.why_not = 1 THEN 1 ELSE 0 END) AS why_not,
 SUM(CASE WHEN b.said = 0 AND b.why_not = 0 THEN 1 ELSE 0 END) AS missing"""),
         "parents_views": (f"""
-SELECT h.case_id, h.month, {fact_org} AS org, h.parents_said AS said
+SELECT h.case_id, h.month, h.lead_org AS org, h.parents_said AS said
 FROM meeting_facts h
 WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings,
@@ -366,40 +360,26 @@ SUM(1 - b.said) AS missing"""),
         "attendance": (f"""
 SELECT h.case_id, h.month, h.org, h.present, h.apologies_update, h.apologies_only, h.absent
 FROM meeting_attendance_facts h
-WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
-SUM(b.present) AS present,
-SUM(b.apologies_update) AS apologies_update,
-SUM(b.apologies_only) AS apologies_only,
-SUM(b.absent) AS absent"""),
-        "attendance_by_day": (f"""
-SELECT h.month, h.org, h.present, h.apologies_update, h.apologies_only, h.absent
-FROM attendance_by_day h
-WHERE {_in_scope(kind, "h") if kind != "cases" else "1 = 0"} AND h.day BETWEEN :start AND :end""", """
-SUM(b.present) AS present,
-SUM(b.apologies_update) AS apologies_update,
-SUM(b.apologies_only) AS apologies_only,
-SUM(b.absent) AS absent"""),
+WHERE {in_scope} AND h.day BETWEEN :start AND :end""", _ATTENDANCE_SUMS),
         "actions": (f"""
-SELECT ac.case_id, {q.month('ac.due_date')} AS month, {_org('ow')} AS org, ac.status, ac.due_date,
-       ac.carried_forward
-FROM actions ac JOIN members ow ON ow.id = ac.owner_member_id
-WHERE {_in_scope(kind, 'ac', team=False)} AND ac.due_date BETWEEN :start AND :end
-  AND ac.status <> 'dropped'""", """
+SELECT f.case_id, f.month, f.org, f.open, f.due_date, f.carried, f.times_carried
+FROM action_facts f
+WHERE {f_in_scope} AND f.due_date BETWEEN :start AND :end""", """
 COUNT(*) AS actions,
-SUM(CASE WHEN b.status = 'open' AND b.due_date < :today THEN 1 ELSE 0 END) AS overdue,
-SUM(CASE WHEN b.carried_forward > 0 THEN 1 ELSE 0 END) AS carried,
-SUM(b.carried_forward) AS times_carried"""),
+SUM(CASE WHEN b.open = 1 AND b.due_date < :today THEN 1 ELSE 0 END) AS overdue,
+SUM(b.carried) AS carried,
+SUM(b.times_carried) AS times_carried"""),
         "left_open": (f"""
-SELECT m.case_id, {q.month('m.scheduled_start')} AS month, {lead_org} AS org
+SELECT m.case_id, {q.month(q.local_day('m.scheduled_start'))} AS month, {lead_org} AS org
 FROM meetings m {lead_join('m')}
 WHERE {_in_scope(kind, 'm', team=False)} AND m.status = 'ended_without_record'
-  AND {q.day('m.scheduled_start')} BETWEEN :start AND :end""", """
+  AND m.scheduled_start >= :start_at AND m.scheduled_start < :end_at""", """
 COUNT(*) AS meetings"""),
         "lapses": (f"""
-SELECT s.case_id, {q.month('s.sent_at')} AS month, {lead_org} AS org
+SELECT s.case_id, {q.month(q.local_day('s.sent_at'))} AS month, {lead_org} AS org
 FROM scheduled_messages s {lead_join('s')}
 WHERE {_in_scope(kind, 's', team=False)} AND s.kind = 'case.lapse.channel' AND s.status = 'sent'
-  AND {q.day('s.sent_at')} BETWEEN :start AND :end""", """
+  AND s.sent_at >= :start_at AND s.sent_at < :end_at""", """
 COUNT(*) AS escalations"""),
         "chairing": (f"""
 SELECT h.case_id, h.month, h.chair_org AS org
@@ -407,6 +387,94 @@ FROM meeting_facts h
 WHERE {in_scope} AND h.day BETWEEN :start AND :end""", """
 COUNT(*) AS meetings"""),
     }
+
+
+_ATTENDANCE_SUMS = """
+SUM(b.present) AS present,
+SUM(b.apologies_update) AS apologies_update,
+SUM(b.apologies_only) AS apologies_only,
+SUM(b.absent) AS absent"""
+
+
+def _daily_bases(*, kind: str) -> dict[str, tuple[str, str]]:
+    """The measures for a whole workspace or everyone, from the facts summed by workspace and day
+    (models/meeting_facts.py: a few thousand rows, whatever the number of cases): the same figures as
+    `_fact_bases` gives (tests/test_meeting_facts.py checks they agree). Left open and lapses read their own
+    few rows."""
+    d = _in_scope(kind, "d")
+    period = "d.day BETWEEN :start AND :end"
+    held = "FROM held_by_day d"
+    return {
+        "first_meeting": (f"""
+SELECT d.month, d.lead_org AS org, wd.n + {FIRST_WITHIN} AS due_n, d.first_cases, d.first_on_time, d.first_late,
+       d.first_days_late, d.first_not_held
+FROM cases_by_day d JOIN working_days wd ON wd.day = d.day
+WHERE {d} AND d.first_cases > 0 AND {period}""", """
+SUM(b.first_cases) AS cases,
+SUM(b.first_on_time) AS on_time,
+SUM(b.first_late) AS late,
+SUM(b.first_days_late) AS days_late,
+SUM(CASE WHEN b.due_n < :today_n THEN b.first_not_held ELSE 0 END) AS overdue,
+SUM(CASE WHEN b.due_n >= :today_n THEN b.first_not_held ELSE 0 END) AS not_yet_due"""),
+        "later_meetings": (f"""
+SELECT d.month, d.lead_org AS org, d.later, d.late_by
+{held} WHERE {d} AND d.later > 0 AND {period}""", """
+SUM(b.later) AS meetings,
+SUM(CASE WHEN b.late_by = 0 THEN b.later ELSE 0 END) AS on_time,
+SUM(CASE WHEN b.late_by > 0 THEN b.later ELSE 0 END) AS late,
+SUM(b.late_by * b.later) AS days_late,
+MAX(b.late_by) AS most_late"""),
+        "before_review": (f"""
+SELECT d.month, d.lead_org AS org, d.reviews, d.review_in_time, d.review_too_close, d.review_none
+FROM cases_by_day d
+WHERE {d} AND d.reviews > 0 AND {period} AND d.day <= :today""", """
+SUM(b.reviews) AS reviews,
+SUM(b.review_in_time) AS in_time,
+SUM(b.review_too_close) AS too_close,
+SUM(b.review_none) AS "none\""""),
+        "records": (f"""
+SELECT d.month, d.lead_org AS org, wd.n AS held_n, d.meetings, d.record_on_time, d.record_late, d.family_on_time,
+       d.family_late, d.family_not_given
+{held} JOIN working_days wd ON wd.day = d.day
+WHERE {d} AND {period}""", f"""
+SUM(b.meetings) AS meetings,
+SUM(b.record_on_time) AS record_on_time,
+SUM(b.record_late) AS record_late,
+SUM(b.family_on_time) AS family_on_time,
+SUM(b.family_late) AS family_late,
+SUM(CASE WHEN :today_n - b.held_n > {FAMILY_WITHIN} THEN b.family_not_given ELSE 0 END) AS family_overdue,
+SUM(CASE WHEN :today_n - b.held_n <= {FAMILY_WITHIN} THEN b.family_not_given ELSE 0 END) AS family_not_yet_due"""),
+        "child_views": (f"""
+SELECT d.month, d.lead_org AS org, d.meetings, d.child_said, d.child_why_not, d.child_missing
+{held} WHERE {d} AND {period}""", """
+SUM(b.meetings) AS meetings,
+SUM(b.child_said) AS obtained,
+SUM(b.child_why_not) AS why_not,
+SUM(b.child_missing) AS missing"""),
+        "parents_views": (f"""
+SELECT d.month, d.lead_org AS org, d.meetings, d.parents_said
+{held} WHERE {d} AND {period}""", """
+SUM(b.meetings) AS meetings,
+SUM(b.parents_said) AS recorded,
+SUM(b.meetings - b.parents_said) AS missing"""),
+        "attendance": (f"""
+SELECT d.month, d.org, d.present, d.apologies_update, d.apologies_only, d.absent
+FROM attendance_by_day d
+WHERE {d} AND {period}""", _ATTENDANCE_SUMS),
+        "actions": (f"""
+SELECT d.month, d.org, d.day, d.actions, d.open, d.carried, d.times_carried
+FROM actions_by_day d
+WHERE {d} AND {period}""", """
+SUM(b.actions) AS actions,
+SUM(CASE WHEN b.day < :today THEN b.open ELSE 0 END) AS overdue,
+SUM(b.carried) AS carried,
+SUM(b.times_carried) AS times_carried"""),
+        "chairing": (f"""
+SELECT d.month, d.chair_org AS org, d.meetings
+{held} WHERE {d} AND {period}""", """
+SUM(b.meetings) AS meetings"""),
+    }
+
 
 def _day_number(session: Session, day: date) -> int:
     return session.execute(select(WorkingDay.n).where(WorkingDay.day == day)).scalar_one()
@@ -430,10 +498,9 @@ def _measure(session: Session, key: str, *, scope: tuple[str, dict], start: date
         raise ValueError(by)
     q = _Sql(session.get_bind().dialect.name)
     definition = MEASURE_BY_KEY[key]
-    lead = by == "organisation" or definition.per_organisation
     kind = session.info[_KIND]
-    daily = key == "attendance" and kind != "cases" and by != "team"  # a whole workspace's: summed by day
-    base, sums = _bases(q, lead=lead, kind=kind)["attendance_by_day" if daily else key]
+    daily = _daily_bases(kind=kind) if kind != "cases" and by != "team" else {}
+    base, sums = daily[key] if key in daily else _fact_bases(q, kind=kind)[key]
     group = {"month": "b.month", "organisation": "b.org", "team": f"COALESCE(ct.team_name, '{NO_TEAM}')"}[by]
     team_join = "LEFT JOIN case_team ct ON ct.case_id = b.case_id" if by == "team" else ""
     keys = [f"{group} AS grp"]
@@ -441,18 +508,32 @@ def _measure(session: Session, key: str, *, scope: tuple[str, dict], start: date
     if definition.per_organisation and by != "organisation":
         keys.append("b.org AS org")
         groups.append("b.org")
-    sql = (f"WITH {_ctes(session, q, scope[0], lead=lead)},\nbase AS ({base})\n"
+    sql = (f"WITH {_ctes(session)},\nbase AS ({base})\n"
            f"SELECT {', '.join(keys)}, {sums}\nFROM base b {team_join}\n"
            f"GROUP BY {', '.join(groups)} ORDER BY {', '.join(groups)}")
-    params = dict(scope[1], start=start, end=end, today=today, today_n=_day_number(session, today))
+    zone = ZoneInfo(_timezone())
+    # moments (meetings booked, escalations sent) in the period: from the start of its first day to the end of its
+    # last, in the app's timezone, so an index on the moment finds them
+    params = dict(scope[1], start=start, end=end, today=today, today_n=_day_number(session, today), tz=zone.key,
+                  start_at=datetime.combine(start, time(), zone), end_at=datetime.combine(end + ONE_DAY, time(), zone))
+    statement = text(sql)
+    if ":start_at" in sql:
+        statement = statement.bindparams(bindparam("start_at", type_=UTCDateTime()),
+                                         bindparam("end_at", type_=UTCDateTime()))
     table = Table(measure=definition, group_label=by.capitalize(), by_organisation=len(keys) > 1)
-    for row in session.execute(text(sql), params).mappings():
+    for row in session.execute(statement, params).mappings():
         item = {"group": row["grp"]}
         if "org" in row:
             item["organisation"] = row["org"]
         item.update({c.key: int(row[c.key] or 0) for c in definition.columns})
         table.rows.append(item)
     return table
+
+
+def _timezone() -> str:
+    from models import reminders
+
+    return reminders.policy().calendar.timezone
 
 
 def report(session: Session, *, scope: tuple[str, dict], start: date, end: date, today: date,
@@ -488,7 +569,7 @@ def _needing_attention(session: Session, *, cases_sql: tuple[str, dict], today: 
                        ) -> tuple[list[Attention], int]:
     q = _Sql(session.get_bind().dialect.name)
     sql = f"""
-WITH {_ctes(session, q, cases_sql[0], lead=False)},
+WITH {_ctes(session)},
 last AS (SELECT case_id, MAX(day) AS day, COUNT(*) AS held FROM meeting_facts
          WHERE case_id IN (SELECT case_id FROM scope) GROUP BY case_id),
 facts AS (
@@ -496,7 +577,7 @@ facts AS (
          nd.n AS next_due_n,
          (SELECT COUNT(*) FROM meetings m WHERE m.case_id = c.id AND m.status IN ('ended', 'ended_without_record')
             AND NOT EXISTS (SELECT 1 FROM recaps r WHERE r.meeting_id = m.id AND r.status = 'posted')
-            AND :today_n - (SELECT wd.n FROM working_days wd WHERE wd.day = {q.day('m.scheduled_start')})
+            AND :today_n - (SELECT wd.n FROM working_days wd WHERE wd.day = {q.local_day('m.scheduled_start')})
                 > {RECORD_WITHIN}) AS records_late,
          (SELECT COUNT(*) FROM meeting_facts h WHERE h.case_id = c.id AND :today_n - h.n > {FAMILY_WITHIN}
             AND h.given_n IS NULL) AS family_late,
@@ -508,7 +589,7 @@ facts AS (
   WHERE c.id IN (SELECT case_id FROM scope) AND c.status = 'open'
 )
 SELECT * FROM facts"""
-    params = dict(cases_sql[1], today=today, today_n=_day_number(session, today))
+    params = dict(cases_sql[1], today=today, today_n=_day_number(session, today), tz=_timezone())
     found: list[Attention] = []
     for row in session.execute(text(sql), params).mappings():
         reasons, rank = [], 9

@@ -432,6 +432,7 @@ class ScheduledMessage(SQLModel, table=True):
     __tablename__ = "scheduled_messages"
     __table_args__ = (
         Index("ix_scheduled_status_due", "status", "due_at"),
+        Index("ix_scheduled_kind_sent", "kind", "sent_at"),  # oversight: lapse escalations sent in a period
         Index("ix_scheduled_meeting", "meeting_id"),
         Index("ix_scheduled_action", "action_id"),
         Index("ix_scheduled_member", "member_id"),
@@ -714,6 +715,122 @@ class AttendanceByDay(SQLModel, table=True):
     apologies_update: int = 0
     apologies_only: int = 0
     absent: int = 0
+
+
+class HeldByDay(SQLModel, table=True):
+    """meeting_facts summed by workspace, day, the lead social worker's organisation, the chair's organisation
+    and the working days a later core group was late (0 when on time or not a later one), kept with them by
+    adding what changed, so that a whole workspace's or the whole country's held core groups are a GROUP BY over
+    a few thousand rows. Each count is of held core groups; flags as in meeting_facts."""
+
+    __tablename__ = "held_by_day"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
+    lead_org: str = Field(primary_key=True, max_length=200)
+    chair_org: str = Field(primary_key=True, max_length=200)
+    late_by: int = Field(primary_key=True)
+    month: str = Field(max_length=7)
+    meetings: int = 0
+    later: int = 0  # after the first, with an agreed interval to be held within
+    record_on_time: int = 0
+    record_late: int = 0
+    family_on_time: int = 0
+    family_late: int = 0
+    family_not_given: int = 0
+    child_said: int = 0
+    child_why_not: int = 0
+    child_missing: int = 0
+    parents_said: int = 0
+
+
+class CaseFact(SQLModel, table=True):
+    """What the oversight measures need of one case (its first core group against its initial conference, its
+    last core group before its review conference), kept with meeting_facts."""
+
+    __tablename__ = "case_facts"
+    __table_args__ = (Index("ix_case_facts_initial", "initial_day"), Index("ix_case_facts_review", "review_day"),
+                      Index("ix_case_facts_team_initial", "team_id", "initial_day"),
+                      Index("ix_case_facts_team_review", "team_id", "review_day"))
+
+    case_id: int = Field(primary_key=True)
+    team_id: str = Field(max_length=32)
+    lead_org: str = Field(max_length=200)
+    initial_day: date
+    initial_month: str = Field(max_length=7)
+    first_due_n: int | None = None  # the working day the first core group is due by (None: outside the calendar)
+    first_held_n: int | None = None  # the working day the first core group was held, if it was
+    review_day: date | None = None
+    review_month: str | None = Field(default=None, max_length=7)
+    review_n: int | None = None
+    last_before_review_n: int | None = None  # the last core group held before the review conference
+
+
+class CasesByDay(SQLModel, table=True):
+    """case_facts summed by workspace, day and the lead social worker's organisation: the first core groups by the
+    day of their initial conference, and the reviews by the day of the review conference."""
+
+    __tablename__ = "cases_by_day"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
+    lead_org: str = Field(primary_key=True, max_length=200)
+    month: str = Field(max_length=7)
+    first_cases: int = 0
+    first_on_time: int = 0
+    first_late: int = 0
+    first_days_late: int = 0
+    first_not_held: int = 0
+    reviews: int = 0
+    review_in_time: int = 0
+    review_too_close: int = 0
+    review_none: int = 0
+
+
+class ActionFact(SQLModel, table=True):
+    """What the oversight measures need of one action (not dropped, with an owner and a due date): its due day,
+    its owner's organisation, whether it is open, and how often it was carried forward; kept with meeting_facts."""
+
+    __tablename__ = "action_facts"
+    __table_args__ = (Index("ix_action_facts_case", "case_id", "due_date"),)
+
+    action_id: int = Field(primary_key=True)
+    case_id: int
+    team_id: str = Field(max_length=32)
+    due_date: date
+    month: str = Field(max_length=7)
+    org: str = Field(max_length=200)
+    open: int = 0
+    carried: int = 0
+    times_carried: int = 0
+
+
+class ActionsByDay(SQLModel, table=True):
+    """action_facts summed by workspace, due day and the owner's organisation."""
+
+    __tablename__ = "actions_by_day"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
+    org: str = Field(primary_key=True, max_length=200)
+    month: str = Field(max_length=7)
+    actions: int = 0
+    open: int = 0
+    carried: int = 0
+    times_carried: int = 0
+
+
+class FactsBuilt(SQLModel, table=True):
+    """How the oversight facts in the database were worked out (one row): the version of their rules and the
+    timezone whose days they count in. When either differs from the running code's, they are worked out again
+    at start (models/meeting_facts.py, ensure_current)."""
+
+    __tablename__ = "facts_built"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int
+    timezone: str = Field(max_length=64)
+    built_at: datetime = _when(default_factory=utcnow)
 
 
 # Facts kept up to date as meetings change: the session hooks live with the facts' SQL.

@@ -64,22 +64,13 @@ def test_day(request) -> Iterator[None]:
         yield
 
 
-def prepared(engine) -> None:
-    """Migrated, and the working-days calendar filled, as the first case fills it in any database (models/
-    oversight.py: 46 years of days, a fifth of the suite's time when each test's first case filled it again).
-    `test_oversight.py` fills an empty calendar itself."""
-    upgrade(engine)
-    with Session(engine) as session:
-        ensure_calendar(session)
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> Iterator[str]:
-    """A prepared database for this test session (a template file for SQLite)."""
+    """A migrated database for this test session (a template file for SQLite); upgrade fills the working days."""
     if DATABASE == "sqlite":
         path = tmp_path_factory.mktemp("db") / "template.db"
         engine = make_engine(f"sqlite:///{path}")
-        prepared(engine)
+        upgrade(engine)
         engine.dispose()
         yield f"sqlite:///{path}"
         return
@@ -93,7 +84,7 @@ def database_url(tmp_path_factory) -> Iterator[str]:
         conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
-    prepared(engine)
+    upgrade(engine)
     engine.dispose()
     yield url
     with admin.connect() as conn:
@@ -103,7 +94,7 @@ def database_url(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture
 def engine(database_url, tmp_path):
-    """A clean, prepared database for one test."""
+    """A clean, migrated database for one test."""
     if DATABASE == "sqlite":
         template = make_url(database_url).database
         path = tmp_path / "coregroup.db"
@@ -115,6 +106,8 @@ def engine(database_url, tmp_path):
     engine = make_engine(database_url)
     with engine.begin() as conn:
         conn.exec_driver_sql(_emptying(conn))
+    with Session(engine) as session:
+        ensure_calendar(session)  # as upgrade leaves it (one look-up, unless a test changed the working days)
     yield engine
     engine.dispose()
 
@@ -123,8 +116,8 @@ _EMPTYING: list[str] = []
 
 
 def _emptying(conn) -> str:
-    """One round trip that leaves the session's PostgreSQL database as `prepared` left it: every table but the
-    calendar empty, and every sequence at its start, as `TRUNCATE … RESTART IDENTITY` does. Rows are deleted
+    """One round trip that leaves the session's PostgreSQL database as the upgrade left it: every table but the
+    working days empty, and every sequence at its start, as `TRUNCATE … RESTART IDENTITY` does. Rows are deleted
     (children before parents) rather than truncated (which makes new files for every table and index: 0.12 s a test
     rather than 0.02); a table with triggers of its own (the append-only audit trail refuses DELETE) has them off
     for its DELETE, in the same transaction."""
@@ -135,7 +128,7 @@ def _emptying(conn) -> str:
         days = conn.exec_driver_sql("SELECT count(*) FROM working_days").scalar_one()
 
         def emptied(name: str) -> str:
-            if name == "working_days":  # kept as prepared; if a test changed it, emptied (filled on first need)
+            if name == "working_days":  # the same for every test; emptied if a test changed it, then filled again
                 return f"IF (SELECT count(*) FROM working_days) <> {days} THEN DELETE FROM working_days; END IF;"
             if name in guarded:
                 return (f'IF EXISTS (SELECT 1 FROM "{name}") THEN ALTER TABLE "{name}" DISABLE TRIGGER USER;'

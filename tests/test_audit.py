@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel, select
 
 from bot import cli
 from handlers.ids import Action, Block, View
-from models import audit
+from models import audit, meeting_facts
 from models.audit import Actor
 from models.tables import AuditEvent, Member, PlanItem
 from tests.case_walk import CaseWalk
@@ -231,7 +231,7 @@ NOT_CASE_DATA = {"scheduled_messages", "processed_requests", "audit_events", "fo
                  # oversight: roles (audited as staff.granted/revoked), working days, cached figures and charts
                  "staff_roles", "working_days", "oversight_charts", "oversight_figures",
                  # oversight's facts, worked out from the audited records in the same transaction (no one's write)
-                 "meeting_facts", "meeting_attendance_facts", "attendance_by_day"}
+                 *meeting_facts.FACT_TABLES, *meeting_facts.SUM_TABLES, meeting_facts.BUILT}
 
 
 def expected_action(table: str, old: Row | None, new: Row | None) -> str | None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from handlers.ids import Action, Block, View
 from models.ledger import Kind
@@ -236,6 +236,13 @@ def test_a_chair_from_another_organisation_runs_a_whole_meeting_by_buttons(peopl
                                       Block.LOCATION: "Family centre, room 1",
                                       Block.CHAIR: str(hv.id)}).body == ""
     [meeting] = rows(app, select(Meeting).where(Meeting.case_id == case.case_id))
+    with Session(app.engine, expire_on_commit=False) as session:  # a parent who is not on Slack
+        mother = Member(case_id=case.case_id, name="Mother of Child A", role="Parent")
+        session.add(mother)
+        session.commit()
+    # The meeting's notice offers the chair, from the start, to record the family's views before the meeting.
+    _value, notice = newest_with(slack, case.channel_id, Action.MEETING_START)
+    assert element(notice, Action.FAMILY_VIEWS) is not None
     with time_machine.travel(MEETING_DAY, tick=True):
         # Every step is a click or a form: Slack does not share slash commands across organisations.
         # Start, from the meeting's notice in the channel.
@@ -245,6 +252,15 @@ def test_a_chair_from_another_organisation_runs_a_whole_meeting_by_buttons(peopl
         assert external.submit(view, mark_the_rest(view)).body == ""
         started = get(app, Meeting, meeting.id)
         assert started.status == MeetingStatus.IN_PROGRESS and started.chaired_by_member_id == hv.id
+
+        # The mother has no Slack: the chair records what she said, from the chair's panel.
+        value, panel = newest_with(slack, case.channel_id, Action.FAMILY_VIEWS)
+        assert panel.get("thread_ts") == meeting.message_ts
+        external.click(Action.FAMILY_VIEWS, value, channel=case.channel_id, message=panel)
+        view = opened_view(slack, View.FAMILY_VIEWS)
+        assert "during meeting 1" in json.dumps(view["blocks"])
+        assert external.submit(view, {Block.FAMILY_MEMBER: str(mother.id),
+                                      Block.FAMILY_WORRIES: "I worry about the mornings."}).status == 200
 
         # The chair's panel, in the meeting's thread.
         value, panel = newest_with(slack, case.channel_id, Action.SCALE_START)
@@ -273,6 +289,7 @@ def test_a_chair_from_another_organisation_runs_a_whole_meeting_by_buttons(peopl
     assert [q.question for q in rows(app, select(ScalingQuestion))] == ["How safe is Child A at home?"]
     assert [d.text for d in rows(app, select(Decision))] == ["Child A will go to the after-school club on Tuesdays."]
     assert [a.what for a in rows(app, select(ActionRow))] == ["Visit the family at home after school"]
+    assert "I worry about the mornings." in plain_text(recap_messages_in(slack, case.channel_id))
     assert get(app, Meeting, meeting.id).status == MeetingStatus.ENDED
     [recap] = rows(app, select(Recap).where(Recap.meeting_id == meeting.id))
     assert recap.status == RecapStatus.POSTED and json.loads(recap.content)["meeting"]["chair"]["id"] == hv.id

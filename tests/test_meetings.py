@@ -77,6 +77,7 @@ def test_scheduling_posts_the_meeting_with_reply_buttons(people, slack, app):
         Action.SEND_APOLOGIES: {"c": case.case_id, "m": meeting.id},
         Action.SEND_UPDATE: {"c": case.case_id, "m": meeting.id},
         Action.MEETING_START: {"c": case.case_id, "m": meeting.id},  # the chair's, for any organisation
+        Action.FAMILY_VIEWS: {"c": case.case_id},  # the chair's too: the family's views, recorded for them
     }
     assert one(app, select(AuditEvent).where(AuditEvent.action == "meeting.scheduled")).record_id \
         == meeting.id

@@ -152,8 +152,8 @@ def test_bank_holiday_counts_as_no_working_day(session):
 
 
 def test_an_empty_calendar_is_filled_once_when_first_needed(session):
-    """Test databases start with the working-days calendar filled (tests/conftest.py, `prepared`); a new database
-    starts without it, and the first need fills it: every day from 2000 to 2045, numbered by working day."""
+    """Upgrade fills the working days (so each test's database starts with them); should the table be empty, the
+    first need fills it: every day from 2000 to 2045, numbered by working day."""
     from datetime import date, timedelta
 
     from sqlmodel import delete

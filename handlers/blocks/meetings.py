@@ -155,14 +155,17 @@ CHAIR_BUTTONS_NOTE = "For the chair (or the lead social worker), from any organi
 
 def chair_controls(*, case_id: int, meeting: Meeting) -> list[dict]:
     """The chair's buttons: start the meeting before it starts; then ask a scaling question, record a decision,
-    add an action and end it. Everyone sees them; only the chair and the lead social worker can use them."""
+    add an action and end it; and, before it and during it, record the family's views on their behalf. Everyone
+    sees them; only the chair and the lead social worker can use them."""
     value = {"c": case_id, "m": meeting.id}
+    # parents and carers often have no Slack: the chair or the lead records what they said, before or during it
+    family = kit.button("Record the family's views", Action.FAMILY_VIEWS, {"c": case_id})
     if meeting.status == MeetingStatus.SCHEDULED:
-        buttons = [kit.button("Start the meeting", Action.MEETING_START, value)]
+        buttons = [kit.button("Start the meeting", Action.MEETING_START, value), family]
     elif meeting.status == MeetingStatus.IN_PROGRESS:
         buttons = [kit.button("Ask a scaling question", Action.SCALE_START, {"c": case_id}),
                    kit.button("Record a decision", Action.DECISION_START, {"c": case_id}),
-                   kit.button("Add an action", Action.CHAIR_ACTION, value),
+                   kit.button("Add an action", Action.CHAIR_ACTION, value), family,
                    kit.button("End the meeting", Action.MEETING_END, value, style="primary")]
     elif meeting.status == MeetingStatus.ENDED_WITHOUT_RECORD:  # the end flow still writes its record
         buttons = [kit.button("Write the record", Action.MEETING_END, value, style="primary")]
