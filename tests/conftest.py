@@ -50,9 +50,6 @@ LONG = ("tests/test_security.py::test_every_entry_point", "tests/test_security.p
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.nodeid.startswith(LONG)))
-    for item in items:
-        if item.nodeid.startswith("tests/test_demo.py::"):  # one run of the demo (module fixture), one worker
-            item.add_marker(pytest.mark.xdist_group("demo"))
 
 
 @pytest.fixture(autouse=True)
