@@ -209,7 +209,7 @@ def submit_form(ack, body: dict, client: WebClient, deps: Deps, which: str) -> N
         ack(response_action="update", view=access.notice_view(title, GONE if loaded is None else ALREADY_DONE))
         return
     # Initials or jargon a parent may not know: the form comes back with suggestions; saving again keeps it.
-    if not jargon_gate(ack, body, fields=[Block.PROGRESS_NOTE if which == "progress" else Block.REASON]):
+    if not jargon_gate(ack, body, deps, fields=[Block.PROGRESS_NOTE if which == "progress" else Block.REASON]):
         return
     with deps.session() as session:
         action = actions.get(session, access.int_or_none(meta.get("a")), case.id)

@@ -107,7 +107,7 @@ def submit_action(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    if not jargon_gate(ack, body, fields=[Block.ACTION_WHAT, Block.ACTION_MEASURE]):
+    if not jargon_gate(ack, body, deps, fields=[Block.ACTION_WHAT, Block.ACTION_MEASURE]):
         return
     key = f"view:{body['view']['id']}"
     with deps.session() as session:

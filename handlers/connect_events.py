@@ -24,6 +24,7 @@ from handlers.members import kick, kick_reason
 from models import audit, cases, invites, reminders
 from models import outbox as outbox_rows
 from models.audit import Actor
+from models.ledger import Kind
 from models.tables import Case, Member, MemberStatus
 
 log = logging.getLogger(__name__)
@@ -41,13 +42,6 @@ def _note(session, deps: Deps, *, case_id: int, what: str, text: str) -> str:
     """The channel's note of the change, written in the change's own transaction (kind outbox.channel_note, sent by
     handlers/events.post_note): sent after the answer, and by the scheduler's run if the process or Slack did not."""
     return outbox_rows.channel_note(session, case_id=case_id, what=what, text=text, now=deps.now())
-
-
-def _post(client: WebClient, channel_id: str | None, text: str) -> None:
-    try:
-        client.chat_postMessage(channel=channel_id, text=text, blocks=[kit.section(text)])
-    except SlackApiError as error:
-        log.warning("could not post in %s: %s", channel_id, error.response.get("error"))
 
 
 def _person(user: dict | None) -> tuple[str | None, str | None, str | None]:
@@ -94,9 +88,11 @@ def invite_accepted(body: dict, event: dict, client: WebClient, deps: Deps) -> N
             return
         channel_id = case.channel_id
         if member.status == MemberStatus.REMOVED and member.slack_user_id in (None, user_id):
-            cancelled = True
+            # Cancelled: taken out again and the channel told, through the outbox, planned with the event's claim.
+            key = outbox_rows.cancelled_accepted(session, case_id=case.id, member_id=member.id, user_id=user_id,
+                                                 approval_required=bool(event.get("approval_required")),
+                                                 event_id=body.get("event_id"), now=deps.now())
         else:
-            cancelled = False
             if event.get("approval_required"):
                 noted = invites.note_identity(session, member=member, team_id=team_id, user_id=user_id, name=name,
                                                actor=actor)
@@ -111,15 +107,30 @@ def invite_accepted(body: dict, event: dict, client: WebClient, deps: Deps) -> N
                 text = joined_text(joined) if joined is not None else None
             key = _note(session, deps, case_id=case.id, what=f"accepted:{member.id}", text=text) if text else None
     log.info("shared invite %s accepted in %s", invite_id, channel_id)
-    if cancelled:
-        deps.later(_refuse_cancelled, client, channel_id, user_id, event.get("approval_required"))
-    elif key:
+    if key:
         deps.later(outbox.send_all_now, deps, client, [key])
 
 
-def _refuse_cancelled(client: WebClient, channel_id: str | None, user_id: str, approval_required) -> None:
-    """Someone accepted an invitation the core group had cancelled: take them out again."""
-    refused = None if approval_required else kick(client, channel_id, user_id)
+@outbox.sender(Kind.CANCELLED_ACCEPTED)
+def refuse_cancelled(job: outbox.Job) -> None:
+    """Someone accepted an invitation the core group had cancelled (models/outbox.cancelled_accepted): take them out
+    of the channel again, then tell the channel, once. Taking someone out who is not in the channel is no error, so a
+    resumed row may ask Slack again; once the note is recorded as posted nothing is done again."""
+    with job.deps.reading() as session:
+        case = session.get(Case, job.row.case_id)
+        channel_id = case.channel_id if case else None
+    if not channel_id:
+        raise outbox.Skipped("no_channel")
+    if job.posted(0):
+        return
+    user_id, approval_required = job.detail["user"], job.detail.get("approval_required")
+    refused = None if approval_required else kick(job.client, channel_id, user_id)
+    text = refused_text(user_id, approval_required, refused)
+    job.post(channel=channel_id, message={"text": text, "blocks": [kit.section(text)]})
+
+
+def refused_text(user_id: str, approval_required: bool, refused: str | None) -> str:
+    """What the channel is told: taken out, or why not (Slack's own code is only logged)."""
     if approval_required:
         text = ("Someone accepted an invitation to this channel that the core group had cancelled. A Slack"
                 " administrator should deny the request under *Manage Slack Connect* → *Requests*.")
@@ -129,7 +140,7 @@ def _refuse_cancelled(client: WebClient, channel_id: str | None, user_id: str, a
     else:
         text = (f"<@{user_id}> accepted an invitation that the core group had cancelled, so I took them out of the"
                 " channel again.")
-    _post(client, channel_id, text)
+    return text
 
 
 def invite_approved(body: dict, event: dict, client: WebClient, deps: Deps) -> None:

@@ -70,7 +70,7 @@ def submit_decision(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    if not jargon_gate(ack, body, fields=[Block.DECISION_TEXT]):
+    if not jargon_gate(ack, body, deps, fields=[Block.DECISION_TEXT]):
         return
     key = f"view:{body['view']['id']}"
     with deps.session() as session:

@@ -73,7 +73,7 @@ def submit_close(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    if not jargon_gate(ack, body, fields=[Block.REASON]):
+    if not jargon_gate(ack, body, deps, fields=[Block.REASON]):
         return
     actor = access.actor_of(body)
     try:

@@ -348,7 +348,7 @@ def submit_move(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    if not jargon_gate(ack, body, fields=[Block.REASON]):
+    if not jargon_gate(ack, body, deps, fields=[Block.REASON]):
         return
     old_start = meeting.scheduled_start
     try:
@@ -381,7 +381,7 @@ def submit_cancel(ack, body: dict, client: WebClient, deps: Deps) -> None:
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    if not jargon_gate(ack, body, fields=[Block.REASON]):
+    if not jargon_gate(ack, body, deps, fields=[Block.REASON]):
         return
     try:
         with deps.session() as session:

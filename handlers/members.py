@@ -8,7 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import access, case_post, forms
+from handlers import access, case_post, forms, outbox
 from handlers.blocks import kit
 from handlers.blocks import members as member_blocks
 from handlers.commands import Invocation, SubCommand
@@ -16,9 +16,11 @@ from handlers.deps import Deps
 from handlers.getting_started import refresh_later as refresh_checklist
 from handlers.ids import Action, Block, View
 from handlers.people import picked, profile
-from models import audit, cases, dates, invites, names, reminders
+from models import audit, cases, dates, invites, ledger, names, reminders
+from models import outbox as outbox_rows
 from models.audit import Actor
 from models.cases import PersonIn
+from models.ledger import Kind
 from models.tables import FAMILY_ROLES, PROFESSIONAL_ROLES, Case, Member, MemberStatus
 
 log = logging.getLogger(__name__)
@@ -322,12 +324,19 @@ def submit_edit(ack, body: dict, client: WebClient, deps: Deps) -> None:
             errors[Block.NAME] = "Please give their name or a label, such as Mother of Child A."
             ack(response_action="errors", errors=errors)
             return
-        cases.update_member(
+        changed = cases.update_member(
             session, member=member, actor=actor, role=role, agency=agency, name=name or None,
             manager=manager_of if member.slack_user_id else False,
             away_until=away if member.slack_user_id else False,
         )
-        reminders.member_changed(session, member=member, now=deps.now())
+        if changed:
+            reminders.member_changed(session, member=member, now=deps.now())
+        else:
+            session.refresh(member)
+            if member.status == MemberStatus.REMOVED:  # removed while the form was open (or at the same moment)
+                ack(response_action="update", view=access.notice_view(
+                    "Change details", "That person is no longer in the core group, so nothing was changed."))
+                return
     ack()
     refresh_list(client, deps, body, case.id)
     refresh_checklist(deps, client, case.id)
@@ -364,6 +373,8 @@ def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
             reminders.member_changed(session, member=member, now=deps.now())
             whom = kit.esc(member.role) + (f", {kit.esc(member.agency)}" if member.agency else "")
             text = f"{member_blocks.who(remover)} cancelled the invitation to join the core group ({whom})."
+            key = outbox_rows.channel_note(session, case_id=case.id, what=f"cancelled:{member.id}", text=text,
+                                           now=deps.now())
         else:
             slack_user = member.slack_user_id
             external = member.slack_team_id not in (None, case.team_id)
@@ -374,17 +385,13 @@ def submit_remove(ack, body: dict, client: WebClient, deps: Deps) -> None:
             reminders.member_changed(session, member=member, now=deps.now())
             text = f"{member_blocks.who(remover)} removed {kit.esc(names.shown(member))}" \
                    f" ({kit.esc(member.role)}) from the core group. What they wrote stays in the record."
+            # Taken out of the channel and the channel told through the outbox, planned with the removal.
+            key = outbox_rows.member_removed(session, case_id=case.id, member_id=member.id, user_id=slack_user,
+                                             external=external, text=text, notify=actor.user_id, now=deps.now())
     ack()
+    outbox.send_all_now(deps, client, [key])
     if cancelling:
-        _post(client, case, text, access.actor_of(body).user_id)
         _tell_in_channel(client, case, actor, CANCELLED_NOTE)
-        refresh_list(client, deps, body, case.id)
-        return
-    refused = kick(client, case.channel_id, slack_user) if slack_user else None
-    _post(client, case, text, access.actor_of(body).user_id)
-    if refused:
-        _tell_in_channel(client, case, actor, KICK_REFUSED_NOTE.format(
-            user=slack_user, why=kick_reason(refused), admin=EXTERNAL_ADMIN_NOTE if external else ""))
     refresh_list(client, deps, body, case.id)
 
 
@@ -433,6 +440,31 @@ def kick(client: WebClient, channel_id: str | None, user_id: str) -> str | None:
         log.warning("could not remove %s from %s: %s", user_id, channel_id, code)
         return code or "error"
     return None
+
+
+@outbox.sender(Kind.MEMBER_REMOVED, unconfirmed="They are removed from the core group, but Slack did not take the"
+               " note in the channel yet. It will be posted there as soon as Slack takes it.")
+def send_removed(job: outbox.Job) -> None:
+    """Someone removed from the core group (models/outbox.member_removed): take them out of the channel, tell the
+    person who removed them privately if Slack would not, then tell the channel, once. Taking out someone no longer
+    in the channel is no error, so a resumed row may ask Slack again; once the note is recorded nothing is redone."""
+    with job.deps.reading() as session:
+        case = session.get(Case, job.row.case_id)
+        channel_id = case.channel_id if case else None
+    if not channel_id:
+        raise outbox.Skipped("no_channel")
+    if job.posted(0):
+        return
+    user_id, notify = job.detail.get("user"), job.detail.get("notify")
+    refused = kick(job.client, channel_id, user_id) if user_id else None
+    if refused and notify and not job.detail.get("told"):
+        access.tell_in_channel(job.client, channel_id, notify, KICK_REFUSED_NOTE.format(
+            user=user_id, why=kick_reason(refused), admin=EXTERNAL_ADMIN_NOTE if job.detail.get("external") else ""))
+        job.detail["told"] = True  # kept with the row, so a retry does not tell them again
+        with job.deps.session() as session:
+            ledger.set_detail(session, job.row.id, job.detail)
+    text = job.detail["text"]
+    job.post(channel=channel_id, message={"text": text, "blocks": [kit.section(text)]})
 
 
 def _tell_in_channel(client: WebClient, case: Case, actor, text: str) -> None:

@@ -3,7 +3,9 @@
 `jargon_gate` is called by a submit handler after its own checks pass and before anything is saved.
 If the text has initials or jargon that a parent might not know, the same modal comes back with
 what the person typed kept, the suggestions at the top, and a note that saving again keeps it as
-written. The second submission goes through.
+written. The second submission goes through: that the suggestions were shown is kept server-side (a
+once-only claim keyed by the form's view id and the person, as the deadline warning's `warn_once`), never
+in the form's metadata.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Iterable
 
 from handlers import access, forms
 from handlers.blocks import kit
+from handlers.deps import Deps
+from models import audit
 from models.plain import Suggestion, check_all
 
 BLOCK_ID = "plain_language"
@@ -56,25 +60,33 @@ def _with_values(block: dict, value) -> dict:
     return block
 
 
-def jargon_gate(ack, body: dict, *, fields: Iterable[str], values: dict | None = None) -> bool:
+def shown_key(body: dict) -> str:
+    """The claim that this form was sent back with the suggestions to this person (view id from Slack's request)."""
+    actor = access.actor_of(body)
+    return f"plain:{body['view']['id']}:{actor.team_id}:{actor.user_id}"
+
+
+def jargon_gate(ack, body: dict, deps: Deps, *, fields: Iterable[str], values: dict | None = None) -> bool:
     """True to go ahead and save; False when the modal was sent back with suggestions (already acked).
-    `values` are the form's (forms.values), if the caller has read them already."""
-    meta = access.metadata(body)
-    if meta.get("pl"):
-        return True
+    `values` are the form's (forms.values), if the caller has read them already.
+
+    That the suggestions were shown is a once-only claim (`shown_key`: the id of the view Slack says was submitted,
+    which a form sent back keeps, and the person who submitted it), committed before the form is sent back; nothing
+    in the form's private metadata can skip the check. Text with nothing to suggest touches no database."""
     values = forms.values(body) if values is None else values
     texts = [values.get(field) for field in fields]
     suggestions = check_all([t for t in texts if isinstance(t, str) and t])
     if not suggestions:
         return True
     submitted = body["view"]
+    with deps.session() as session:
+        if not audit.claim_once(session, shown_key(body)):
+            return True  # shown already, to this person on this form: saving again keeps it as written
     view = {key: submitted[key] for key in KEEP if key in submitted}
     blocks = [b for b in submitted.get("blocks", []) if b.get("block_id") != BLOCK_ID]
     kept = [_with_values(b, values.get(b.get("block_id"))) if b.get("type") == "input" else b for b in blocks]
     # Every form keeps a block free for this note (kit.FORM_BLOCK_LIMIT), so nothing the person typed is lost;
     # kit.view_blocks refuses, rather than cuts, a form built without that room.
     view["blocks"] = kit.view_blocks([kit.section(suggestions_text(suggestions), block_id=BLOCK_ID), *kept])
-    meta["pl"] = 1
-    view["private_metadata"] = json.dumps(meta, separators=(",", ":"))
     ack(response_action="update", view=view)
     return False

@@ -181,7 +181,7 @@ def submit_end(ack, body: dict, client: WebClient, deps: Deps) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-    if not jargon_gate(ack, body, fields=recap_forms.TEXT_BLOCKS.values()):
+    if not jargon_gate(ack, body, deps, fields=recap_forms.TEXT_BLOCKS.values()):
         return
     with deps.session() as session:
         if not audit.claim_once(session, f"view:{body['view']['id']}"):  # sent twice: one draft, one preview
@@ -389,7 +389,7 @@ def submit_correction(ack, body: dict, client: WebClient, deps: Deps) -> None:
         if problem:
             ack(response_action="update", view=access.notice_view("Correct the record", problem))
             return
-    if not jargon_gate(ack, body, fields=[Block.RECAP_REASON, *recap_forms.TEXT_BLOCKS.values()]):
+    if not jargon_gate(ack, body, deps, fields=[Block.RECAP_REASON, *recap_forms.TEXT_BLOCKS.values()]):
         return
     base, meeting = found
     with deps.session() as session:

@@ -111,7 +111,7 @@ def submit_ask(ack, body: dict, client: WebClient, deps: Deps) -> None:
             if question.id in _posted_here(session, meeting_id):
                 ack(response_action="errors", errors={Block.SCALE_EXISTING: ASKED_ALREADY})
                 return
-    if not existing_id and not jargon_gate(ack, body, fields=[Block.SCALE_QUESTION, Block.SCALE_ZERO,
+    if not existing_id and not jargon_gate(ack, body, deps, fields=[Block.SCALE_QUESTION, Block.SCALE_ZERO,
                                                               Block.SCALE_TEN]):
         return
     with deps.session() as session:

@@ -206,7 +206,7 @@ def check_update(ack, body: dict, deps: Deps) -> str | None:
     if errors:
         ack(response_action="errors", errors=errors)
         return None
-    if not jargon_gate(ack, body, fields=jargon_fields(raw), values=raw):
+    if not jargon_gate(ack, body, deps, fields=jargon_fields(raw), values=raw):
         return None
     # Everything the person could correct in the form has been checked. Before a meeting many people send their
     # updates at once, and saving (with the reminders it changes) is the slow part: the form is taken down in the

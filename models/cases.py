@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import Engine, and_, bindparam
+from sqlalchemy import Engine, and_, bindparam, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -340,22 +340,31 @@ def add_person_without_slack(
 def update_member(
     session: Session, *, member: Member, actor: Actor, role: str | None = None, agency: str | None = None,
     manager: tuple[str, str] | bool | None = False, away_until: date | bool | None = False, name: str | None = None,
-) -> Member:
-    """Change a member's details; `False` leaves manager and away date as they are, `None` the name."""
+) -> bool:
+    """Change a member's details; `False` leaves manager and away date as they are, `None` the name.
+
+    One conditional update (`models.db.change_once`): it changes a member not removed, and only if something
+    differs. True for the call that changed the row (audited once); False when they were removed meanwhile or the
+    details were already these (two simultaneous identical forms change them once)."""
+    values: dict = {}
     if name:
-        member.name = name[:120]
+        values["name"] = name[:120]
     if role is not None:
-        member.role = role
+        values["role"] = role
     if agency is not None:
-        member.agency = agency or None
+        values["agency"] = agency or None
     if manager is not False:
-        member.manager_team_id, member.manager_user_id = manager if manager else (None, None)
+        values["manager_team_id"], values["manager_user_id"] = manager if manager else (None, None)
     if away_until is not False:
-        member.away_until = away_until or None
-    session.add(member)
+        values["away_until"] = away_until or None
+    if not values:
+        return False
+    differs = or_(*(getattr(Member, column).is_distinct_from(value) for column, value in values.items()))
+    if not change_once(session, Member, member.id, Member.status != MemberStatus.REMOVED, differs, **values):
+        return False
     audit.record(session, actor=actor, action="member.changed", record_type="member", record_id=member.id,
                  case_id=member.case_id)
-    return member
+    return True
 
 
 def remove_member(session: Session, *, member: Member, actor: Actor) -> bool:

@@ -189,30 +189,38 @@ class OneRead:
         values = {name: str(value) if isinstance(value, str) else value  # a StrEnum as its text
                   for name, value in compiled.construct_params(params).items()}
         args = tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
-        pool_of = _unpinged(engine)
-        dbapi_error = engine.dialect.loaded_dbapi.Error
-        for attempt in (1, 2):
+        return execute_raw(engine, compiled.string, args, fetch=True)
+
+
+def execute_raw(engine: Engine, sql: str, args, *, fetch: bool = False) -> tuple | None:
+    """One statement on a raw connection from the engine's unpinged pool (`_unpinged`), and its first row if
+    `fetch`. A connection the server has closed since it was pooled (a restart) is found by the statement
+    failing, not by a ping before every statement: it is thrown away and the statement run once more on a new
+    one. Errors come back as SQLAlchemy's DBAPIError, never with the parameters (they may hold case text)."""
+    pool_of = _unpinged(engine)
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    for attempt in (1, 2):
+        try:
+            connection = pool_of.raw_connection()
+        except dbapi_error as error:  # no connection at all: the database is not there
+            raise DBAPIError.instance(None, None, error, dbapi_error, hide_parameters=True) from error
+        try:
+            cursor = connection.cursor()
             try:
-                connection = pool_of.raw_connection()
-            except dbapi_error as error:  # no connection at all: the database is not there
-                raise DBAPIError.instance(None, None, error, dbapi_error, hide_parameters=True) from error
-            try:
-                cursor = connection.cursor()
-                try:
-                    cursor.execute(compiled.string, args)
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
-                break
-            except dbapi_error as error:
-                closed = pool_of.dialect.is_disconnect(error, connection.driver_connection, None)
-                connection.invalidate()
-                if attempt == 1 and closed:
-                    continue  # a connection the server has closed since (a restart): once more, on a new one
-                raise DBAPIError.instance(compiled.string, None, error, dbapi_error, hide_parameters=True) from error
+                cursor.execute(sql, args)
+                row = cursor.fetchone() if fetch else None
             finally:
-                connection.close()  # back to the pool (or closed, if invalidated above)
-        return None if row is None else tuple(row)
+                cursor.close()
+            return None if row is None else tuple(row)
+        except dbapi_error as error:
+            closed = pool_of.dialect.is_disconnect(error, connection.driver_connection, None)
+            connection.invalidate()
+            if attempt == 1 and closed:
+                continue  # a connection the server has closed since (a restart): once more, on a new one
+            raise DBAPIError.instance(sql, None, error, dbapi_error, hide_parameters=True) from error
+        finally:
+            connection.close()  # back to the pool (or closed, if invalidated above)
+    return None
 
 
 @contextmanager

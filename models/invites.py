@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import update
+from sqlalchemy import exists, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from models import audit
 from models.audit import Actor
 from models.cases import DomainError
+from models.db import change_once
 from models.tables import Case, Member, MemberStatus, is_professional
 from models.types import utcnow
 
@@ -168,19 +170,23 @@ def link(session: Session, *, member: Member, team_id: str, user_id: str, name: 
 
 def note_identity(session: Session, *, member: Member, team_id: str, user_id: str, name: str | None,
                   actor: Actor) -> bool:
-    """Accepted but still waiting for approval: remember who accepted, stay invited. True if new."""
-    if member.status != MemberStatus.INVITED or (member.slack_team_id, member.slack_user_id) == (team_id, user_id):
-        return False
-    taken = session.exec(select(Member.id).where(
-        Member.case_id == member.case_id, Member.slack_team_id == team_id, Member.slack_user_id == user_id,
-    )).first()
-    if taken is not None:
-        return False  # linked when they join; their earlier record is brought back then
-    member.slack_team_id, member.slack_user_id = team_id, user_id
+    """Accepted but still waiting for approval: remember who accepted, stay invited. True if new.
+
+    One conditional update (`models.db.change_once`): only while the member is invited, not already noted as this
+    person, and no other record in the case is this person (they are linked when they join, and their earlier
+    record brought back then). Two acceptances at once, or an acceptance racing a cancellation, note it once or
+    not at all."""
+    others = aliased(Member)
+    someone_else = exists().where(others.case_id == member.case_id, others.slack_team_id == team_id,
+                                  others.slack_user_id == user_id, others.id != member.id)
+    values = {"slack_team_id": team_id, "slack_user_id": user_id}
     if name:
-        member.name = name[:120]
-    session.add(member)
-    session.flush()
+        values["name"] = name[:120]
+    if not change_once(session, Member, member.id, col(Member.status) == MemberStatus.INVITED,
+                       or_(col(Member.slack_team_id).is_distinct_from(team_id),
+                           col(Member.slack_user_id).is_distinct_from(user_id)),
+                       ~someone_else, **values):
+        return False
     audit.record(session, actor=actor, action="member.invite_accepted", record_type="member", record_id=member.id,
                  case_id=member.case_id, invite_id=member.invite_id)
     return True

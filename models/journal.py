@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
-from models.db import _unpinged, is_sqlite
+from models.db import execute_raw, is_sqlite
 from models.tables import SubmissionJournal
 
 
@@ -105,28 +105,7 @@ class _GroupCommit:
     def _commit_postgresql(self, rows: list[dict]) -> None:
         sql = _MULTI_ROW.format(", ".join(["(%s, %s, %s)"] * len(rows)))
         args = [value for row in rows for value in (row["key"], row["kind"], row["payload"])]
-        pool_of = _unpinged(self.engine)
-        dbapi_error = self.engine.dialect.loaded_dbapi.Error
-        for attempt in (1, 2):
-            try:
-                connection = pool_of.raw_connection()
-            except dbapi_error as error:  # no connection at all: the database is not there
-                raise DBAPIError.instance(None, None, error, dbapi_error, hide_parameters=True) from error
-            try:
-                cursor = connection.cursor()
-                try:
-                    cursor.execute(sql, args)  # autocommit: committed when this returns
-                finally:
-                    cursor.close()
-                return
-            except dbapi_error as error:
-                closed = pool_of.dialect.is_disconnect(error, connection.driver_connection, None)
-                connection.invalidate()
-                if attempt == 1 and closed:
-                    continue  # a connection the server has closed since (a restart): once more, on a new one
-                raise DBAPIError.instance(sql, None, error, dbapi_error, hide_parameters=True) from error
-            finally:
-                connection.close()
+        execute_raw(self.engine, sql, args)  # autocommit: committed when this returns
 
 
 # Only placeholders are joined into it ("(%s, %s, %s)" per entry); the values travel as parameters.

@@ -74,6 +74,8 @@ class Kind(StrEnum):
     FAMILY_GIVEN = "outbox.family_given"  # "given to the family", in the record's thread
     FAMILY_OUTLINE = "outbox.family_outline"  # the family's outline of a booked (or moved) meeting, to the lead
     CHANNEL_NOTE = "outbox.channel_note"  # the case channel told of a membership change (left, joined, linked)
+    CANCELLED_ACCEPTED = "outbox.cancelled_accepted"  # a cancelled invitation accepted: taken out, the channel told
+    MEMBER_REMOVED = "outbox.member_removed"  # someone removed from the core group: taken out, the channel told
     OVERSIGHT_REPORT = "oversight.monthly"  # the month's oversight report, to COREGROUP_REPORT_CHANNEL (no case)
 
 
@@ -84,7 +86,7 @@ MEETING_KINDS = (Kind.REMIND_2D, Kind.REMIND_MORNING, Kind.APOLOGIES, Kind.TIMEK
 OPEN_KINDS = (Kind.OPEN_CHAIR, Kind.OPEN_LEAD, Kind.OPEN_CLOSE)  # a meeting nobody ended
 OUTBOX = (Kind.OPENING, Kind.MEETING_POST, Kind.REDRAW, Kind.UPDATE_POST, Kind.CHART, Kind.SCALING,
           Kind.CHAIR_PANEL, Kind.FAMILY_ASK, Kind.FAMILY_GIVEN, Kind.FAMILY_OUTLINE,
-          Kind.CHANNEL_NOTE)
+          Kind.CHANNEL_NOTE, Kind.CANCELLED_ACCEPTED, Kind.MEMBER_REMOVED)
 ANYTIME = (Kind.TIMEKEEPING, Kind.OPEN_CHAIR, Kind.CHAIR_APOLOGIES, *OUTBOX)  # everything else waits for working hours
 UNTIL_DECIDED = (Kind.CHAIR_APOLOGIES,)  # never too late by the clock: the decider says when it no longer matters
 

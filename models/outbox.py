@@ -74,3 +74,26 @@ def channel_note(session: Session, *, case_id: int, what: str, text: str, now: d
     the change (a conditional update or a once-only claim), so the key need only be unique: what, and when."""
     return enqueue(session, key=f"note:{what}:{now.timestamp():.6f}", kind=Kind.CHANNEL_NOTE, case_id=case_id,
                    now=now, detail={"text": text})
+
+
+def cancelled_accepted(session: Session, *, case_id: int, member_id: int, user_id: str, approval_required: bool,
+                       event_id: str | None, now: datetime) -> str:
+    """Someone accepted an invitation the core group had cancelled (handlers/connect_events.py): they are taken out
+    of the channel again (unless an administrator must still approve them) and the channel is told. Written with the
+    event's once-only claim, so one row per event; the member is named in `detail`, not `member_id`, because rows
+    addressed to a removed member are withdrawn."""
+    when = (event_id or "")[:80] or f"{now.timestamp():.6f}"
+    return enqueue(session, key=f"cancelled_accepted:{member_id}:{when}", kind=Kind.CANCELLED_ACCEPTED,
+                   case_id=case_id, now=now, detail={"member": member_id, "user": user_id,
+                                                     "approval_required": bool(approval_required)})
+
+
+def member_removed(session: Session, *, case_id: int, member_id: int, user_id: str | None, external: bool, text: str,
+                   notify: str | None, now: datetime) -> str:
+    """Someone was removed from the core group (handlers/members.py): they are taken out of the channel (if they are
+    on Slack) and the channel is told; the person who removed them is told privately if Slack would not take them
+    out. Written by the conditional update that removed them, so once. Named in `detail`, not `member_id` (rows
+    addressed to a removed member are withdrawn)."""
+    return enqueue(session, key=f"removed:{member_id}:{now.timestamp():.6f}", kind=Kind.MEMBER_REMOVED,
+                   case_id=case_id, now=now, detail={"member": member_id, "user": user_id, "external": external,
+                                                     "text": text, "notify": notify})

@@ -108,7 +108,8 @@ def test_jargon_is_queried_then_saved_as_written(people, slack, app):
     assert body["response_action"] == "update" and "child in need" in json.dumps(body["view"])
     typed = next(b for b in body["view"]["blocks"] if b.get("block_id") == Block.ACTION_WHAT)
     assert typed["element"]["initial_value"] == "Share the CIN plan with the family"
-    reply = people["teacher"].submit(dict(body["view"], id="VJARGON1"))
+    # Sent back with response_action "update", the form keeps its id: saving it again keeps it as written.
+    reply = people["teacher"].submit(dict(body["view"], id=opened_view(slack, View.ACTION_ADD)["id"]))
     assert reply.body == ""
     with Session(app.engine) as session:
         assert session.exec(select(Action)).one().what == "Share the CIN plan with the family"
@@ -133,7 +134,7 @@ def test_jargon_in_progress_notes_and_new_date_reasons_is_queried_then_saved_as_
     assert _events(app.engine, action_id, ActionEventKind.PROGRESS) == []
     assert not posted(slack, case.channel_id, "the appointment")
     # Saving again keeps it as written.
-    assert hv_user.submit(dict(body["view"], id="VPROGJARGON")).body == ""
+    assert hv_user.submit(dict(body["view"], id=opened_view(slack, View.ACTION_PROGRESS)["id"])).body == ""
     assert [e.note for e in _events(app.engine, action_id, ActionEventKind.PROGRESS)] == [note]
     assert posted(slack, case.channel_id, "the appointment")
 
@@ -148,7 +149,7 @@ def test_jargon_in_progress_notes_and_new_date_reasons_is_queried_then_saved_as_
     assert blocks[Block.REASON]["element"]["initial_value"] == reason
     assert blocks[Block.DATE]["element"]["initial_date"] == new_due.isoformat()
     assert _action(app.engine, action_id).due_date != new_due
-    assert hv_user.submit(dict(body["view"], id="VDATEJARGON")).body == ""
+    assert hv_user.submit(dict(body["view"], id=opened_view(slack, View.ACTION_NEW_DATE)["id"])).body == ""
     assert _action(app.engine, action_id).due_date == new_due
     assert [e.note for e in _events(app.engine, action_id, ActionEventKind.DUE_CHANGED)] == [reason]
 

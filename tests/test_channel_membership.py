@@ -212,3 +212,121 @@ def test_the_periodic_checks_posts_slack_refused_are_sent_later_once(people, sla
     assert len(posted(slack, case.channel_id, FLAGGED)) == 1
     assert check(app) == {}  # and the next check names nobody again
     assert len(posted(slack, case.channel_id, FLAGGED)) == 1
+
+
+CANCELLED = "had cancelled, so I took them out"
+
+
+def _cancelled_invitation(people, slack, app) -> tuple:
+    """An invitation sent by email and cancelled from the members list; returns (case, invite id)."""
+    from tests.test_multi_agency import invite_by_email, member_by_email, remove_via_members_list
+
+    case = new_case(people, slack)
+    invite_by_email(people["sw"], slack, case)
+    invite_id = slack.calls_to("conversations.inviteShared")[-1].response["invite_id"]
+    assert remove_via_members_list(people["sw"], slack, case, member_by_email(app.engine).id).body == ""
+    assert member_by_email(app.engine).status == MemberStatus.REMOVED
+    return case, invite_id
+
+
+def test_a_cancelled_invitation_accepted_when_slack_refused_the_post_is_told_later_once(people, slack, app):
+    from tests.test_multi_agency import HV_ID, accepted_event
+
+    case, invite_id = _cancelled_invitation(people, slack, app)
+    slack.accept_shared_invite(invite_id, HV_ID)
+    _refuse(slack, "had cancelled")
+    reply = send_event(app, accepted_event(invite_id, case.channel_id), team_id=COUNCIL, event_id="Ev0CANCEL1")
+    app.wait_idle()
+    assert reply.status == 200
+    assert HV_ID not in slack.channels[case.channel_id].members  # taken out at once
+    assert posted(slack, case.channel_id, "had cancelled") == []
+
+    # Slack sends the event again: it is not acted on twice.
+    send_event(app, accepted_event(invite_id, case.channel_id), team_id=COUNCIL, event_id="Ev0CANCEL1", retry_num=1)
+    _scheduler_later(app, slack, TEST_DAY + timedelta(hours=1))
+    assert len(posted(slack, case.channel_id, CANCELLED)) == 1
+    assert HV_ID not in slack.channels[case.channel_id].members
+    assert len(slack.calls_to("conversations.kick")) <= 2  # at most once more, by the run that told the channel
+
+
+def test_a_cancelled_invitation_accepted_while_the_app_could_not_finish_is_taken_out_by_the_next_run(
+        people, slack, app, monkeypatch):
+    """The event is committed, then the process stops before anything reaches Slack (nothing after the answer
+    runs): the scheduler's run takes them out and tells the channel, once."""
+    from tests.test_multi_agency import HV_ID, accepted_event
+
+    case, invite_id = _cancelled_invitation(people, slack, app)
+    slack.accept_shared_invite(invite_id, HV_ID)
+    monkeypatch.setattr(app.deps, "later", lambda *args, **kwargs: None)  # the process dies after the answer
+    reply = send_event(app, accepted_event(invite_id, case.channel_id), team_id=COUNCIL, event_id="Ev0CANCEL2")
+    assert reply.status == 200
+    assert HV_ID in slack.channels[case.channel_id].members and slack.calls_to("conversations.kick") == []
+
+    _scheduler_later(app, slack, TEST_DAY + timedelta(minutes=1))
+    assert HV_ID not in slack.channels[case.channel_id].members
+    assert len(posted(slack, case.channel_id, CANCELLED)) == 1
+
+
+def test_a_cancelled_invitation_accepted_needing_approval_asks_an_administrator_to_deny_it_once(people, slack, app):
+    from tests.test_multi_agency import HV_ID, accepted_event
+
+    case, invite_id = _cancelled_invitation(people, slack, app)
+    _refuse(slack, "should deny the request")
+    send_event(app, accepted_event(invite_id, case.channel_id, approval_required=True), team_id=COUNCIL,
+               event_id="Ev0CANCEL3")
+    assert slack.calls_to("conversations.kick") == []  # not in the channel yet: nothing to take them out of
+    _scheduler_later(app, slack, TEST_DAY + timedelta(hours=1))
+    assert len(posted(slack, case.channel_id, "should deny the request")) == 1
+    assert HV_ID not in slack.channels[case.channel_id].members
+
+
+REMOVED = "from the core group. What they wrote stays in the record."
+
+
+def _remove_teacher(people, slack, app) -> object:
+    from tests.test_multi_agency import remove_via_members_list
+
+    case = new_case(people, slack, members=("hv", "teacher"))
+    with Session(app.engine) as session:
+        teacher = session.exec(select(Member).where(Member.slack_user_id == "U0TEACH")).one()
+    assert remove_via_members_list(people["sw"], slack, case, teacher.id).body == ""
+    assert status_of(app, "U0TEACH") == MemberStatus.REMOVED
+    return case
+
+
+def test_someone_removed_when_slack_refused_the_note_is_told_later_once(people, slack, app):
+    _refuse(slack, REMOVED)
+    case = _remove_teacher(people, slack, app)
+    assert "U0TEACH" not in slack.channels[case.channel_id].members  # taken out at once
+    assert posted(slack, case.channel_id, REMOVED) == []
+
+    _scheduler_later(app, slack, TEST_DAY + timedelta(hours=1))
+    assert len(posted(slack, case.channel_id, REMOVED)) == 1
+
+
+def test_someone_removed_while_the_app_could_not_finish_is_taken_out_by_the_next_run(people, slack, app, monkeypatch):
+    """The removal is committed, then nothing reaches Slack (the process stops straight after the answer): the
+    scheduler's run takes them out of the channel and tells the channel, once."""
+    from handlers import outbox
+
+    monkeypatch.setattr(outbox, "send_all_now", lambda *args, **kwargs: None)  # the process dies after the commit
+    case = _remove_teacher(people, slack, app)
+    assert "U0TEACH" in slack.channels[case.channel_id].members and posted(slack, case.channel_id, REMOVED) == []
+    monkeypatch.undo()
+
+    _scheduler_later(app, slack, TEST_DAY + timedelta(minutes=1))
+    assert "U0TEACH" not in slack.channels[case.channel_id].members
+    assert len(posted(slack, case.channel_id, REMOVED)) == 1
+
+
+def test_when_slack_will_not_take_someone_out_the_remover_is_told_once_though_the_note_is_retried(
+        people, slack, app):
+    from tests.helpers import ephemeral_texts
+
+    slack.fail_next("conversations.kick", error="restricted_action", status=200, times=2)
+    _refuse(slack, REMOVED)
+    case = _remove_teacher(people, slack, app)
+    _scheduler_later(app, slack, TEST_DAY + timedelta(hours=1))
+    assert len(posted(slack, case.channel_id, REMOVED)) == 1
+    told = [t for t in ephemeral_texts(slack) if "Slack did not let me take" in t]
+    assert len(told) == 1 and "only lets administrators remove people" in told[0]

@@ -233,3 +233,39 @@ def test_killed_during_the_recaps_follow_up_or_a_chart_upload_everything_arrives
     assert sorted(charts) == ["Scores over time: How safe is Child A at home?",
                               "Scores over time: How well is Child A doing at school?"]
     assert set(charts.values()) == {1}, charts
+
+
+def test_killed_while_telling_the_channel_of_a_cancelled_invitation_accepted_it_is_told_once(
+        people, slack, app, engine, tmp_path):
+    from tests.harness import send_event
+    from tests.test_multi_agency import HV_ID, accepted_event, invite_by_email, member_by_email, remove_via_members_list
+
+    case = new_case(people, slack)
+    invite_by_email(people["sw"], slack, case)
+    invite_id = slack.calls_to("conversations.inviteShared")[-1].response["invite_id"]
+    assert remove_via_members_list(people["sw"], slack, case, member_by_email(engine).id).body == ""
+    slack.accept_shared_invite(invite_id, HV_ID)  # they accept the cancelled invitation all the same
+    app.stop()
+
+    first = serving(tmp_path, "first", engine, slack, scheduler=False)
+    try:
+        slack.delay_next("chat.postMessage", HOLD, where=lambda args: "had cancelled" in json.dumps(args))
+        reply = send_event(first, accepted_event(invite_id, case.channel_id), team_id=slack.TEAM,
+                           event_id="Ev0CANCELKILL", wait=False)
+        assert reply.status == 200
+        slack.wait_held("chat.postMessage", timeout=PATIENCE)
+    finally:
+        first.kill()
+    wait_until(lambda: keyed(slack, case.channel_id, "cancelled_accepted:"), "the held note landing")
+
+    second = serving(tmp_path, "second", engine, slack)
+    try:
+        wait_until(lambda: outbox_done(engine, "cancelled_accepted:"), "the note about the cancelled invitation",
+                   process=second)
+        settle()
+    finally:
+        second.stop()
+    told = keyed(slack, case.channel_id, "cancelled_accepted:")
+    assert list(told.values()) == [1], told  # the note Slack had is found, not posted again
+    assert len([m for m in slack.messages(case.channel_id) if "had cancelled" in (m.get("text") or "")]) == 1
+    assert HV_ID not in slack.channels[case.channel_id].members

@@ -77,7 +77,7 @@ def test_jargon_is_queried_before_saving(people, slack, app):
     body = reply.json()
     assert body["response_action"] == "update" and "child in need" in json.dumps(body["view"])
     assert _decisions(app) == []
-    people["sw"].submit(dict(body["view"], id="VDECIDE2"))
+    people["sw"].submit(dict(body["view"], id=opened_view(slack, View.DECISION)["id"]))  # the same form, sent again
     assert [d.text for d in _decisions(app)] == ["Step down to CIN"]
 
 

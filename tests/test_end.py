@@ -200,7 +200,7 @@ def test_initials_are_queried_before_the_preview(people, slack, app, world):
     assert body["response_action"] == "update"
     assert "RCPC" in json.dumps(body["view"]["blocks"][0])
     assert preview_calls(slack) == []
-    again = dict(body["view"], id="VAGAIN", hash="h")
+    again = dict(body["view"], id=opened_view(slack, View.END)["id"], hash="h")  # a form sent back keeps its id
     reply = people["hv"].submit(again)
     assert reply.body == ""
     assert "Agreed to prepare for the RCPC." in json.dumps([c.args["blocks"] for c in preview_calls(slack)])

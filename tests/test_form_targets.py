@@ -139,3 +139,63 @@ def test_someone_elses_form_submitted_redraws_nothing_of_theirs(people, slack, a
     people["teacher"].submit(form, {Block.PROGRESS_NOTE: "Seen at school"})
 
     assert [c for c in slack.calls[mark:] if c.method == "views.update"] == []
+
+
+# --- the plain-language check cannot be skipped from the metadata ------------------------------------------
+
+
+def _with_metadata(view: dict, **extra) -> dict:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    return dict(view, private_metadata=json.dumps({**meta, **extra}))
+
+
+def test_a_forged_flag_in_the_metadata_does_not_skip_the_plain_language_check(people, slack, app):
+    from tests.helpers import posted
+
+    case = new_case(people, slack)
+    note = "Mum DNA'd the appointment; the DSL is aware"
+    (action_id,) = _actions(app.engine, case.case_id, member_id(app.engine, case.case_id, people["hv"].user_id), 1)
+
+    def progress_form() -> dict:
+        people["hv"].click(ActionId.ACTION_PROGRESS, {"c": case.case_id, "a": action_id}, channel=case.channel_id)
+        return opened_view(slack, View.ACTION_PROGRESS)
+
+    # The flag the app once kept in the metadata (and the like), written in before a form's first save.
+    for forged in ({"pl": 1}, {"pl": True, "plain": 1}, {"pl": "1"}):
+        form = progress_form()
+        reply = people["hv"].submit(_with_metadata(form, **forged), {Block.PROGRESS_NOTE: note})
+        assert reply.body, forged  # not saved
+        body = reply.json()
+        assert body["response_action"] == "update" and "did not attend" in json.dumps(body["view"]), forged
+        with Session(app.engine) as session:
+            assert session.exec(select(ActionEvent).where(ActionEvent.kind == ActionEventKind.PROGRESS)).all() == []
+    assert not posted(slack, case.channel_id, "the appointment")
+    # The app adds nothing of its own about the check to the metadata it sends back.
+    assert json.loads(body["view"]["private_metadata"]) == json.loads(_with_metadata(form, pl="1")["private_metadata"])
+
+    # Shown the suggestions on this form, the person saves it again and it is kept as written.
+    assert people["hv"].submit(dict(body["view"], id=form["id"]), {Block.PROGRESS_NOTE: note}).body == ""
+    with Session(app.engine) as session:
+        [saved] = session.exec(select(ActionEvent).where(ActionEvent.kind == ActionEventKind.PROGRESS)).all()
+    assert saved.note == note
+
+
+def test_suggestions_shown_to_one_person_do_not_skip_the_check_for_another_or_another_form(people, slack, app):
+    case = new_case(people, slack, members=("hv", "teacher"))
+    note = "Mum DNA'd the appointment; the DSL is aware"
+    (action_id,) = _actions(app.engine, case.case_id, member_id(app.engine, case.case_id, people["hv"].user_id), 1)
+    people["hv"].click(ActionId.ACTION_PROGRESS, {"c": case.case_id, "a": action_id}, channel=case.channel_id)
+    form = opened_view(slack, View.ACTION_PROGRESS)
+    assert people["hv"].submit(form, {Block.PROGRESS_NOTE: note}).json()["response_action"] == "update"
+
+    # The teacher sends a form under the id of the health visitor's: it is checked for them all the same.
+    people["teacher"].click(ActionId.ACTION_PROGRESS, {"c": case.case_id, "a": action_id}, channel=case.channel_id)
+    theirs = opened_view(slack, View.ACTION_PROGRESS)
+    reply = people["teacher"].submit(dict(theirs, id=form["id"]), {Block.PROGRESS_NOTE: note})
+    assert reply.json()["response_action"] == "update"
+    # And the health visitor's next form is checked again.
+    people["hv"].click(ActionId.ACTION_PROGRESS, {"c": case.case_id, "a": action_id}, channel=case.channel_id)
+    reply = people["hv"].submit(opened_view(slack, View.ACTION_PROGRESS), {Block.PROGRESS_NOTE: note})
+    assert reply.json()["response_action"] == "update"
+    with Session(app.engine) as session:
+        assert session.exec(select(ActionEvent).where(ActionEvent.kind == ActionEventKind.PROGRESS)).all() == []

@@ -226,3 +226,79 @@ def test_the_same_person_added_by_two_people_at_once_is_added_once(people, slack
     assert len(posted(slack, case.channel_id, "to the core group")) == 1
     with Session(app.engine) as session:
         assert len(session.exec(select(Member).where(Member.slack_user_id == people["gp"].user_id)).all()) == 1
+
+
+def test_an_invitation_accepted_several_times_at_once_is_noted_once_with_one_note(people, slack, app):
+    """Slack may deliver one acceptance more than once (each with its own event id), and an administrator must
+    still approve it: who accepted is noted once and the channel told once."""
+    from tests.harness import send_event
+    from tests.test_multi_agency import HV_ID, accepted_event, invite_by_email, member_by_email
+
+    case = new_case(people, slack)
+    invite_by_email(people["sw"], slack, case)
+    invite_id = slack.calls_to("conversations.inviteShared")[-1].response["invite_id"]
+    event = accepted_event(invite_id, case.channel_id, approval_required=True)
+    sends = [lambda n=n: send_event(app, event, team_id=slack.TEAM, event_id=f"Ev0ACCEPT{n}", wait=False)
+             for n in range(TIMES)]
+
+    replies = together(sends, app)
+
+    assert [r.status for r in replies] == [200] * TIMES
+    assert audit_count(app, "member.invite_accepted") == 1
+    assert len(posted(slack, case.channel_id, "must approve it")) == 1
+    member = member_by_email(app.engine)
+    assert (member.slack_user_id, member.status) == (HV_ID, MemberStatus.INVITED)
+
+
+def _edit_forms(people, slack, case, member_id: int, count: int) -> list[dict]:
+    people["sw"].command("members", channel=case.channel_id)
+    listed = opened_view(slack, "members_list")
+    views = []
+    for _ in range(count):
+        people["sw"].click(Action.MEMBERS_EDIT, view=listed,
+                           selected=json.dumps({"c": case.case_id, "m": member_id, "o": "edit"}))
+        views.append(opened_view(slack, View.MEMBER_EDIT))
+    return views
+
+
+def test_the_same_change_of_details_sent_from_several_forms_at_once_is_made_once(people, slack, app):
+    case = new_case(people, slack, members=("hv", "teacher"))
+    with Session(app.engine) as session:
+        teacher = session.exec(select(Member).where(Member.slack_user_id == people["teacher"].user_id)).one()
+    views = _edit_forms(people, slack, case, teacher.id, TIMES)
+    sends = [lambda view=view, n=n: people["sw"].submit(dict(view, id=f"VEDIT{n}"), {
+        Block.ROLE: "Designated safeguarding lead", Block.AGENCY: "Hill Academy"}, wait=False)
+        for n, view in enumerate(views)]
+
+    replies = together(sends, app)
+
+    assert [(r.status, r.body) for r in replies] == [(200, "")] * TIMES
+    assert audit_count(app, "member.changed") == 1
+    with Session(app.engine) as session:
+        changed = session.get(Member, teacher.id)
+        assert (changed.role, changed.agency) == ("Designated safeguarding lead", "Hill Academy")
+
+
+def test_details_changed_while_someone_removes_that_person_never_change_a_removed_member(people, slack, app):
+    case = new_case(people, slack, members=("hv", "teacher"))
+    with Session(app.engine) as session:
+        teacher = session.exec(select(Member).where(Member.slack_user_id == people["teacher"].user_id)).one()
+    edits = _edit_forms(people, slack, case, teacher.id, TIMES - 1)
+    people["sw"].click(Action.MEMBERS_EDIT, view=opened_view(slack, "members_list"),
+                       selected=json.dumps({"c": case.case_id, "m": teacher.id, "o": "remove"}))
+    removal = opened_view(slack, View.MEMBER_REMOVE)
+    sends = [lambda: people["sw"].submit(dict(removal, id="VREMOVEX"), wait=False)]
+    sends += [lambda view=view, n=n: people["sw"].submit(dict(view, id=f"VEDITX{n}"), {
+        Block.ROLE: "Teacher", Block.AGENCY: f"Hill Academy {n}"}, wait=False) for n, view in enumerate(edits)]
+
+    replies = together(sends, app)
+
+    assert all(r.status == 200 for r in replies)
+    with Session(app.engine) as session:
+        assert session.get(Member, teacher.id).status == MemberStatus.REMOVED
+        trail = session.exec(select(AuditEvent.action).where(
+            AuditEvent.record_type == "member", AuditEvent.record_id == teacher.id,
+            AuditEvent.action.in_(["member.changed", "member.removed"])).order_by(AuditEvent.id)).all()
+    assert trail[-1] == "member.removed", trail  # no change recorded on someone already removed
+    refused = [r for r in replies if r.body and "no longer in the core group" in json.dumps(r.json())]
+    assert len(refused) == len(edits) - trail.count("member.changed")  # every edit after the removal is told so
