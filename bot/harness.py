@@ -107,13 +107,31 @@ class RunningApp:
         try:
             self.server.run()
         except (OSError, ValueError):
-            if not self._stopping:  # closing the socket under the poll loop is how we stop it
+            if not self._stopping:  # a socket closed under the loop while stopping (see stop)
                 raise
 
     def stop(self) -> None:
+        """Let the requests being answered finish, then end the server's loop at once and close what it served.
+        (Closed from this thread while the loop waits, the loop would only notice at the end of its one-second
+        poll.) Stopping twice does nothing more."""
+        if self._stopping:
+            return
         self._stopping = True
-        self.server.close()
+        server = self.server
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)  # its threads end once their request has
+        forgotten: list = []
+
+        def forget_all() -> None:  # run by the loop itself: with nothing left to watch, it ends at once
+            for channel in list(server._map.values()):
+                channel.del_channel()
+                forgotten.append(channel)
+
+        server.trigger.pull_trigger(forget_all)
         self._thread.join(5)
+        # The listener, its wake-up pipe and any connection still open, closed here once nothing else uses them
+        # (what is still in the map if the loop had already ended).
+        for channel in forgotten + list(server._map.values()):
+            channel.close()
         self.executor.shutdown(wait=True)
         self.after_answer.shutdown(wait=True)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -86,11 +89,29 @@ def run_demo(folder, *extra: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """One run of `coregroup demo` for the tests here, as CI runs it (on PostgreSQL when the tests are)."""
-    folder = tmp_path_factory.mktemp("demo")
-    with empty_database() as url:
-        ran = run_demo(folder, *(["--database-url", url] if url else []))
+    """One run of `coregroup demo` for the tests here, as CI runs it (on PostgreSQL when the tests are). The workers
+    of one run share it (it takes 20 seconds and more): the first to need it runs it, the other waits for it."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        folder = tmp_path_factory.mktemp("demo")
+        return demo_run(folder), folder / "out"
+    folder = tmp_path_factory.getbasetemp().parent / f"demo-{run}"  # the run's own folder, above each worker's
+    folder.mkdir(exist_ok=True)
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        kept = folder / "ran.json"
+        if kept.exists():
+            ran = subprocess.CompletedProcess(**json.loads(kept.read_text()))
+        else:
+            ran = demo_run(folder)
+            kept.write_text(json.dumps({"args": ran.args, "returncode": ran.returncode, "stdout": ran.stdout,
+                                        "stderr": ran.stderr}))
     return ran, folder / "out"
+
+
+def demo_run(folder) -> subprocess.CompletedProcess:
+    with empty_database() as url:
+        return run_demo(folder, *(["--database-url", url] if url else []))
 
 
 def test_the_demo_refuses_a_database_that_holds_cases(people, slack, app, engine, tmp_path):

@@ -7,15 +7,14 @@ import time
 import urllib.parse
 
 import pytest
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from handlers.ids import Block, View
 from models.db import make_engine
 from models.tables import Case
 from tests.conftest import settings_for
 from tests.harness import RunningApp, post_signed, sign, view_state
-from tests.helpers import opened_view
+from tests.helpers import every_row, opened_view
 
 
 def _command_body(slack, text="new", user="U0SW"):
@@ -63,13 +62,6 @@ def test_forged_signature_is_401_and_does_nothing(app, slack):
 # --- requests Slack did not sign: refused before anything is read, stored or sent ------------------------
 
 
-def every_row(engine) -> dict[str, list]:
-    """Every row of every table, processed_requests included: a refused request may not even be noted."""
-    with engine.connect() as conn:
-        return {table.name: sorted((tuple(row) for row in conn.execute(sa_select(table))), key=repr)
-                for table in SQLModel.metadata.sorted_tables}
-
-
 def new_case_form_body(people, slack) -> str:
     """The new-case form as Slack would send it when submitted, filled in: accepted, it makes a case, its
     channel and its members."""
@@ -110,7 +102,7 @@ def test_a_request_slack_did_not_sign_is_401_and_stores_and_sends_nothing(app, s
     body = new_case_form_body(people, slack) if request_kind.startswith("the new-case form") \
         else _command_body(slack)
     app.wait_idle()
-    before, mark = every_row(app.engine), len(slack.calls)
+    before, mark = every_row(app.engine), len(slack.calls)  # processed_requests included: not even noted
     sent, how = UNSIGNED[fault](body, int(time.time()))
     reply = post_signed(app.url + "/slack/events", sent, FORM, **how)
     app.wait_idle()

@@ -258,7 +258,8 @@ def test_meeting_message_buttons_carry_ids_only_and_go_when_cancelled():
     message = meeting_blocks.meeting_message(meeting=_meeting(), chair=chair, tz=LONDON, case_id=3)
     assert block_errors(message["blocks"]) == []
     values = [e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert values == ['{"c":3,"m":7}'] * 4  # Attending, Send apologies, Send my update; the chair's Start
+    # Attending, Send apologies, Send my update; the chair's Start and Record the family's views (the case only)
+    assert values == ['{"c":3,"m":7}'] * 4 + ['{"c":3}']
     cancelled = meeting_blocks.meeting_message(meeting=_meeting(status=MeetingStatus.CANCELLED), chair=chair,
                                                tz=LONDON, case_id=3)
     assert not any(b["type"] == "actions" for b in cancelled["blocks"])

@@ -151,6 +151,28 @@ def test_bank_holiday_counts_as_no_working_day(session):
                              today=TODAY).rows[0]["cases"] == 2
 
 
+def test_an_empty_calendar_is_filled_once_when_first_needed(session):
+    """Upgrade fills the working days (so each test's database starts with them); should the table be empty, the
+    first need fills it: every day from 2000 to 2045, numbered by working day."""
+    from datetime import date, timedelta
+
+    from sqlmodel import delete
+
+    from models.tables import WorkingDay
+
+    session.exec(delete(WorkingDay))
+    session.commit()
+    oversight.ensure_calendar(session)
+    assert oversight.fill_calendar(session) is False  # filled once
+    days = {d.day: d for d in session.exec(select(WorkingDay))}
+    assert len(days) == (oversight.CALENDAR_END - oversight.EPOCH).days + 1
+    friday, holiday, tuesday = (days[date(2026, 8, 28)], days[date(2026, 8, 31)], days[date(2026, 9, 1)])
+    assert friday.working and not holiday.working and tuesday.working  # Monday 31 August 2026: a bank holiday
+    assert tuesday.n == friday.n + 1  # the weekend and the bank holiday are not counted
+    assert not days[date(2026, 8, 29)].working and days[date(2026, 8, 29)].n == friday.n
+    assert days[oversight.EPOCH + timedelta(days=2)].n == 0  # Monday 3 January 2000 was the new year's holiday
+
+
 def test_grouped_by_team(engine, session, monkeypatch, tmp_path):
     build(session)
     staff.grant(session, team_id=TEAM, user_id="U0MGR2", role=staff.TEAM_MANAGER, team="North", by=ADMIN)

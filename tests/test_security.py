@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from handlers import access
 from handlers.ids import Action, Block, Shortcut, View
@@ -32,7 +31,7 @@ from models.tables import Action as ActionRow
 from models.tables import ActionStatus, Member, MemberStatus, Recap, ScalingRound, Score
 from tests.case_walk import COUNCIL, TRUST, CaseWalk
 from tests.harness import SlackUser, send_event, sign
-from tests.helpers import new_case, opened_view
+from tests.helpers import every_row, new_case, opened_view
 from tests.recap_world import preview_value, running_meeting
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,9 +125,7 @@ def test_the_table_names_every_entry_point(app):
 
 def snapshot(engine) -> dict[str, list]:
     """Every row of every table except processed_requests (retried deliveries may be noted there)."""
-    with engine.connect() as conn:
-        return {table.name: sorted((tuple(row) for row in conn.execute(sa_select(table))), key=repr)
-                for table in SQLModel.metadata.sorted_tables if table.name != "processed_requests"}
+    return every_row(engine, leaving_out=("processed_requests",))
 
 
 def changed_tables(before: dict, after: dict) -> list[str]:

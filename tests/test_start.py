@@ -135,7 +135,8 @@ def test_chair_starts_with_attendance_from_the_replies_and_the_agenda_is_posted(
     assert "This meeting has started" in json.dumps(original["blocks"])
     # No reply buttons any more: only the chair's buttons to run the meeting.
     buttons = [e["action_id"] for b in original["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == [Action.SCALE_START, Action.DECISION_START, Action.CHAIR_ACTION, Action.MEETING_END]
+    assert buttons == [Action.SCALE_START, Action.DECISION_START, Action.CHAIR_ACTION, Action.FAMILY_VIEWS,
+                       Action.MEETING_END]
 
 
 def test_when_nobody_sent_an_update_the_thread_says_so(people, slack, app):
