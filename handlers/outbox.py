@@ -47,6 +47,11 @@ class Skipped(Exception):
     """Raised by a sender when there is nothing (left) to do: the row is recorded as skipped, with the reason."""
 
 
+class NotYet(Exception):
+    """Raised by a sender when what it needs is not there yet (another row must be sent first): tried again later,
+    without an error in the log or a word to the person who acted."""
+
+
 @dataclass
 class Sender:
     send: Callable[[Job], None]
@@ -72,6 +77,8 @@ def error_text(exc: BaseException) -> str:
         return f"slack:{delivery.error_code(exc) or 'error'}"
     if isinstance(exc, (SlackClientError, OSError)):
         return f"net:{type(exc).__name__}"
+    if isinstance(exc, NotYet):
+        return f"waiting:{exc}"
     return f"internal:{type(exc).__name__}"
 
 
@@ -187,7 +194,8 @@ def send_claimed(deps: Deps, client: WebClient, row: Claimed, me: str) -> str:
             log.warning("outbox %s (%s) not sent yet: %s", row.id, row.kind, code)
         with deps.session() as session:
             ledger.mark_failed(session, row.id, me, error=code, retry_at=deps.now() + retry_delay(deps, row.attempts))
-        _tell_unconfirmed(deps, client, row, found)
+        if not isinstance(exc, NotYet):
+            _tell_unconfirmed(deps, client, row, found)
         return "failed"
     with deps.session() as session:
         if not ledger.mark_sent(session, row.id, me, now=deps.now(), via="outbox", channel=job.channel, ts=job.ts):

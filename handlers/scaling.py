@@ -305,7 +305,7 @@ def reveal_clicked(ack, body: dict, client: WebClient, respond, deps: Deps) -> N
         outbox.send_all_now(deps, client, keys)
 
 
-class QuestionNotPosted(Exception):
+class QuestionNotPosted(outbox.NotYet):
     """The revealed scores' thread has no message yet (the question's post is still in the outbox): tried later."""
 
 
