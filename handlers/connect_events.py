@@ -116,11 +116,7 @@ def refuse_cancelled(job: outbox.Job) -> None:
     """Someone accepted an invitation the core group had cancelled (models/outbox.cancelled_accepted): take them out
     of the channel again, then tell the channel, once. Taking someone out who is not in the channel is no error, so a
     resumed row may ask Slack again; once the note is recorded as posted nothing is done again."""
-    with job.deps.reading() as session:
-        case = session.get(Case, job.row.case_id)
-        channel_id = case.channel_id if case else None
-    if not channel_id:
-        raise outbox.Skipped("no_channel")
+    channel_id = job.case_channel()
     if job.posted(0):
         return
     user_id, approval_required = job.detail["user"], job.detail.get("approval_required")

@@ -76,11 +76,7 @@ def joined_text(user_id: str, *, external: bool, waiting: bool) -> str:
 @outbox.sender(Kind.CHANNEL_NOTE)
 def post_note(job: outbox.Job) -> None:
     """A membership change told in the case channel (models/outbox.channel_note), once."""
-    with job.deps.reading() as session:
-        case = session.get(Case, job.row.case_id)
-        channel = case.channel_id if case else None
-    if not channel:
-        raise outbox.Skipped("no_channel")
+    channel = job.case_channel()
     text = job.detail["text"]
     job.post(channel=channel, message={"text": text, "blocks": [kit.section(text)]})
 

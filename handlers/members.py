@@ -453,11 +453,7 @@ def send_removed(job: outbox.Job) -> None:
     """Someone removed from the core group (models/outbox.member_removed): take them out of the channel, tell the
     person who removed them privately if Slack would not, then tell the channel, once. Taking out someone no longer
     in the channel is no error, so a resumed row may ask Slack again; once the note is recorded nothing is redone."""
-    with job.deps.reading() as session:
-        case = session.get(Case, job.row.case_id)
-        channel_id = case.channel_id if case else None
-    if not channel_id:
-        raise outbox.Skipped("no_channel")
+    channel_id = job.case_channel()
     if job.posted(0):
         return
     user_id, notify = job.detail.get("user"), job.detail.get("notify")

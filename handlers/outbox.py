@@ -104,6 +104,15 @@ class Job:
     def part_key(self, part: int) -> str:
         return f"{self.row.key}/{part}"
 
+    def case_channel(self) -> str:
+        """The row's case channel; Skipped("no_channel") when the case or its channel is gone."""
+        with self.deps.reading() as session:
+            case = session.get(Case, self.row.case_id) if self.row.case_id else None
+            channel_id = case.channel_id if case else None
+        if not channel_id:
+            raise Skipped("no_channel")
+        return channel_id
+
     def posted(self, part: int) -> tuple[str, str] | None:
         found = self.detail["posted"].get(str(part))
         return (found[0], found[1]) if found else None
