@@ -51,7 +51,6 @@ from models.tables import (
 log = logging.getLogger(__name__)
 
 PREPARE_TITLE = "Family version"
-MAX_INPUT = 3000  # the longest text Slack lets a form's box hold
 CHILD, OTHERS = "child", "others"
 CHILD_REMINDER = ("Before you tick this, check it is safe for the child. What a child said can reach the adult it"
                   " is about. Only include it if you are sure the child is safe with the family reading it.")
@@ -138,8 +137,8 @@ def prepare_view(*, case_id: int, meeting: Meeting, record: documents.Record, te
     for key, heading in family.EDITABLE:
         block_id = f"{Block.FAMILY_SECTION}_{key}"
         blocks.append(kit.input_block(heading, kit.plain_input(input_id(block_id), multiline=True,
-                                                              initial=(texts.get(key) or "")[:MAX_INPUT],
-                                                              max_length=MAX_INPUT),
+                                                              initial=(texts.get(key) or "")[:forms.MAX_FREE_TEXT],
+                                                              max_length=forms.MAX_FREE_TEXT),
                                       block_id=block_id, optional=True))
     choices = []
     child_text = family.child_words(record.content)

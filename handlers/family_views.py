@@ -31,7 +31,7 @@ NO_MEETING = ("There is no meeting booked or in progress, so there is nowhere to
               " the next meeting first.")
 NO_FAMILY = ("There is nobody from the family in this core group yet. Add the parents or carers as members first"
              " (they do not need Slack).")
-MAX_VIEW = 3000
+MAX_VIEW = forms.MAX_FREE_TEXT  # each answer, as long as Slack lets a form's box hold
 MAX_QUESTIONS = 5
 
 
