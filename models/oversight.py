@@ -246,9 +246,9 @@ def _ctes(session: Session) -> str:
 
 
 @contextmanager
-def prepared(session: Session, scope: tuple[str, dict], *, since: date | None = None) -> Iterator[None]:
+def prepared(session: Session, scope: tuple[str, dict]) -> Iterator[None]:
     """For the statements run inside it: the cases in scope as an indexed temporary table (dropped afterwards),
-    worked out once per report. (`since` is no longer needed: every held core group is in meeting_facts.)"""
+    worked out once per report."""
     ensure_calendar(session)
     q = _Sql(session.get_bind().dialect.name)
     if session.info.get(_PREPARED):
@@ -480,15 +480,10 @@ def _day_number(session: Session, day: date) -> int:
     return session.execute(select(WorkingDay.n).where(WorkingDay.day == day)).scalar_one()
 
 
-def look_back(start: date, *, years: int = 1) -> date:
-    """How far back held meetings are read for a period starting on `start`."""
-    return start - timedelta(days=366 * years)
-
-
 def measure(session: Session, key: str, *, scope: tuple[str, dict], start: date, end: date, today: date,
             by: str = "month") -> Table:
     """One measure's table, grouped by month, organisation or team (one statement)."""
-    with prepared(session, scope, since=look_back(start)):
+    with prepared(session, scope):
         return _measure(session, key, scope=scope, start=start, end=end, today=today, by=by)
 
 
@@ -538,7 +533,7 @@ def _timezone() -> str:
 
 def report(session: Session, *, scope: tuple[str, dict], start: date, end: date, today: date,
            by: str = "month", keys: tuple[str, ...] | None = None) -> Report:
-    with prepared(session, scope, since=look_back(start)):
+    with prepared(session, scope):
         tables = [_measure(session, key, scope=scope, start=start, end=end, today=today, by=by)
                   for key in (keys or tuple(m.key for m in MEASURES))]
     return Report(start=start, end=end, by=by, tables=tables)
@@ -561,7 +556,7 @@ def needing_attention(session: Session, *, cases_sql: tuple[str, dict], today: d
     """Open cases among `cases_sql` that need attention, the most pressing first, and how many there are in all:
     a group that has lapsed (or whose first meeting is overdue), a first meeting still to hold, a record or a
     family version late, actions overdue."""
-    with prepared(session, cases_sql, since=look_back(today, years=2)):
+    with prepared(session, cases_sql):
         return _needing_attention(session, cases_sql=cases_sql, today=today, limit=limit)
 
 
@@ -644,7 +639,7 @@ def figures(session: Session, *, scope: tuple[str, dict], today: date, months: i
     """Timeliness by month (first and later core groups together) and attendance by organisation, for the last
     `months` months up to today: three statements."""
     start = month_start(today, months - 1)
-    with prepared(session, scope, since=look_back(start)):
+    with prepared(session, scope):
         first = _measure(session, "first_meeting", scope=scope, start=start, end=today, today=today)
         later = _measure(session, "later_meetings", scope=scope, start=start, end=today, today=today)
         attendance = _measure(session, "attendance", scope=scope, start=start, end=today, today=today,
