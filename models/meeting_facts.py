@@ -28,6 +28,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy import bindparam, event, text
 from sqlalchemy.orm import Session
@@ -42,7 +43,8 @@ _MEETINGS = "meeting_facts_meetings"
 _IF_HELD = "meeting_facts_if_held"  # meetings whose change matters only if they are held (a record posted)
 
 
-def _sql(dialect: str, *, all_cases: bool) -> list[str]:
+@lru_cache(maxsize=4)
+def _sql(dialect: str, *, all_cases: bool) -> tuple[str, ...]:
     """The statements that work out the facts of the cases `:ids` (or of every case), in order: the held core
     groups, their attendance, the cases, the actions. Days are the app's timezone's (`:tz`)."""
     from models.oversight import BEFORE_REVIEW, FAMILY, FIRST_WITHIN, NO_ORGANISATION, _org, _Sql
@@ -127,7 +129,7 @@ SELECT ac.id, ac.case_id, c.team_id, ac.due_date, {q.month('ac.due_date')}, {_or
        ac.carried_forward
 FROM actions ac JOIN members ow ON ow.id = ac.owner_member_id JOIN cases c ON c.id = ac.case_id
 WHERE ac.status <> 'dropped' AND ac.due_date IS NOT NULL{awhere}"""
-    return [facts, attendance, cases, actions]
+    return facts, attendance, cases, actions
 
 
 FACT_TABLES = ("meeting_attendance_facts", "meeting_facts", "case_facts", "action_facts")
@@ -161,6 +163,7 @@ def _flag(condition: str) -> str:
     return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
 
+@lru_cache(maxsize=1)
 def _sums() -> tuple[Sums, ...]:
     from models.oversight import BEFORE_REVIEW, FAMILY_WITHIN, RECORD_WITHIN
 
