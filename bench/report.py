@@ -25,6 +25,7 @@ Timed (median of 3, after one warm-up run), with today 1 December 2026:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
@@ -181,14 +182,14 @@ def bench(kind: str, cases: int) -> dict:
                 oversight.needing_attention(session, cases_sql=staff.visible_cases_sql(who), today=TODAY)
                 oversight.figures(session, scope=staff.scope_sql(who), today=TODAY)
 
+        next_case = itertools.cycle(range(1, cases + 1)).__next__  # a different case for each change
+
         def keep(parts):
             def one_change():  # what a commit that changed one case's meetings (or actions) adds
-                keep.case = keep.case % cases + 1
                 with Session(engine) as session:
-                    meeting_facts.refresh(session, [keep.case], parts)
+                    meeting_facts.refresh(session, [next_case()], parts)
                     session.commit()
             return one_change
-        keep.case = 0
 
         result = {"database": kind, "cases": cases, "meetings": counts["meetings"],
                   "attendance": counts["attendance"], "actions": counts["actions"], "load": load,
