@@ -170,7 +170,7 @@ def _run_socket_mode(args: argparse.Namespace, settings: Settings, app, deps, en
         scheduler.shutdown(wait=False)
     handler.close()
     if health is not None:
-        health.close()
+        health.stop()
     log.info("stopped")
     return 0
 

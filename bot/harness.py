@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import create_app
-from bot.server import WebApp, make_server
+from bot.server import Served, WebApp, make_server
 from bot.settings import Settings
 from bot.slack import make_client
 
@@ -99,39 +99,12 @@ class RunningApp:
                                   threads=8)
         self.port = self.server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
-        self._stopping = False
-        self._thread = threading.Thread(target=self._serve, daemon=True, name="waitress")
-        self._thread.start()
-
-    def _serve(self) -> None:
-        try:
-            self.server.run()
-        except (OSError, ValueError):
-            if not self._stopping:  # a socket closed under the loop while stopping (see stop)
-                raise
+        self.served = Served(self.server, "waitress")
 
     def stop(self) -> None:
-        """Let the requests being answered finish, then end the server's loop at once and close what it served.
-        (Closed from this thread while the loop waits, the loop would only notice at the end of its one-second
-        poll.) Stopping twice does nothing more."""
-        if self._stopping:
-            return
-        self._stopping = True
-        server = self.server
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)  # its threads end once their request has
-        forgotten: list = []
-
-        def forget_all() -> None:  # run by the loop itself: with nothing left to watch, it ends at once
-            for channel in list(server._map.values()):
-                channel.del_channel()
-                forgotten.append(channel)
-
-        server.trigger.pull_trigger(forget_all)
-        self._thread.join(5)
-        # The listener, its wake-up pipe and any connection still open, closed here once nothing else uses them
-        # (what is still in the map if the loop had already ended).
-        for channel in forgotten + list(server._map.values()):
-            channel.close()
+        """Let the requests being answered finish, end the server (bot.server.Served.stop), then the app's
+        executors. Stopping twice does nothing more."""
+        self.served.stop()
         self.executor.shutdown(wait=True)
         self.after_answer.shutdown(wait=True)
 

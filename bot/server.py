@@ -70,12 +70,51 @@ class HealthApp:
         return [body]
 
 
-def serve_health(health: HealthApp, *, host: str, port: int):
-    """Serve the health check on a thread of its own (daemon); returns the server (.close() stops it)."""
-    server = create_server(health, host=host, port=port, threads=2, ident="coregroup")
-    threading.Thread(target=server.run, daemon=True, name="health").start()
-    log.info("health check on port %s/healthz", server.effective_port)
-    return server
+class Served:
+    """A waitress server running on a thread of its own (daemon), and how to stop it without a race."""
+
+    def __init__(self, server, name: str):
+        self.server = server
+        self._stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True, name=name)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except (OSError, ValueError):
+            if not self._stopping:  # a socket closed under the loop while stopping (see stop)
+                raise
+
+    def stop(self, timeout: float = 5) -> None:
+        """Let the requests being answered finish, then end the server's loop at once and close what it served.
+        (Closed from this thread while the loop waits in select, the loop would fail on a closed socket, or only
+        notice at the end of its one-second poll.) Stopping twice does nothing more."""
+        if self._stopping:
+            return
+        self._stopping = True
+        server = self.server
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=timeout)  # its threads end after their request
+        forgotten: list = []
+
+        def forget_all() -> None:  # run by the loop itself: with nothing left to watch, it ends at once
+            for channel in list(server._map.values()):
+                channel.del_channel()
+                forgotten.append(channel)
+
+        server.trigger.pull_trigger(forget_all)
+        self.thread.join(timeout)
+        # The listener, its wake-up pipe and any connection still open, closed here once nothing else uses them
+        # (what is still in the map if the loop had already ended).
+        for channel in forgotten + list(server._map.values()):
+            channel.close()
+
+
+def serve_health(health: HealthApp, *, host: str, port: int) -> Served:
+    """Serve the health check on a thread of its own; returns it running (.stop() stops it)."""
+    served = Served(create_server(health, host=host, port=port, threads=2, ident="coregroup"), "health")
+    log.info("health check on port %s/healthz", served.server.effective_port)
+    return served
 
 
 def _signed_headers(environ) -> bool:
